@@ -1,0 +1,149 @@
+package io.labelstream.cli;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.image.SyntheticImages;
+import io.labelstream.model.DefaultModel;
+import io.labelstream.model.ResNetGenerator;
+import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageFailure;
+import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.InlineImage;
+import io.labelstream.schema.Label;
+import io.labelstream.schema.Serdes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Starts an embedded Kafka broker, generates a ResNet-18 if no model is given, publishes "
+                + "generated images and one corrupt image, and prints every labeled record and failure.",
+                "The generated model is untrained: its labels are meaningless; pass --model and --labels for real ones.",
+                "", "Example: labelstream demo --images 40"})
+final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--images", defaultValue = "40", description = "How many images to publish (default ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(names = "--timeout", defaultValue = "PT3M", description = "Give up after this long (default ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        LabelstreamConfig config = options.load(Map.of(Settings.APPLICATION_ID.key(), "labelstream-demo"));
+        if (config.get(Settings.MODEL_PATH).isEmpty()) {
+            System.out.println("No --model given: using a generated ResNet-18 (untrained weights, meaningless labels)");
+            config = config.with(Settings.MODEL_PATH.key(),
+                    DefaultModel.ensure(ResNetGenerator.Architecture.RESNET18).toString());
+        }
+        try (RunningInstance instance = RunningInstance.start(config)) {
+            if (!instance.pipeline().awaitRunning(Duration.ofSeconds(60))) {
+                System.err.println("labelstream: pipeline did not start within 60 s");
+                return 1;
+            }
+            int published = publish(instance.bootstrapServers(), config.get(Settings.INPUT_TOPICS).get(0));
+            System.out.printf("Published %d images and 1 corrupt image to '%s'%n%n", images,
+                    config.get(Settings.INPUT_TOPICS).get(0));
+            return printResults(instance, config, published) ? 0 : 1;
+        }
+    }
+
+    private int publish(String bootstrap, String topic) throws Exception {
+        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            int[][] sizes = {{640, 480}, {224, 224}, {480, 640}, {800, 600}};
+            for (int i = 0; i < images; i++) {
+                int[] size = sizes[i % sizes.length];
+                send(producer, topic, serde, String.format("demo-%03d", i),
+                        SyntheticImages.jpeg(size[0], size[1], i), "image/jpeg");
+            }
+            byte[] good = SyntheticImages.jpeg(320, 240, 999);
+            send(producer, topic, serde, "demo-corrupt", Arrays.copyOf(good, good.length / 3), "image/jpeg");
+            producer.flush();
+        }
+        return images + 1;
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, AvroSerde<ImageEvent> serde,
+                             String id, byte[] image, String contentType) {
+        ImageEvent event = ImageEvent.newBuilder().setId(id)
+                .setImage(new InlineImage(ByteBuffer.wrap(image), contentType))
+                .setSource("labelstream-demo").setEventTime(Instant.now()).build();
+        producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serde.encode(event)));
+    }
+
+    private boolean printResults(RunningInstance instance, LabelstreamConfig config, int expected) {
+        String bootstrap = instance.bootstrapServers();
+        AvroSerde<ImageLabels> labelsSerde = Serdes.imageLabels();
+        AvroSerde<ImageFailure> failureSerde = Serdes.imageFailure();
+        String labelsTopic = config.get(Settings.LABELS_TOPIC);
+        String failuresTopic = config.get(Settings.FAILURES_TOPIC);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "labelstream-demo-reader");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        int seen = 0;
+        int labeled = 0;
+        int failed = 0;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(labelsTopic, failuresTopic));
+            while (seen < expected && System.nanoTime() < deadline && instance.pipeline().fatalError() == null) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    seen++;
+                    if (r.topic().equals(labelsTopic)) {
+                        labeled++;
+                        System.out.println(describe(labelsSerde.deserializer().deserialize(r.topic(), r.value())));
+                    } else {
+                        failed++;
+                        System.out.println(describe(failureSerde.deserializer().deserialize(r.topic(), r.value())));
+                    }
+                }
+            }
+        }
+        System.out.printf("%nLabeled %d, failed %d, of %d published%n", labeled, failed, expected);
+        return seen == expected;
+    }
+
+    private static String describe(ImageLabels l) {
+        String top = l.getLabels().stream().limit(3)
+                .map((Label x) -> String.format("%s %.3f", x.getLabel(), x.getScore()))
+                .collect(Collectors.joining(", "));
+        return String.format("LABELED %-12s %s  [batch %d, queue %.0f ms, infer %.0f ms, %s@%d/%d]", l.getId(), top,
+                l.getBatchSize(), l.getTimings().getQueueMs(), l.getTimings().getInferenceMs(),
+                l.getSource().getTopic(), l.getSource().getPartition(), l.getSource().getOffset());
+    }
+
+    private static String describe(ImageFailure f) {
+        return String.format("FAILED  %-12s %s: %s  [%d original bytes kept, %s@%d/%d]", f.getId(), f.getReason(),
+                f.getMessage(), f.getOriginalValue() == null ? 0 : f.getOriginalValue().remaining(),
+                f.getSource().getTopic(), f.getSource().getPartition(), f.getSource().getOffset());
+    }
+}

@@ -1,0 +1,28 @@
+package io.labelstream.cli;
+
+import io.labelstream.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code labelstream} command. */
+@Command(name = "labelstream", mixinStandardHelpOptions = true, version = "labelstream 0.1.0",
+        description = "Labels images flowing through Kafka with an ONNX Runtime image classifier.",
+        subcommands = {DemoCommand.class, RunCommand.class, ModelCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof ConfigException) {
+                commandLine.getErr().println("labelstream: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+}

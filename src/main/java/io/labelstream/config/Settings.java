@@ -1,0 +1,76 @@
+package io.labelstream.config;
+
+import java.util.List;
+
+/**
+ * Every labelstream setting. README's settings table lists exactly these (a test checks it). Kafka client and
+ * Streams settings are not listed here: they pass through under the {@link LabelstreamConfig#KAFKA_PREFIX}.
+ */
+public final class Settings {
+
+    public static final Setting<String> BOOTSTRAP_SERVERS = new Setting<>("bootstrap.servers", "",
+            "Kafka brokers to use; empty starts an embedded single-node KRaft broker on loopback",
+            Setting.anyText());
+    public static final Setting<String> APPLICATION_ID = new Setting<>("application.id", "labelstream",
+            "Kafka Streams application id: the consumer group and the prefix of internal topics",
+            Setting.nonBlank());
+    public static final Setting<List<String>> INPUT_TOPICS = new Setting<>("input.topics", "images",
+            "Comma-separated topics of ImageEvent records", Setting.topicList());
+    public static final Setting<String> LABELS_TOPIC = new Setting<>("labels.topic", "image-labels",
+            "Topic of ImageLabels records", Setting.topic());
+    public static final Setting<String> FAILURES_TOPIC = new Setting<>("failures.topic", "image-failures",
+            "Topic of ImageFailure records (reason, message, original bytes)", Setting.topic());
+    public static final Setting<String> TOPICS_CREATE = new Setting<>("topics.create", "true",
+            "Create missing input, labels and failures topics at start-up", Setting.oneOf("true", "false"));
+    public static final Setting<Integer> TOPICS_PARTITIONS = new Setting<>("topics.partitions", "4",
+            "Partitions of topics labelstream creates (the upper bound of parallel instances)",
+            Setting.intRange(1, 10_000));
+    public static final Setting<Integer> TOPICS_REPLICATION_FACTOR = new Setting<>("topics.replication.factor",
+            "-1", "Replication factor of topics labelstream creates; -1 takes the broker's default",
+            Setting.intRange(-1, 32));
+    public static final Setting<Integer> MAX_BATCH_SIZE = new Setting<>("max.batch.size", "8",
+            "Images per inference call: a task's buffer is flushed when it holds this many",
+            Setting.intRange(1, 1024));
+    public static final Setting<Long> MAX_BATCH_DELAY_MS = new Setting<>("max.batch.delay.ms", "20",
+            "Longest an image waits in the buffer before a partial batch is flushed (wall clock)",
+            Setting.longRange(1, 60_000));
+    public static final Setting<String> PROCESSING_GUARANTEE = new Setting<>("processing.guarantee",
+            "exactly_once_v2", "exactly_once_v2, or at_least_once (may label a record twice after a crash)",
+            Setting.oneOf("exactly_once_v2", "at_least_once"));
+    public static final Setting<Integer> NUM_STREAM_THREADS = new Setting<>("num.stream.threads", "1",
+            "Kafka Streams threads per instance", Setting.intRange(1, 256));
+    public static final Setting<String> STATE_DIR = new Setting<>("state.dir", "",
+            "Kafka Streams state directory; empty uses a folder under java.io.tmpdir", Setting.anyText());
+    public static final Setting<String> MODEL_PATH = new Setting<>("model.path", "",
+            "ONNX image classifier file (required by run; demo generates a ResNet-18 when empty)",
+            Setting.anyText());
+    public static final Setting<String> MODEL_LABELS_PATH = new Setting<>("model.labels.path", "",
+            "Class names, one per line or 'nXXXXXXXX name' synset lines, by output index; empty names classes"
+                    + " class-0000…", Setting.anyText());
+    public static final Setting<String> MODEL_NAME = new Setting<>("model.name", "",
+            "Model name written to every output record; empty uses the model file's name", Setting.anyText());
+    public static final Setting<Integer> MODEL_TOP_K = new Setting<>("model.top.k", "5",
+            "Labels per image, best first", Setting.intRange(1, 1000));
+    public static final Setting<String> MODEL_OUTPUT = new Setting<>("model.output", "auto",
+            "Model output kind: logits (softmax applied), probabilities, or auto (softmax unless rows sum to 1)",
+            Setting.oneOf("auto", "logits", "probabilities"));
+    public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "0",
+            "ONNX Runtime threads per inference call; 0 uses one per core", Setting.intRange(0, 1024));
+    public static final Setting<String> PREPROCESS_PRESET = new Setting<>("preprocess.preset", "imagenet",
+            "Preprocessing recipe: imagenet (resize 256, center crop 224, ImageNet mean/std)",
+            Setting.oneOf("imagenet"));
+    public static final Setting<Long> IMAGE_MAX_BYTES = new Setting<>("image.max.bytes", "20971520",
+            "Largest encoded image accepted; larger ones fail with TOO_LARGE", Setting.longRange(1, Integer.MAX_VALUE));
+    public static final Setting<Long> IMAGE_MAX_PIXELS = new Setting<>("image.max.pixels", "40000000",
+            "Largest width × height accepted, read from the header before decoding; larger fail with TOO_LARGE",
+            Setting.longRange(1, 1_000_000_000L));
+
+    public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
+            LABELS_TOPIC, FAILURES_TOPIC, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
+            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
+            MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, PREPROCESS_PRESET,
+            IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
+
+    private Settings() {
+    }
+}

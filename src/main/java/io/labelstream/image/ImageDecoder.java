@@ -1,0 +1,102 @@
+package io.labelstream.image;
+
+import io.labelstream.schema.FailureReason;
+
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Iterator;
+
+/**
+ * Decodes encoded image bytes with the JDK's ImageIO readers. The header is read first so that size limits are
+ * enforced before any pixel memory is allocated, and reader warnings (e.g. a truncated JPEG, which ImageIO would
+ * otherwise return half grey) are treated as errors.
+ */
+public final class ImageDecoder {
+
+    private final ImageLimits limits;
+
+    public ImageDecoder(ImageLimits limits) {
+        this.limits = limits;
+    }
+
+    public BufferedImage decode(byte[] encoded) throws ImageRejectedException {
+        if (encoded == null || encoded.length == 0) {
+            throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE, "image is empty (0 bytes)");
+        }
+        if (encoded.length > limits.maxEncodedBytes()) {
+            throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + encoded.length
+                    + " bytes; the limit (image.max.bytes) is " + limits.maxEncodedBytes());
+        }
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+            ImageReader reader = firstReader(in);
+            try {
+                reader.setInput(in, true, true);
+                long width = reader.getWidth(0);
+                long height = reader.getHeight(0);
+                if (width <= 0 || height <= 0) {
+                    throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                            "image header gives a size of " + width + "×" + height);
+                }
+                if (width * height > limits.maxPixels()) {
+                    throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + width + "×" + height
+                            + " = " + (width * height) + " pixels; the limit (image.max.pixels) is "
+                            + limits.maxPixels());
+                }
+                WarningCollector warnings = new WarningCollector();
+                reader.addIIOReadWarningListener(warnings);
+                BufferedImage image = reader.read(0);
+                if (warnings.first != null) {
+                    throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                            reader.getFormatName() + " image is damaged: " + warnings.first);
+                }
+                return image;
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageRejectedException e) {
+            throw e;
+        } catch (IIOException e) {
+            throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE, "cannot decode image: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            // ImageIO plugins signal corrupt data with assorted runtime exceptions (array bounds, illegal state).
+            throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                    "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ImageReader firstReader(ImageInputStream in) throws ImageRejectedException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new ImageRejectedException(FailureReason.UNSUPPORTED_FORMAT,
+                    "bytes are not in an image format this build can read (supported: "
+                            + String.join(", ", supportedFormats()) + ")");
+        }
+        return readers.next();
+    }
+
+    static java.util.SortedSet<String> supportedFormats() {
+        java.util.SortedSet<String> names = new java.util.TreeSet<>();
+        for (String n : ImageIO.getReaderFormatNames()) {
+            names.add(n.toLowerCase(java.util.Locale.ROOT));
+        }
+        return names;
+    }
+
+    private static final class WarningCollector implements IIOReadWarningListener {
+        String first;
+
+        @Override
+        public void warningOccurred(ImageReader source, String warning) {
+            if (first == null) {
+                first = warning;
+            }
+        }
+    }
+}

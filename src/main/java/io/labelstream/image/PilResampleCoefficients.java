@@ -1,0 +1,73 @@
+package io.labelstream.image;
+
+/**
+ * Filter weights for one axis of an antialiased bilinear resize, computed exactly as Pillow's
+ * {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} (Resample.c) do, so that resized pixels match
+ * Pillow's (and therefore torchvision's and the ONNX Model Zoo's) to the bit.
+ *
+ * <p>When shrinking, the triangle filter's support widens by the scale factor: every source pixel under an
+ * output pixel contributes, which is what "antialiased" means here.
+ */
+final class PilResampleCoefficients {
+
+    /** Pillow's fixed-point precision for 8-bit images: 32 − 8 − 2 bits. */
+    static final int PRECISION_BITS = 22;
+
+    final int kernelSize;
+    /** For output index i: first source index. */
+    final int[] first;
+    /** For output index i: number of source pixels used. */
+    final int[] count;
+    /** Fixed-point weights, {@code kernelSize} per output index. */
+    final int[] weights;
+
+    private PilResampleCoefficients(int kernelSize, int[] first, int[] count, int[] weights) {
+        this.kernelSize = kernelSize;
+        this.first = first;
+        this.count = count;
+        this.weights = weights;
+    }
+
+    static PilResampleCoefficients compute(int inSize, int outSize) {
+        double scale = (double) inSize / outSize;
+        double filterScale = Math.max(scale, 1.0);
+        double support = 1.0 * filterScale; // the bilinear (triangle) filter has support 1
+        int kernelSize = (int) Math.ceil(support) * 2 + 1;
+        int[] first = new int[outSize];
+        int[] count = new int[outSize];
+        int[] weights = new int[outSize * kernelSize];
+        double[] k = new double[kernelSize];
+        for (int xx = 0; xx < outSize; xx++) {
+            double center = (xx + 0.5) * scale;
+            double inverse = 1.0 / filterScale;
+            int xmin = Math.max((int) (center - support + 0.5), 0);
+            int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
+            double total = 0.0;
+            for (int x = 0; x < xmax; x++) {
+                double w = triangle((x + xmin - center + 0.5) * inverse);
+                k[x] = w;
+                total += w;
+            }
+            for (int x = 0; x < xmax; x++) {
+                double normalized = total != 0.0 ? k[x] / total : k[x];
+                weights[xx * kernelSize + x] = (int) (normalized < 0
+                        ? -0.5 + normalized * (1 << PRECISION_BITS)
+                        : 0.5 + normalized * (1 << PRECISION_BITS));
+            }
+            first[xx] = xmin;
+            count[xx] = xmax;
+        }
+        return new PilResampleCoefficients(kernelSize, first, count, weights);
+    }
+
+    private static double triangle(double x) {
+        double a = Math.abs(x);
+        return a < 1.0 ? 1.0 - a : 0.0;
+    }
+
+    /** Pillow's rounding shift and clamp to 0–255 of an accumulated fixed-point sum. */
+    static int clip8(int accumulated) {
+        int v = accumulated >> PRECISION_BITS;
+        return v < 0 ? 0 : Math.min(v, 255);
+    }
+}

@@ -1,0 +1,83 @@
+package io.labelstream.model;
+
+import io.labelstream.schema.ModelIdentity;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** A classifier session together with its labels and the identity written into every output record. */
+public final class LoadedModel implements AutoCloseable {
+
+    private final OnnxClassifier classifier;
+    private final LabelSet labels;
+    private final ModelIdentity identity;
+
+    private LoadedModel(OnnxClassifier classifier, LabelSet labels, ModelIdentity identity) {
+        this.classifier = classifier;
+        this.labels = labels;
+        this.identity = identity;
+    }
+
+    /**
+     * Loads the model and checks that the labels file has exactly one name per output class.
+     *
+     * @param labelsFile may be null: classes are then named by number
+     * @param name       may be null: the file name without extension
+     */
+    public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings)
+            throws ModelException, IOException {
+        String sha256 = sha256(modelFile);
+        OnnxClassifier classifier = OnnxClassifier.load(modelFile, settings);
+        try {
+            LabelSet labels = labelsFile == null ? LabelSet.numbered(classifier.classes()) : LabelSet.read(labelsFile);
+            if (labels.size() != classifier.classes()) {
+                throw new ModelException("labels file " + labelsFile + " has " + labels.size()
+                        + " lines but model " + modelFile + " has " + classifier.classes() + " classes");
+            }
+            String modelName = name != null && !name.isBlank() ? name : stripExtension(modelFile);
+            ModelIdentity identity = new ModelIdentity(modelName, classifier.modelVersion(), sha256);
+            return new LoadedModel(classifier, labels, identity);
+        } catch (ModelException | IOException | RuntimeException e) {
+            classifier.close();
+            throw e;
+        }
+    }
+
+    private static String stripExtension(Path file) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    public OnnxClassifier classifier() {
+        return classifier;
+    }
+
+    public LabelSet labels() {
+        return labels;
+    }
+
+    public ModelIdentity identity() {
+        return identity;
+    }
+
+    @Override
+    public void close() {
+        classifier.close();
+    }
+}

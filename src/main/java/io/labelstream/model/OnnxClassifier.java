@@ -1,0 +1,173 @@
+package io.labelstream.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One ONNX Runtime session for an image classifier with a single NCHW float32 input and a single
+ * [batch, classes] output. {@link #run} is thread-safe (ORT sessions are), so stream tasks share one instance.
+ */
+public final class OnnxClassifier implements AutoCloseable {
+
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+    private final ModelInput input;
+    private final String outputName;
+    private final int classes;
+
+    private OnnxClassifier(OrtEnvironment environment, OrtSession session, ModelInput input, String outputName,
+                           int classes) {
+        this.environment = environment;
+        this.session = session;
+        this.input = input;
+        this.outputName = outputName;
+        this.classes = classes;
+    }
+
+    public static OnnxClassifier load(Path modelFile, SessionSettings settings) throws ModelException {
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        OrtSession session = null;
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (settings.intraOpThreads() > 0) {
+                options.setIntraOpNumThreads(settings.intraOpThreads());
+            }
+            options.setInterOpNumThreads(1);
+            session = environment.createSession(modelFile.toString(), options);
+            ModelInput input = describeInput(session, modelFile);
+            Map.Entry<String, NodeInfo> output = single(session.getOutputInfo(), "output", modelFile);
+            TensorInfo outInfo = tensorInfo(output.getValue(), modelFile);
+            long[] outShape = outInfo.getShape();
+            if (outShape.length != 2 || outShape[1] <= 0) {
+                throw new ModelException(modelFile + ": output '" + output.getKey() + "' has shape "
+                        + java.util.Arrays.toString(outShape) + "; expected [batch, classes]");
+            }
+            return new OnnxClassifier(environment, session, input, output.getKey(), (int) outShape[1]);
+        } catch (OrtException e) {
+            closeQuietly(session);
+            throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
+        } catch (ModelException | RuntimeException e) {
+            closeQuietly(session);
+            throw e;
+        }
+    }
+
+    private static ModelInput describeInput(OrtSession session, Path modelFile) throws OrtException, ModelException {
+        Map.Entry<String, NodeInfo> in = single(session.getInputInfo(), "input", modelFile);
+        TensorInfo info = tensorInfo(in.getValue(), modelFile);
+        long[] shape = info.getShape();
+        if (info.type != OnnxJavaType.FLOAT || shape.length != 4 || shape[1] != 3 || shape[2] <= 0 || shape[3] <= 0) {
+            throw new ModelException(modelFile + ": input '" + in.getKey() + "' is " + info.type + " "
+                    + java.util.Arrays.toString(shape) + "; expected float32 [batch, 3, height, width]");
+        }
+        int fixedBatch = shape[0] > 0 ? (int) shape[0] : 0;
+        return new ModelInput(in.getKey(), 3, (int) shape[2], (int) shape[3], fixedBatch);
+    }
+
+    private static Map.Entry<String, NodeInfo> single(Map<String, NodeInfo> nodes, String what, Path modelFile)
+            throws ModelException {
+        if (nodes.size() != 1) {
+            throw new ModelException(modelFile + " has " + nodes.size() + " " + what + "s " + nodes.keySet()
+                    + "; an image classifier needs exactly one");
+        }
+        return nodes.entrySet().iterator().next();
+    }
+
+    private static TensorInfo tensorInfo(NodeInfo node, Path modelFile) throws ModelException {
+        if (!(node.getInfo() instanceof TensorInfo info)) {
+            throw new ModelException(modelFile + ": '" + node.getName() + "' is not a tensor");
+        }
+        return info;
+    }
+
+    public ModelInput input() {
+        return input;
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    /** Allocates a native-order direct buffer that {@link #run} can hand to ORT without copying. */
+    public FloatBuffer allocateBatchBuffer(int maxImages) {
+        int capacityImages = maxImages;
+        if (!input.dynamicBatch()) {
+            // A fixed-batch model runs in whole chunks; the last chunk is padded.
+            capacityImages = ((maxImages + input.fixedBatch() - 1) / input.fixedBatch()) * input.fixedBatch();
+        }
+        long bytes = (long) capacityImages * input.valuesPerImage() * Float.BYTES;
+        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /**
+     * Runs the first {@code count} images of {@code batch} (NCHW, from index 0) and returns the raw outputs,
+     * {@code count × classes()} values, image-major. A fixed-batch model is run chunk by chunk.
+     */
+    public float[] run(FloatBuffer batch, int count) throws ModelException {
+        int perImage = input.valuesPerImage();
+        int chunk = input.dynamicBatch() ? count : input.fixedBatch();
+        float[] scores = new float[count * classes];
+        for (int start = 0; start < count; start += chunk) {
+            int images = Math.min(chunk, count - start);
+            int runImages = input.dynamicBatch() ? images : chunk;
+            if (runImages > images) {
+                zero(batch, (start + images) * perImage, (runImages - images) * perImage);
+            }
+            FloatBuffer slice = batch.slice(start * perImage, runImages * perImage);
+            long[] shape = {runImages, input.channels(), input.height(), input.width()};
+            try (OnnxTensor tensor = OnnxTensor.createTensor(environment, slice, shape);
+                 OrtSession.Result result = session.run(Map.of(input.name(), tensor))) {
+                OnnxValue value = result.get(0);
+                FloatBuffer out = ((OnnxTensor) value).getFloatBuffer();
+                out.get(scores, start * classes, images * classes);
+            } catch (OrtException | RuntimeException e) {
+                throw new ModelException("inference failed on a batch of " + runImages + ": " + e.getMessage(), e);
+            }
+        }
+        return scores;
+    }
+
+    private static void zero(FloatBuffer buffer, int from, int length) {
+        for (int i = from; i < from + length; i++) {
+            buffer.put(i, 0f);
+        }
+    }
+
+    /** The model's own version string from its metadata, or "1" when it has none. */
+    public String modelVersion() {
+        try {
+            long version = session.getMetadata().getVersion();
+            return version > 0 ? Long.toString(version) : "1";
+        } catch (OrtException e) {
+            return "1";
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(session);
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        if (session != null) {
+            try {
+                session.close();
+            } catch (OrtException ignored) {
+                // Closing releases native memory; nothing useful to do if ORT reports an error here.
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.labelstream.schema;
+
+import io.labelstream.schema.internal.BufferedRecord;
+
+/** The serdes of labelstream's topics and state stores, one instance each (they are thread-safe). */
+public final class Serdes {
+
+    private Serdes() {
+    }
+
+    public static AvroSerde<ImageEvent> imageEvent() {
+        return new AvroSerde<>(ImageEvent.class, ImageEvent.getClassSchema());
+    }
+
+    public static AvroSerde<ImageLabels> imageLabels() {
+        return new AvroSerde<>(ImageLabels.class, ImageLabels.getClassSchema());
+    }
+
+    public static AvroSerde<ImageFailure> imageFailure() {
+        return new AvroSerde<>(ImageFailure.class, ImageFailure.getClassSchema());
+    }
+
+    public static AvroSerde<BufferedRecord> bufferedRecord() {
+        return new AvroSerde<>(BufferedRecord.class, BufferedRecord.getClassSchema());
+    }
+}

@@ -1,0 +1,183 @@
+package io.labelstream.stream;
+
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.FailureReason;
+import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.InlineImage;
+import io.labelstream.schema.RecordDecodeException;
+import io.labelstream.schema.SourceCoordinates;
+import io.labelstream.schema.Timings;
+import io.labelstream.schema.internal.BufferedRecord;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The heart of the pipeline. Each input record is checked and parked in the task's {@link BatchBuffer}; the
+ * buffer is flushed through the {@link LabelingEngine} when it holds {@code max.batch.size} records, or when
+ * its oldest record has waited {@code max.batch.delay.ms} (a wall-clock punctuator). Each flushed record goes
+ * to exactly one place: {@link LabelingTopology#LABELS_SINK} or {@link LabelingTopology#FAILURES_SINK}.
+ *
+ * <p>Under exactly-once the output of a flush, the deletion of its records from the buffer and the input
+ * offsets commit in one transaction, so a record is never both labeled and still buffered.
+ */
+final class BatchingProcessor implements Processor<byte[], byte[], byte[], SpecificRecord> {
+
+    private final LabelingEngine engine;
+    private final AvroSerde<ImageEvent> events;
+    private final int maxBatchSize;
+    private final long maxBatchDelayMs;
+    private final Duration tick;
+
+    private ProcessorContext<byte[], SpecificRecord> context;
+    private BatchBuffer buffer;
+    private LabelingEngine.Workspace workspace;
+
+    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, int maxBatchSize, long maxBatchDelayMs,
+                      Duration tick) {
+        this.engine = engine;
+        this.events = events;
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchDelayMs = maxBatchDelayMs;
+        this.tick = tick;
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], SpecificRecord> context) {
+        this.context = context;
+        this.buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE));
+        this.workspace = engine.newWorkspace(maxBatchSize);
+        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
+            if (buffer.oldestWaited(now, maxBatchDelayMs)) {
+                flushAll(now);
+            }
+        });
+        // Records restored from the changelog after a crash may already be due.
+        if (buffer.size() >= maxBatchSize) {
+            flushAll(System.currentTimeMillis());
+        }
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        SourceCoordinates source = new SourceCoordinates(meta.topic(), meta.partition(), meta.offset());
+        ImageEvent event;
+        try {
+            event = events.decode(record.value());
+        } catch (RecordDecodeException e) {
+            forwardFailure(record, Records.failure(null, e.reason(), e.getMessage(), source, record.key(),
+                    record.value(), Records.toAvro(record.headers())));
+            return;
+        }
+        Problem problem = Problem.of(event);
+        if (problem != null) {
+            forwardFailure(record, Records.failure(event.getId(), problem.reason(), problem.message(), source,
+                    record.key(), record.value(), Records.toAvro(record.headers())));
+            return;
+        }
+        long now = System.currentTimeMillis();
+        buffer.add(BufferedRecord.newBuilder()
+                .setKey(record.key() == null ? null : java.nio.ByteBuffer.wrap(record.key()))
+                .setValue(java.nio.ByteBuffer.wrap(record.value()))
+                .setHeaders(Records.toAvro(record.headers()))
+                .setSource(source)
+                .setTimestamp(record.timestamp())
+                .setBufferedAt(now)
+                .build());
+        if (buffer.size() >= maxBatchSize) {
+            flushAll(now);
+        }
+    }
+
+    /** Flushes full batches until the buffer is empty (a restored buffer may hold more than one batch). */
+    private void flushAll(long now) {
+        while (buffer.size() > 0) {
+            flush(buffer.peek(maxBatchSize), now);
+        }
+    }
+
+    private void flush(List<KeyValue<Long, BufferedRecord>> batch, long now) {
+        List<BufferedRecord> records = new ArrayList<>(batch.size());
+        List<ImageEvent> decoded = new ArrayList<>(batch.size());
+        List<byte[]> images = new ArrayList<>(batch.size());
+        for (KeyValue<Long, BufferedRecord> entry : batch) {
+            BufferedRecord r = entry.value;
+            ImageEvent event;
+            try {
+                // Checked when buffered; decoded again here because only the original bytes are persisted.
+                event = events.decode(Records.bytes(r.getValue()));
+            } catch (RecordDecodeException e) {
+                forwardFailure(r, Records.failure(null, e.reason(), e.getMessage(), r));
+                continue;
+            }
+            records.add(r);
+            decoded.add(event);
+            images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
+        }
+        LabelingEngine.BatchResult result = engine.label(images, workspace);
+        Instant labeledAt = Instant.now();
+        for (int i = 0; i < records.size(); i++) {
+            BufferedRecord r = records.get(i);
+            String id = decoded.get(i).getId();
+            LabelingEngine.Outcome outcome = result.outcomes().get(i);
+            if (outcome instanceof LabelingEngine.Labeled labeled) {
+                ImageLabels labels = ImageLabels.newBuilder()
+                        .setId(id)
+                        .setLabels(labeled.labels())
+                        .setModel(engine.model().identity())
+                        .setBatchSize(result.inferred())
+                        .setTimings(new Timings((double) (now - r.getBufferedAt()), result.preprocessMs(),
+                                result.inferenceMs()))
+                        .setSource(r.getSource())
+                        .setLabeledAt(labeledAt)
+                        .build();
+                context.forward(new Record<byte[], SpecificRecord>(keyOf(r), labels, r.getTimestamp(),
+                        Records.toKafka(r.getHeaders())), LabelingTopology.LABELS_SINK);
+            } else {
+                LabelingEngine.Rejected rejected = (LabelingEngine.Rejected) outcome;
+                forwardFailure(r, Records.failure(id, rejected.reason(), rejected.message(), r));
+            }
+        }
+        buffer.remove(batch);
+    }
+
+    private void forwardFailure(Record<byte[], byte[]> input, SpecificRecord failure) {
+        context.forward(new Record<byte[], SpecificRecord>(input.key(), failure, input.timestamp(),
+                input.headers()), LabelingTopology.FAILURES_SINK);
+    }
+
+    private void forwardFailure(BufferedRecord r, SpecificRecord failure) {
+        context.forward(new Record<byte[], SpecificRecord>(keyOf(r), failure, r.getTimestamp(),
+                Records.toKafka(r.getHeaders())), LabelingTopology.FAILURES_SINK);
+    }
+
+    private static byte[] keyOf(BufferedRecord r) {
+        return r.getKey() == null ? null : Records.bytes(r.getKey());
+    }
+
+    /** Why an event that decoded as Avro cannot be labeled as it stands, or null when it can. */
+    record Problem(FailureReason reason, String message) {
+        static Problem of(ImageEvent event) {
+            if (event.getId() == null || event.getId().isBlank()) {
+                return new Problem(FailureReason.INVALID_EVENT, "event has an empty id");
+            }
+            if (!(event.getImage() instanceof InlineImage)) {
+                return new Problem(FailureReason.FETCH_FAILED,
+                        "event refers to its image by URI; fetching image references is not enabled in this build");
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.labelstream.stream;
+
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.Serdes;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The data path, in one place:
+ * <pre>
+ *   input topics ──► "batcher" (BatchingProcessor + changelogged "batch-buffer" store)
+ *                       ├─► "labels"   sink ─► labels topic   (ImageLabels)
+ *                       └─► "failures" sink ─► failures topic (ImageFailure)
+ * </pre>
+ * Input keys and values stay raw bytes up to the batcher, so a record that is not valid Avro reaches the
+ * failures topic with its exact bytes instead of stopping the application in a deserializer.
+ */
+public final class LabelingTopology {
+
+    public static final String SOURCE = "input";
+    public static final String BATCHER = "batcher";
+    public static final String LABELS_SINK = "labels";
+    public static final String FAILURES_SINK = "failures";
+    public static final String BUFFER_STORE = "batch-buffer";
+
+    /**
+     * @param tick how often the wall-clock punctuator checks the oldest buffered record's age
+     */
+    public record Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
+                          long maxBatchDelayMs, Duration tick) {
+    }
+
+    private LabelingTopology() {
+    }
+
+    public static Topology build(Options options, LabelingEngine engine) {
+        var events = Serdes.imageEvent();
+        AvroSerde<?> labels = Serdes.imageLabels();
+        AvroSerde<?> failures = Serdes.imageFailure();
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                options.inputTopics().toArray(String[]::new));
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.maxBatchSize(),
+                options.maxBatchDelayMs(), options.tick()), SOURCE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
+                        org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
+                .withLoggingEnabled(Map.of()), BATCHER);
+        topology.addSink(LABELS_SINK, options.labelsTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
+        topology.addSink(FAILURES_SINK, options.failuresTopic(), new ByteArraySerializer(), avroValues(failures),
+                BATCHER);
+        return topology;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Serializer<SpecificRecord> avroValues(AvroSerde<?> serde) {
+        return (Serializer) serde.serializer();
+    }
+}

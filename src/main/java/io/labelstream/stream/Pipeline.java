@@ -1,0 +1,159 @@
+package io.labelstream.stream;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.model.LabelingEngine;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One running labelstream instance: the Kafka Streams application around {@link LabelingTopology}.
+ * Instances with the same {@code application.id} share the input partitions as one consumer group.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+    /** Failure records and buffered records carry whole images, so they may exceed Kafka's 1 MiB default. */
+    public static final int MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
+    private final KafkaStreams streams;
+    private final CountDownLatch running = new CountDownLatch(1);
+    private volatile Throwable fatal;
+
+    private Pipeline(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /** Creates missing topics (when {@code topics.create} is true) and starts the streams instance. */
+    public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine) {
+        Properties props = streamsProperties(config, bootstrapServers);
+        if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
+            createTopics(config, props);
+        }
+        long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
+        var options = new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
+                config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
+                config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
+        KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
+        Pipeline pipeline = new Pipeline(streams);
+        streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING) {
+                pipeline.running.countDown();
+            }
+        });
+        streams.setUncaughtExceptionHandler(e -> {
+            pipeline.fatal = e;
+            log.error("Stream thread failed; shutting this instance down", e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                    .SHUTDOWN_CLIENT;
+        });
+        streams.start();
+        return pipeline;
+    }
+
+    /** The punctuator's period: fine enough to honour the delay within a few milliseconds, never above 10 ms. */
+    static Duration tick(long maxBatchDelayMs) {
+        return Duration.ofMillis(Math.max(1, Math.min(10, maxBatchDelayMs / 2)));
+    }
+
+    static Properties streamsProperties(LabelstreamConfig config, String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.get(Settings.APPLICATION_ID));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.get(Settings.PROCESSING_GUARANTEE));
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.get(Settings.NUM_STREAM_THREADS));
+        String stateDir = config.get(Settings.STATE_DIR);
+        if (!stateDir.isEmpty()) {
+            p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        }
+        // The stream thread only runs wall-clock punctuators between polls, so a poll must not outlast the tick.
+        p.put(StreamsConfig.POLL_MS_CONFIG, tick(config.get(Settings.MAX_BATCH_DELAY_MS)).toMillis());
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD_BYTES);
+        p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_RECORD_BYTES);
+        // The topology has no global stores; opting in now keeps behaviour stable when Kafka 5.0 makes it default.
+        p.put("processing.exception.handler.global.enabled", true);
+        p.putAll(config.kafkaOverrides());
+        return p;
+    }
+
+    private static void createTopics(LabelstreamConfig config, Properties streamsProps) {
+        int partitions = config.get(Settings.TOPICS_PARTITIONS);
+        short replication = config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue();
+        List<NewTopic> wanted = new ArrayList<>();
+        for (String t : config.get(Settings.INPUT_TOPICS)) {
+            wanted.add(new NewTopic(t, Optional.of(partitions), Optional.of(replication)));
+        }
+        wanted.add(new NewTopic(config.get(Settings.LABELS_TOPIC), Optional.of(partitions), Optional.of(replication)));
+        wanted.add(new NewTopic(config.get(Settings.FAILURES_TOPIC), Optional.of(partitions),
+                Optional.of(replication)).configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                Integer.toString(MAX_RECORD_BYTES))));
+        Properties adminProps = new Properties();
+        streamsProps.forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k.toString())) {
+                adminProps.put(k, v);
+            }
+        });
+        try (Admin admin = Admin.create(adminProps)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topics on " + streamsProps.get(
+                    StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until the instance has joined its group and is processing. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public Throwable fatalError() {
+        return fatal;
+    }
+
+    public void close(Duration timeout) {
+        streams.close(timeout);
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(30));
+    }
+}
