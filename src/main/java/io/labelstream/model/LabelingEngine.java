@@ -22,6 +22,7 @@ public final class LabelingEngine {
     private final ImagePreprocessor preprocessor;
     private final int topK;
     private final Scores.OutputKind outputKind;
+    private final ThreadLocal<Workspace> threadWorkspaces = new ThreadLocal<>();
 
     public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind) {
         ModelInput input = model.classifier().input();
@@ -44,6 +45,19 @@ public final class LabelingEngine {
     /** Reusable per-caller state: the batch's direct tensor buffer. */
     public Workspace newWorkspace(int maxBatchSize) {
         return new Workspace(model.classifier().allocateBatchBuffer(maxBatchSize), maxBatchSize);
+    }
+
+    /**
+     * The calling thread's workspace, allocated on first use. A stream thread runs its tasks one at a time, so
+     * its tasks share one batch buffer instead of each holding its own.
+     */
+    public Workspace threadWorkspace(int maxBatchSize) {
+        Workspace current = threadWorkspaces.get();
+        if (current == null || current.capacity < maxBatchSize) {
+            current = newWorkspace(maxBatchSize);
+            threadWorkspaces.set(current);
+        }
+        return current;
     }
 
     /** One image's result: labels, or the reason it was not labeled. */

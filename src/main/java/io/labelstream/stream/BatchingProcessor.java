@@ -42,7 +42,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     private ProcessorContext<byte[], SpecificRecord> context;
     private BatchBuffer buffer;
-    private LabelingEngine.Workspace workspace;
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, int maxBatchSize, long maxBatchDelayMs,
                       Duration tick) {
@@ -57,7 +56,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     public void init(ProcessorContext<byte[], SpecificRecord> context) {
         this.context = context;
         this.buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE));
-        this.workspace = engine.newWorkspace(maxBatchSize);
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
             if (buffer.oldestWaited(now, maxBatchDelayMs)) {
                 flushAll(now);
@@ -65,7 +63,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         });
         // Records restored from the changelog after a crash may already be due.
         if (buffer.size() >= maxBatchSize) {
-            flushAll(System.currentTimeMillis());
+            flushAll(context.currentSystemTimeMs());
         }
     }
 
@@ -87,7 +85,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                     record.key(), record.value(), Records.toAvro(record.headers())));
             return;
         }
-        long now = System.currentTimeMillis();
+        long now = context.currentSystemTimeMs();
         buffer.add(BufferedRecord.newBuilder()
                 .setKey(record.key() == null ? null : java.nio.ByteBuffer.wrap(record.key()))
                 .setValue(java.nio.ByteBuffer.wrap(record.value()))
@@ -126,7 +124,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             decoded.add(event);
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
         }
-        LabelingEngine.BatchResult result = engine.label(images, workspace);
+        LabelingEngine.BatchResult result = engine.label(images, engine.threadWorkspace(maxBatchSize));
         Instant labeledAt = Instant.now();
         for (int i = 0; i < records.size(); i++) {
             BufferedRecord r = records.get(i);

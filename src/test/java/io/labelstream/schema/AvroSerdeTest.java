@@ -1,0 +1,114 @@
+package io.labelstream.schema;
+
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class AvroSerdeTest {
+
+    private final Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+
+    @Test
+    void imageEventRoundTripsWithTheSingleObjectHeader() throws Exception {
+        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        ImageEvent event = ImageEvent.newBuilder().setId("a-1")
+                .setImage(new InlineImage(ByteBuffer.wrap(new byte[] {1, 2, 3}), "image/jpeg"))
+                .setSource("camera-7").setAttributes(Map.of("album", "x")).setEventTime(now).build();
+        byte[] bytes = serde.encode(event);
+        // Avro single-object encoding: C3 01, then the CRC-64-AVRO fingerprint of the writer schema (little endian).
+        assertThat(bytes[0]).isEqualTo((byte) 0xC3);
+        assertThat(bytes[1]).isEqualTo((byte) 0x01);
+        long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertThat(fingerprint).isEqualTo(SchemaNormalization.parsingFingerprint64(ImageEvent.getClassSchema()));
+        assertThat(serde.decode(bytes)).isEqualTo(event);
+
+        ImageEvent byReference = ImageEvent.newBuilder().setId("r-1")
+                .setImage(new ImageReference("file:///data/a.jpg", null, 123L, "ab"))
+                .setEventTime(now).build();
+        assertThat(serde.decode(serde.encode(byReference))).isEqualTo(byReference);
+    }
+
+    @Test
+    void labelsAndFailuresRoundTrip() throws Exception {
+        AvroSerde<ImageLabels> labels = Serdes.imageLabels();
+        ImageLabels l = ImageLabels.newBuilder().setId("x")
+                .setLabels(List.of(new Label(3, "tiger shark", 0.5f)))
+                .setModel(new ModelIdentity("resnet50", "1", "00ff"))
+                .setBatchSize(8).setTimings(new Timings(1.5, 2.5, 3.5))
+                .setSource(new SourceCoordinates("images", 2, 99L)).setLabeledAt(now).build();
+        assertThat(labels.decode(labels.encode(l))).isEqualTo(l);
+
+        AvroSerde<ImageFailure> failures = Serdes.imageFailure();
+        ImageFailure f = ImageFailure.newBuilder().setId(null).setReason(FailureReason.UNKNOWN_SCHEMA)
+                .setMessage("m").setSource(new SourceCoordinates("images", 0, 1L))
+                .setOriginalValue(ByteBuffer.wrap(new byte[] {9, 9}))
+                .setHeaders(List.of(new Header("trace", ByteBuffer.wrap(new byte[] {1}))))
+                .setFailedAt(now).build();
+        assertThat(failures.decode(failures.encode(f))).isEqualTo(f);
+    }
+
+    @Test
+    void readsARecordWrittenWithAnOlderCompatibleSchema() throws Exception {
+        Schema old;
+        try (InputStream in = getClass().getResourceAsStream("/old-schemas/ImageEvent-v0.avsc")) {
+            old = new Schema.Parser().parse(in);
+        }
+        GenericRecord inline = new GenericData.Record(old.getField("image").schema().getTypes().get(0));
+        inline.put("data", ByteBuffer.wrap(new byte[] {7, 7}));
+        inline.put("contentType", "image/png");
+        GenericRecord record = new GenericData.Record(old);
+        record.put("id", "old-1");
+        record.put("image", inline);
+        record.put("eventTime", now.toEpochMilli());
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), old).encode(record).array();
+
+        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        // Before the old schema is registered its fingerprint is unknown...
+        assertThatThrownBy(() -> serde.decode(bytes)).isInstanceOfSatisfying(RecordDecodeException.class,
+                e -> assertThat(e.reason()).isEqualTo(FailureReason.UNKNOWN_SCHEMA));
+        // ...after, it resolves to the current schema with defaults for the new fields.
+        serde.addWriterSchema(old);
+        ImageEvent event = serde.decode(bytes);
+        assertThat(event.getId()).isEqualTo("old-1");
+        assertThat(event.getSource()).isNull();
+        assertThat(event.getAttributes()).isEmpty();
+        assertThat(event.getEventTime()).isEqualTo(now);
+        assertThat(((InlineImage) event.getImage()).getContentType()).isEqualTo("image/png");
+    }
+
+    @Test
+    void historyFolderSchemasAreFoundByNameAndVersion() {
+        List<Schema> found = SchemaHistory.load(getClass().getClassLoader(), "old-schemas-history", "ImageEvent");
+        assertThat(found).isEmpty();
+        assertThat(SchemaHistory.load(getClass().getClassLoader(), "history-test", "ImageEvent"))
+                .extracting(Schema::getFullName).containsExactly("io.labelstream.schema.ImageEvent");
+    }
+
+    @Test
+    void garbageAndEmptyValuesAreInvalidEvents() {
+        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        for (byte[] bad : new byte[][] {new byte[0], "hello".getBytes(), null}) {
+            assertThatThrownBy(() -> serde.decode(bad)).isInstanceOfSatisfying(RecordDecodeException.class,
+                    e -> assertThat(e.reason()).isEqualTo(FailureReason.INVALID_EVENT));
+        }
+        byte[] good = serde.encode(ImageEvent.newBuilder().setId("t")
+                .setImage(new InlineImage(ByteBuffer.wrap(new byte[100]), null)).setEventTime(now).build());
+        byte[] truncated = java.util.Arrays.copyOf(good, 20);
+        assertThatThrownBy(() -> serde.decode(truncated)).isInstanceOfSatisfying(RecordDecodeException.class,
+                e -> assertThat(e.reason()).isEqualTo(FailureReason.INVALID_EVENT));
+    }
+}

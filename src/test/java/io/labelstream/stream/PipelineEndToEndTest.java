@@ -1,0 +1,232 @@
+package io.labelstream.stream;
+
+import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.image.SyntheticImages;
+import io.labelstream.model.EngineFactory;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.FailureReason;
+import io.labelstream.schema.ImageFailure;
+import io.labelstream.testing.ChildInstance;
+import io.labelstream.testing.TestModels;
+import io.labelstream.testing.TopicTraffic;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The whole pipeline against a real KRaft broker, read back with read_committed consumers. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class PipelineEndToEndTest {
+
+    private static EmbeddedKafkaCluster kafka;
+    private static TopicTraffic traffic;
+
+    @TempDir
+    Path stateDirs;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafkaCluster.startSingleNode();
+        traffic = new TopicTraffic(kafka.bootstrapServers());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private Map<String, String> settings(String app, String stateDir) {
+        Map<String, String> s = new HashMap<>();
+        s.put("bootstrap.servers", kafka.bootstrapServers());
+        s.put("application.id", app);
+        s.put("input.topics", app + "-in");
+        s.put("labels.topic", app + "-labels");
+        s.put("failures.topic", app + "-failures");
+        s.put("model.path", TestModels.resnet18().toString());
+        s.put("model.intra.op.threads", "2");
+        s.put("state.dir", stateDirs.resolve(stateDir).toString());
+        // A crashed member must leave the group quickly, and its open transaction must be aborted quickly.
+        s.put("kafka.session.timeout.ms", "6000");
+        s.put("kafka.heartbeat.interval.ms", "1000");
+        s.put("kafka.producer.transaction.timeout.ms", "5000");
+        return s;
+    }
+
+    private static Pipeline startInProcess(Map<String, String> settings, List<AutoCloseable> closeables)
+            throws InterruptedException {
+        LabelstreamConfig config = LabelstreamConfig.of(settings);
+        LabelingEngine engine = EngineFactory.create(config);
+        closeables.add(engine.model());
+        Pipeline pipeline = Pipeline.start(config, config.get(io.labelstream.config.Settings.BOOTSTRAP_SERVERS), engine);
+        closeables.add(0, pipeline);
+        assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).as("pipeline reached RUNNING").isTrue();
+        return pipeline;
+    }
+
+    @Test
+    void labelsEveryImageExactlyOnceAndRoutesBadRecordsToFailures() throws Exception {
+        String app = "e2e-basic";
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Pipeline pipeline = startInProcess(settings(app, "basic"), closeables);
+            List<String> ids = traffic.publishImages(app + "-in", "img", 200, 320, 240);
+            byte[] good = SyntheticImages.jpeg(320, 240, 77);
+            byte[] corruptEvent = TopicTraffic.event("corrupt-1", Arrays.copyOf(good, good.length / 2));
+            traffic.publishRaw(app + "-in", "corrupt-1", corruptEvent);
+            traffic.publishRaw(app + "-in", "junk", "not an avro record".getBytes());
+
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 202,
+                    Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
+            assertThat(out.labels()).hasSize(200);
+            assertThat(out.labeledCounts().keySet()).containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(out.labels()).allSatisfy(l -> {
+                assertThat(l.getLabels()).hasSize(5);
+                assertThat(l.getBatchSize()).isBetween(1, 8);
+            });
+            assertThat(out.labels().stream().mapToInt(l -> l.getBatchSize()).max().orElse(0))
+                    .as("a backlog is labeled in full batches").isEqualTo(8);
+            assertThat(out.failures()).hasSize(2);
+            ImageFailure corrupt = out.failures().stream().filter(f -> "corrupt-1".equals(f.getId())).findFirst()
+                    .orElseThrow();
+            assertThat(corrupt.getReason()).isEqualTo(FailureReason.UNDECODABLE_IMAGE);
+            assertThat(bytes(corrupt.getOriginalValue())).isEqualTo(corruptEvent);
+            assertThat(corrupt.getSource().getTopic()).isEqualTo(app + "-in");
+            ImageFailure junk = out.failures().stream().filter(f -> f.getId() == null).findFirst().orElseThrow();
+            assertThat(junk.getReason()).isEqualTo(FailureReason.INVALID_EVENT);
+            assertThat(pipeline.state().isRunningOrRebalancing()).isTrue();
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    @Test
+    void bufferedRecordsSurviveAHardKillAndAreLabeledAfterRestart() throws Exception {
+        String app = "e2e-buffer";
+        Map<String, String> first = settings(app, "buffer-a");
+        // The first instance buffers everything and never flushes: only the changelog can save these records.
+        first.put("max.batch.size", "64");
+        first.put("max.batch.delay.ms", "60000");
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
+            awaitTopic(app + "-in");
+            List<String> ids = traffic.publishImages(app + "-in", "buf", 20, 320, 240);
+            awaitCommittedInput(app, app + "-in", 20, child);
+            child.kill();
+
+            Map<String, String> second = settings(app, "buffer-b"); // fresh state dir: restore from the changelog
+            Pipeline pipeline = startInProcess(second, closeables);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 20,
+                    Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
+            assertThat(out.labels()).hasSize(20);
+            assertThat(out.failures()).isEmpty();
+            // They waited in the buffer across the crash, so every one reports a long queue time.
+            assertThat(out.labels()).allSatisfy(l -> assertThat(l.getTimings().getQueueMs()).isGreaterThan(100.0));
+            System.out.printf("buffer across hard kill: in 20, labeled %d, failed %d, duplicated %d, lost %d%n",
+                    out.labels().size(), out.failures().size(), out.duplicates().size(), out.missing(ids).size());
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    @Test
+    void aHardKillMidStreamLosesAndDuplicatesNothing() throws Exception {
+        String app = "e2e-kill";
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try (ChildInstance child = ChildInstance.start(app + "-a", settings(app, "kill-a"))) {
+            awaitTopic(app + "-in");
+            List<String> ids = traffic.publishImages(app + "-in", "k", 200, 320, 240);
+            // Let the first instance label part of the stream, then kill it mid-batch.
+            TopicTraffic.Outcome partial = traffic.awaitOutcome(app + "-labels", app + "-failures", 40,
+                    Duration.ofMinutes(2), Duration.ZERO, () -> null);
+            assertThat(partial.total()).as("first instance made progress; log:%n%s", child.log())
+                    .isGreaterThanOrEqualTo(40);
+            child.kill();
+
+            Pipeline pipeline = startInProcess(settings(app, "kill-b"), closeables);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 200,
+                    Duration.ofMinutes(3), Duration.ofSeconds(3), pipeline::fatalError);
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
+            assertThat(out.labels()).hasSize(200);
+            assertThat(partial.total()).isLessThan(200);
+            System.out.printf("hard kill mid-stream: in 200, labeled before kill %d, labeled %d, failed %d,"
+                    + " duplicated %d, lost %d%n", partial.total(), out.labels().size(), out.failures().size(),
+                    out.duplicates().size(), out.missing(ids).size());
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    private static void awaitTopic(String topic) throws Exception {
+        try (Admin admin = admin()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!admin.listTopics().names().get().contains(topic)) {
+                assertThat(System.nanoTime()).as("topic %s created by the instance", topic).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** Waits until the group has committed {@code count} input offsets: their buffer writes are committed too. */
+    private static void awaitCommittedInput(String group, String topic, long count, ChildInstance child)
+            throws Exception {
+        try (Admin admin = admin()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (true) {
+                Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                long committed = offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic))
+                        .mapToLong(e -> e.getValue().offset()).sum();
+                if (committed >= count) {
+                    return;
+                }
+                assertThat(System.nanoTime()).as("child committed %d input records; log:%n%s", count, child.log())
+                        .isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    private static Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        return Admin.create(p);
+    }
+
+    private static void closeAll(List<AutoCloseable> closeables) throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+}
