@@ -1,14 +1,17 @@
 package io.labelstream.cli;
 
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs the labeling pipeline until stopped (SIGTERM or Ctrl-C).", "",
+        description = {"Runs the labeling pipeline until stopped (SIGTERM or Ctrl-C). Exits 1 if the pipeline "
+                + "stops by itself (e.g. the broker refuses it).", "",
                 "Examples:",
                 "  labelstream run --bootstrap-servers kafka:9092 --model resnet50.onnx --labels synset.txt",
                 "  labelstream run --config labelstream.properties -s max.batch.size=16"})
@@ -20,13 +23,27 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunningInstance instance = RunningInstance.start(options.load(Map.of()));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        CountDownLatch signalled = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            signalled.countDown();
             instance.close();
-            stopped.countDown();
-        }, "labelstream-shutdown"));
+            closed.countDown();
+        }, "labelstream-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("labelstream running against " + instance.bootstrapServers() + "; Ctrl-C to stop");
-        stopped.await();
+        while (!signalled.await(500, TimeUnit.MILLISECONDS)) {
+            KafkaStreams.State state = instance.pipeline().state();
+            if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                instance.close();
+                System.err.println("labelstream: pipeline stopped (" + state + ")"
+                        + (instance.pipeline().fatalError() == null ? ""
+                        : ": " + instance.pipeline().fatalError().getMessage()));
+                return 1;
+            }
+        }
+        closed.await();
         return 0;
     }
 }

@@ -1,0 +1,75 @@
+package io.labelstream.cli;
+
+import io.labelstream.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CliTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void demoLabelsEveryImageAndReportsTheCorruptOne() {
+        Captured run = capture(() -> Main.execute("demo", "--images", "12", "--model",
+                TestModels.resnet18().toString(), "-s", "state.dir=" + dir.resolve("state")));
+        assertThat(run.exitCode).as(run.out).isZero();
+        assertThat(run.out).contains("Labeled 12, failed 1, of 13 published");
+        assertThat(run.out.lines().filter(l -> l.startsWith("LABELED "))).hasSize(12);
+        assertThat(run.out).containsPattern("FAILED  demo-corrupt UNDECODABLE_IMAGE: .*\\[\\d+ original bytes kept");
+    }
+
+    @Test
+    void aBadSettingStopsStartUpNamingTheSetting() {
+        Captured run = capture(() -> Main.execute("run", "-s", "max.batch.size=zero"));
+        assertThat(run.exitCode).isEqualTo(2);
+        assertThat(run.err).contains("Invalid setting max.batch.size='zero'");
+        Captured noModel = capture(() -> Main.execute("run"));
+        assertThat(noModel.exitCode).isEqualTo(2);
+        assertThat(noModel.err).contains("model.path is required");
+        Captured missing = capture(() -> Main.execute("run", "--model", dir.resolve("nope.onnx").toString()));
+        assertThat(missing.err).contains("Invalid setting model.path=").contains("no such file");
+    }
+
+    @Test
+    void modelGenerateWritesALoadableModel() throws Exception {
+        Path out = dir.resolve("m.onnx");
+        Captured run = capture(() -> Main.execute("model", "generate", "--arch", "resnet18", "--out", out.toString()));
+        assertThat(run.exitCode).as(run.err).isZero();
+        assertThat(Files.size(out)).isGreaterThan(40_000_000L);
+        assertThat(run.out).contains("resnet18").contains("sha256");
+        Captured bad = capture(() -> Main.execute("model", "generate", "--arch", "vgg16", "--out", out.toString()));
+        assertThat(bad.exitCode).isEqualTo(2);
+        assertThat(bad.err).contains("allowed: resnet18, resnet50");
+    }
+
+    private record Captured(int exitCode, String out, String err) {
+    }
+
+    private static synchronized Captured capture(java.util.function.IntSupplier body) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = body.getAsInt();
+            return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+}

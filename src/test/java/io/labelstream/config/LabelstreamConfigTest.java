@@ -1,0 +1,67 @@
+package io.labelstream.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LabelstreamConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreValid() {
+        LabelstreamConfig config = LabelstreamConfig.of(Map.of());
+        assertThat(config.get(Settings.MAX_BATCH_SIZE)).isEqualTo(8);
+        assertThat(config.get(Settings.INPUT_TOPICS)).containsExactly("images");
+        assertThat(config.get(Settings.PROCESSING_GUARANTEE)).isEqualTo("exactly_once_v2");
+        assertThat(config.usesEmbeddedBroker()).isTrue();
+    }
+
+    @Test
+    void laterLayersWinAndKafkaSettingsPassThrough() throws Exception {
+        Path file = dir.resolve("ls.properties");
+        Files.writeString(file, "max.batch.size=16\nmax.batch.delay.ms=5\nkafka.commit.interval.ms=250\n");
+        LabelstreamConfig config = LabelstreamConfig.load(file, Map.of("max.batch.size", "32",
+                "input.topics", "a, b ,c"));
+        assertThat(config.get(Settings.MAX_BATCH_SIZE)).isEqualTo(32);
+        assertThat(config.get(Settings.MAX_BATCH_DELAY_MS)).isEqualTo(5L);
+        assertThat(config.get(Settings.INPUT_TOPICS)).isEqualTo(List.of("a", "b", "c"));
+        assertThat(config.kafkaOverrides()).containsEntry("commit.interval.ms", "250");
+    }
+
+    @Test
+    void aBadValueNamesTheSettingTheValueAndWhatIsAllowed() {
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("max.batch.size", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Invalid setting max.batch.size='0': must be an integer from 1 to 1024");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("processing.guarantee", "exactly_once")))
+                .hasMessageContaining("processing.guarantee").hasMessageContaining("exactly_once_v2, at_least_once");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("labels.topic", "a,b")))
+                .hasMessageContaining("labels.topic").hasMessageContaining("single topic");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("input.topics", "bad topic!")))
+                .hasMessageContaining("input.topics");
+    }
+
+    @Test
+    void anUnknownKeyIsRefusedAsALikelyTypo() {
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("max.batch.szie", "8")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("Unknown setting 'max.batch.szie'");
+    }
+
+    @Test
+    void readmeDocumentsEverySetting() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        for (Setting<?> s : Settings.ALL) {
+            String shownDefault = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
+            assertThat(readme).as("README row for %s", s.key()).contains("| `" + s.key() + "` | " + shownDefault + " |");
+        }
+    }
+}
