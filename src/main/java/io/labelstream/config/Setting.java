@@ -18,17 +18,7 @@ public record Setting<T>(String key, String defaultValue, String description, Fu
     }
 
     static Function<String, Integer> intRange(int min, int max) {
-        return text -> {
-            try {
-                int v = Integer.parseInt(text.trim());
-                if (v >= min && v <= max) {
-                    return v;
-                }
-            } catch (NumberFormatException ignored) {
-                // reported below with the allowed range
-            }
-            throw new IllegalArgumentException("must be an integer from " + min + " to " + max);
-        };
+        return longRange(min, max).andThen(Math::toIntExact);
     }
 
     static Function<String, Long> longRange(long min, long max) {
