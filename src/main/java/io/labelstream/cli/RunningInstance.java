@@ -51,7 +51,7 @@ final class RunningInstance implements AutoCloseable {
             Pipeline pipeline = Pipeline.start(config, bootstrap, engine);
             return new RunningInstance(broker, engine, pipeline, bootstrap);
         } catch (RuntimeException e) {
-            engine.model().close();
+            engine.close();
             if (broker != null) {
                 broker.close();
             }
@@ -70,7 +70,7 @@ final class RunningInstance implements AutoCloseable {
     @Override
     public void close() {
         pipeline.close(Duration.ofSeconds(30));
-        engine.model().close();
+        engine.close();
         if (broker != null) {
             broker.close();
         }

@@ -84,4 +84,49 @@ public record Setting<T>(String key, String defaultValue, String description, Fu
             throw new IllegalArgumentException("must be a single topic name");
         }).orElseThrow();
     }
+
+    /** Empty means "not set"; anything else must pass {@code inner}. */
+    static Function<String, String> optional(Function<String, String> inner) {
+        return text -> text == null || text.isBlank() ? "" : inner.apply(text.trim());
+    }
+
+    static Function<String, String> pattern(String regex, String allowed) {
+        return text -> {
+            if (!text.trim().matches(regex)) {
+                throw new IllegalArgumentException("must be " + allowed);
+            }
+            return text.trim();
+        };
+    }
+
+    static Function<String, String> floats(int count, boolean positive) {
+        return text -> {
+            String[] parts = text.split(",");
+            if (parts.length == count) {
+                try {
+                    for (String part : parts) {
+                        float v = Float.parseFloat(part.trim());
+                        if (!Float.isFinite(v) || (positive && v <= 0f)) {
+                            throw new NumberFormatException();
+                        }
+                    }
+                    return text.trim();
+                } catch (NumberFormatException ignored) {
+                    // reported below
+                }
+            }
+            throw new IllegalArgumentException("must be " + count + " comma-separated " + (positive ? "positive " : "")
+                    + "numbers, e.g. 0.485,0.456,0.406");
+        };
+    }
+
+    /** Parses a value that {@link #floats} accepted. */
+    public static float[] parseFloats(String text) {
+        String[] parts = text.split(",");
+        float[] values = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Float.parseFloat(parts[i].trim());
+        }
+        return values;
+    }
 }

@@ -57,8 +57,30 @@ public final class Settings {
     public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "0",
             "ONNX Runtime threads per inference call; 0 uses one per core", Setting.intRange(0, 1024));
     public static final Setting<String> PREPROCESS_PRESET = new Setting<>("preprocess.preset", "imagenet",
-            "Preprocessing recipe: imagenet (resize 256, center crop 224, ImageNet mean/std)",
-            Setting.oneOf("imagenet"));
+            "Preprocessing recipe: imagenet (shorter side 256, center crop 224, ImageNet mean/std) or cifar10"
+                    + " (resize to 32×32, CIFAR-10 mean/std); the preprocess.* settings below override its parts",
+            Setting.oneOf("imagenet", "cifar10"));
+    public static final Setting<String> PREPROCESS_RESIZE = new Setting<>("preprocess.resize", "",
+            "shorter:N (shorter side to N, then center crop) or exact (straight to the crop size); empty: preset's",
+            Setting.optional(Setting.pattern("shorter:[1-9][0-9]{0,4}|exact", "shorter:N or exact")));
+    public static final Setting<String> PREPROCESS_CROP = new Setting<>("preprocess.crop", "",
+            "Model input size WxH (or N for N×N); must equal the model's input; empty: preset's",
+            Setting.optional(Setting.pattern("[1-9][0-9]{0,4}(x[1-9][0-9]{0,4})?", "N or WxH, e.g. 224 or 320x240")));
+    public static final Setting<String> PREPROCESS_SCALE = new Setting<>("preprocess.scale", "",
+            "unit (pixels / 255, as torchvision) or byte (0–255, as Caffe); empty: preset's",
+            Setting.optional(Setting.oneOf("unit", "byte")));
+    public static final Setting<String> PREPROCESS_MEAN = new Setting<>("preprocess.mean", "",
+            "Three per-channel means in the model's channel order, in the scale's units; empty: preset's",
+            Setting.optional(Setting.floats(3, false)));
+    public static final Setting<String> PREPROCESS_STD = new Setting<>("preprocess.std", "",
+            "Three per-channel standard deviations (> 0), in the model's channel order; empty: preset's",
+            Setting.optional(Setting.floats(3, true)));
+    public static final Setting<String> PREPROCESS_CHANNEL_ORDER = new Setting<>("preprocess.channel.order", "",
+            "rgb or bgr: the order the model expects its colour channels in; empty: preset's",
+            Setting.optional(Setting.oneOf("rgb", "bgr")));
+    public static final Setting<Integer> PREPROCESS_THREADS = new Setting<>("preprocess.threads", "0",
+            "Threads decoding and preprocessing a batch's images in parallel; 0 uses one per core",
+            Setting.intRange(0, 256));
     public static final Setting<Long> IMAGE_MAX_BYTES = new Setting<>("image.max.bytes", "20971520",
             "Largest encoded image accepted; larger ones fail with TOO_LARGE", Setting.longRange(1, Integer.MAX_VALUE));
     public static final Setting<Long> IMAGE_MAX_PIXELS = new Setting<>("image.max.pixels", "40000000",
@@ -69,7 +91,8 @@ public final class Settings {
             LABELS_TOPIC, FAILURES_TOPIC, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, PREPROCESS_PRESET,
-            IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
+            PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
+            PREPROCESS_CHANNEL_ORDER, PREPROCESS_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
 
     private Settings() {
     }

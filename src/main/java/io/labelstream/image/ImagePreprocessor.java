@@ -1,12 +1,11 @@
 package io.labelstream.image;
 
 import java.awt.image.BufferedImage;
-import java.nio.FloatBuffer;
 
 /**
- * Decodes an image and writes it, preprocessed by a {@link PreprocessRecipe}, straight into its slot of a
- * batch's NCHW float buffer. Only the pixels inside the center crop are ever resized: the crop is taken from the
- * resize's output grid, so the result equals resize-then-crop without computing the discarded border.
+ * Decodes an image and preprocesses it by a {@link PreprocessRecipe} into a caller-provided float array in the
+ * model's layout. Only the pixels inside the crop are ever resized: the crop is taken from the resize's output
+ * grid, so the result equals resize-then-crop without computing the discarded border.
  *
  * <p>Thread-safe: it keeps no per-call state.
  */
@@ -14,46 +13,63 @@ public final class ImagePreprocessor {
 
     private final PreprocessRecipe recipe;
     private final ImageDecoder decoder;
-    /** Per channel, the normalized float of each 8-bit value: (v / 255 − mean) / std, in float like torchvision. */
+    private final TensorLayout layout;
+    /** For output channel c, the normalized float of each 8-bit value, computed in float like torchvision. */
     private final float[][] normalized = new float[3][256];
+    /** For output channel c, which RGB component feeds it (0 = R, 1 = G, 2 = B). */
+    private final int[] source = new int[3];
 
-    public ImagePreprocessor(PreprocessRecipe recipe, ImageDecoder decoder) {
+    public ImagePreprocessor(PreprocessRecipe recipe, ImageDecoder decoder, TensorLayout layout) {
         this.recipe = recipe;
         this.decoder = decoder;
+        this.layout = layout;
         float[] mean = recipe.mean();
         float[] std = recipe.std();
         for (int c = 0; c < 3; c++) {
+            source[c] = recipe.channelOrder() == PreprocessRecipe.ChannelOrder.RGB ? c : 2 - c;
             for (int v = 0; v < 256; v++) {
-                normalized[c][v] = (v / 255f - mean[c]) / std[c];
+                float x = recipe.scale() == PreprocessRecipe.PixelScale.UNIT ? v / 255f : v;
+                normalized[c][v] = (x - mean[c]) / std[c];
             }
         }
+    }
+
+    public ImagePreprocessor(PreprocessRecipe recipe, ImageDecoder decoder) {
+        this(recipe, decoder, TensorLayout.NCHW);
     }
 
     public PreprocessRecipe recipe() {
         return recipe;
     }
 
-    /** Decodes {@code encoded} and writes image number {@code slot} of {@code batch}. */
-    public void preprocess(byte[] encoded, FloatBuffer batch, int slot) throws ImageRejectedException {
-        preprocess(decoder.decode(encoded), batch, slot);
+    public TensorLayout layout() {
+        return layout;
     }
 
-    public void preprocess(BufferedImage image, FloatBuffer batch, int slot) {
+    /** Decodes {@code encoded} and writes {@link PreprocessRecipe#valuesPerImage()} values into {@code out}. */
+    public void preprocess(byte[] encoded, float[] out) throws ImageRejectedException {
+        preprocess(decoder.decode(encoded), out);
+    }
+
+    public void preprocess(BufferedImage image, float[] out) {
         RgbPixels pixels = RgbPixels.of(image);
         int w = pixels.width();
         int h = pixels.height();
-        // torchvision Resize(int): the shorter side becomes resizeShorter, the longer keeps the aspect (truncated).
-        int resizedW;
-        int resizedH;
-        if (w <= h) {
-            resizedW = recipe.resizeShorter();
-            resizedH = (int) ((double) recipe.resizeShorter() * h / w);
-        } else {
-            resizedH = recipe.resizeShorter();
-            resizedW = (int) ((double) recipe.resizeShorter() * w / h);
-        }
         int cropW = recipe.cropWidth();
         int cropH = recipe.cropHeight();
+        int resizedW;
+        int resizedH;
+        if (recipe.resizeMode() == PreprocessRecipe.ResizeMode.EXACT) {
+            resizedW = cropW;
+            resizedH = cropH;
+        } else if (w <= h) {
+            // torchvision Resize(int): the shorter side becomes resizeSize, the longer keeps the aspect (truncated).
+            resizedW = recipe.resizeSize();
+            resizedH = (int) ((double) recipe.resizeSize() * h / w);
+        } else {
+            resizedH = recipe.resizeSize();
+            resizedW = (int) ((double) recipe.resizeSize() * w / h);
+        }
         // torchvision CenterCrop uses Python's round(), which rounds halves to even, as Math.rint does.
         int top = (int) Math.rint((resizedH - cropH) / 2.0);
         int left = (int) Math.rint((resizedW - cropW) / 2.0);
@@ -75,32 +91,32 @@ public final class ImagePreprocessor {
         int half = 1 << (PilResampleCoefficients.PRECISION_BITS - 1);
         for (int r = 0; r < rows; r++) {
             int rowBase = (firstRow + r) * pixels.rowStride();
-            int out = r * cropW * 3;
+            int o = r * cropW * 3;
             for (int x = 0; x < cropW; x++) {
                 int xx = left + x;
-                int start = horizontal.first[xx];
                 int n = horizontal.count[xx];
                 int k = xx * horizontal.kernelSize;
                 int sr = half;
                 int sg = half;
                 int sb = half;
-                int p = rowBase + start * stride;
+                int p = rowBase + horizontal.first[xx] * stride;
                 for (int i = 0; i < n; i++, p += stride) {
                     int weight = horizontal.weights[k + i];
                     sr += (data[p + pixels.red()] & 0xFF) * weight;
                     sg += (data[p + pixels.green()] & 0xFF) * weight;
                     sb += (data[p + pixels.blue()] & 0xFF) * weight;
                 }
-                temp[out++] = PilResampleCoefficients.clip8(sr);
-                temp[out++] = PilResampleCoefficients.clip8(sg);
-                temp[out++] = PilResampleCoefficients.clip8(sb);
+                temp[o++] = PilResampleCoefficients.clip8(sr);
+                temp[o++] = PilResampleCoefficients.clip8(sg);
+                temp[o++] = PilResampleCoefficients.clip8(sb);
             }
         }
 
-        // Pass 2: vertical resize, then normalize into the three channel planes of this image's slot.
+        // Pass 2: vertical resize, then normalize into the output in the model's layout and channel order.
         int plane = cropW * cropH;
-        float[] planes = new float[3 * plane];
         int rowValues = cropW * 3;
+        int[] rgb = new int[3];
+        boolean planar = layout == TensorLayout.NCHW;
         for (int y = 0; y < cropH; y++) {
             int yy = top + y;
             int start = vertical.first[yy] - firstRow;
@@ -117,12 +133,14 @@ public final class ImagePreprocessor {
                     sg += temp[p + 1] * weight;
                     sb += temp[p + 2] * weight;
                 }
-                int o = y * cropW + x;
-                planes[o] = normalized[0][PilResampleCoefficients.clip8(sr)];
-                planes[plane + o] = normalized[1][PilResampleCoefficients.clip8(sg)];
-                planes[2 * plane + o] = normalized[2][PilResampleCoefficients.clip8(sb)];
+                rgb[0] = PilResampleCoefficients.clip8(sr);
+                rgb[1] = PilResampleCoefficients.clip8(sg);
+                rgb[2] = PilResampleCoefficients.clip8(sb);
+                int pixel = y * cropW + x;
+                for (int c = 0; c < 3; c++) {
+                    out[planar ? c * plane + pixel : pixel * 3 + c] = normalized[c][rgb[source[c]]];
+                }
             }
         }
-        batch.put(slot * recipe.valuesPerImage(), planes);
     }
 }

@@ -1,34 +1,69 @@
 package io.labelstream.image;
 
-import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
 
 /**
- * How an image becomes the model's input tensor, in torchvision's terms: {@code Resize(resizeShorter)} (PIL
- * antialiased bilinear), {@code CenterCrop(cropHeight, cropWidth)}, {@code ToTensor()} (RGB, 0–1),
- * {@code Normalize(mean, std)}, NCHW float32.
+ * How an image becomes model input, in torchvision's terms. With {@link ResizeMode#SHORTER_SIDE}:
+ * {@code Resize(resizeSize)} (Pillow's antialiased bilinear) then {@code CenterCrop(cropHeight, cropWidth)};
+ * with {@link ResizeMode#EXACT}: {@code Resize((cropHeight, cropWidth))} and no crop. Then the 8-bit values
+ * are scaled ({@code ToTensor()}'s 0–1, or kept 0–255), put in {@code channelOrder} and normalized with
+ * {@code mean} and {@code std}, which are given per channel in the model's channel order.
+ *
+ * <p>{@link #hash()} identifies the recipe in output records: two recipes with the same hash produce the same
+ * tensor from the same image.
  */
-public record PreprocessRecipe(String name, int resizeShorter, int cropHeight, int cropWidth, float[] mean,
-                               float[] std) {
+public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSize, int cropWidth, int cropHeight,
+                               PixelScale scale, float[] mean, float[] std, ChannelOrder channelOrder) {
 
-    /** torchvision's ImageNet evaluation transform, used by the ONNX Model Zoo ResNets. */
-    public static final PreprocessRecipe IMAGENET = new PreprocessRecipe("imagenet", 256, 224, 224,
-            new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+    /** Bumped whenever the preprocessing code changes what a given recipe produces. */
+    public static final int VERSION = 1;
+
+    public enum ResizeMode { SHORTER_SIDE, EXACT }
+
+    public enum PixelScale { UNIT, BYTE }
+
+    public enum ChannelOrder { RGB, BGR }
+
+    /** torchvision's ImageNet evaluation transform, used by the ONNX Model Zoo classifiers. */
+    public static final PreprocessRecipe IMAGENET = new PreprocessRecipe("imagenet", ResizeMode.SHORTER_SIDE, 256,
+            224, 224, PixelScale.UNIT, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
+            ChannelOrder.RGB);
+
+    /** The usual CIFAR-10 evaluation transform: 32×32, per-channel CIFAR-10 statistics. */
+    public static final PreprocessRecipe CIFAR10 = new PreprocessRecipe("cifar10", ResizeMode.EXACT, 32, 32, 32,
+            PixelScale.UNIT, new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2023f, 0.1994f, 0.2010f},
+            ChannelOrder.RGB);
 
     public PreprocessRecipe {
-        if (resizeShorter < Math.min(cropHeight, cropWidth) || cropHeight <= 0 || cropWidth <= 0) {
-            throw new IllegalArgumentException("recipe " + name + ": crop " + cropWidth + "×" + cropHeight
-                    + " must be positive and fit in the resized shorter side " + resizeShorter);
+        if (cropHeight <= 0 || cropWidth <= 0 || resizeSize <= 0) {
+            throw new IllegalArgumentException("sizes must be positive");
+        }
+        if (resizeMode == ResizeMode.SHORTER_SIDE && resizeSize < Math.max(cropHeight, cropWidth)) {
+            throw new IllegalArgumentException("crop " + cropWidth + "x" + cropHeight
+                    + " does not fit in the resized shorter side " + resizeSize);
         }
         if (mean.length != 3 || std.length != 3) {
-            throw new IllegalArgumentException("recipe " + name + ": mean and std need 3 values (R, G, B)");
+            throw new IllegalArgumentException("mean and std need 3 values each");
         }
         for (float s : std) {
             if (!(s > 0f)) {
-                throw new IllegalArgumentException("recipe " + name + ": std values must be > 0");
+                throw new IllegalArgumentException("std values must be > 0");
             }
         }
         mean = mean.clone();
         std = std.clone();
+    }
+
+    public static PreprocessRecipe preset(String name) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "imagenet" -> IMAGENET;
+            case "cifar10" -> CIFAR10;
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "'; allowed: imagenet, cifar10");
+        };
     }
 
     @Override
@@ -45,9 +80,49 @@ public record PreprocessRecipe(String name, int resizeShorter, int cropHeight, i
         return 3 * cropHeight * cropWidth;
     }
 
+    public PreprocessRecipe withName(String newName) {
+        return new PreprocessRecipe(newName, resizeMode, resizeSize, cropWidth, cropHeight, scale, mean, std,
+                channelOrder);
+    }
+
+    /** The canonical text of everything that affects the tensor, which {@link #hash()} digests. */
+    public String canonical() {
+        return "v" + VERSION + ";resize=" + (resizeMode == ResizeMode.SHORTER_SIDE ? "shorter:" + resizeSize : "exact")
+                + ";crop=" + cropWidth + "x" + cropHeight + ";scale=" + scale.name().toLowerCase(Locale.ROOT)
+                + ";mean=" + join(mean) + ";std=" + join(std) + ";order=" + channelOrder.name().toLowerCase(Locale.ROOT)
+                + ";filter=pillow-bilinear-aa";
+    }
+
+    /** First 16 hex digits of the SHA-256 of {@link #canonical()}. */
+    public String hash() {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    private static String join(float[] values) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            b.append(i == 0 ? "" : ",").append(values[i]);
+        }
+        return b.toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PreprocessRecipe r && r.name.equals(name) && r.canonical().equals(canonical());
+    }
+
+    @Override
+    public int hashCode() {
+        return canonical().hashCode();
+    }
+
     @Override
     public String toString() {
-        return name + "(resize " + resizeShorter + ", crop " + cropWidth + "×" + cropHeight + ", mean "
-                + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ")";
+        return name + " [" + canonical() + "]";
     }
 }

@@ -2,6 +2,7 @@ package io.labelstream.model;
 
 import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Setting;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
@@ -11,6 +12,7 @@ import io.labelstream.image.PreprocessRecipe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** Builds the {@link LabelingEngine} a configuration describes, failing with the name of the setting at fault. */
 public final class EngineFactory {
@@ -33,6 +35,7 @@ public final class EngineFactory {
         if (labels != null && !Files.isRegularFile(labels)) {
             throw ConfigException.invalid(Settings.MODEL_LABELS_PATH.key(), labelsPath, "no such file");
         }
+        PreprocessRecipe recipe = recipe(config);
         LoadedModel loaded;
         try {
             loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME),
@@ -42,16 +45,59 @@ public final class EngineFactory {
                     + (labels == null ? "" : " with " + Settings.MODEL_LABELS_PATH.key() + "=" + labelsPath)
                     + ": " + e.getMessage());
         }
-        try {
-            ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
-                    config.get(Settings.IMAGE_MAX_PIXELS)));
-            PreprocessRecipe recipe = PreprocessRecipe.IMAGENET;
-            return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder), config.get(Settings.MODEL_TOP_K),
-                    Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)));
-        } catch (IllegalArgumentException e) {
+        ModelInput input = loaded.classifier().input();
+        if (recipe.cropWidth() != input.width() || recipe.cropHeight() != input.height()) {
             loaded.close();
-            throw new ConfigException("Setting " + Settings.PREPROCESS_PRESET.key() + "="
-                    + config.get(Settings.PREPROCESS_PRESET) + " does not fit the model: " + e.getMessage());
+            throw new ConfigException("Settings " + Settings.PREPROCESS_PRESET.key() + "="
+                    + config.get(Settings.PREPROCESS_PRESET) + " / " + Settings.PREPROCESS_CROP.key() + " make "
+                    + recipe.cropWidth() + "x" + recipe.cropHeight() + " inputs, but model " + modelPath + " takes "
+                    + input.width() + "x" + input.height() + ": set " + Settings.PREPROCESS_CROP.key() + "="
+                    + input.width() + "x" + input.height() + " or pick the model's preset");
+        }
+        int threads = config.get(Settings.PREPROCESS_THREADS);
+        ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
+                config.get(Settings.IMAGE_MAX_PIXELS)));
+        return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder, input.layout()),
+                config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
+                threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+    }
+
+    /** The preset named by {@code preprocess.preset}, with each {@code preprocess.*} override applied. */
+    public static PreprocessRecipe recipe(LabelstreamConfig config) {
+        PreprocessRecipe preset = PreprocessRecipe.preset(config.get(Settings.PREPROCESS_PRESET));
+        PreprocessRecipe.ResizeMode mode = preset.resizeMode();
+        int resizeSize = preset.resizeSize();
+        String resize = config.get(Settings.PREPROCESS_RESIZE);
+        if (resize.equals("exact")) {
+            mode = PreprocessRecipe.ResizeMode.EXACT;
+        } else if (!resize.isEmpty()) {
+            mode = PreprocessRecipe.ResizeMode.SHORTER_SIDE;
+            resizeSize = Integer.parseInt(resize.substring("shorter:".length()));
+        }
+        int cropW = preset.cropWidth();
+        int cropH = preset.cropHeight();
+        String crop = config.get(Settings.PREPROCESS_CROP);
+        if (!crop.isEmpty()) {
+            String[] wh = crop.split("x");
+            cropW = Integer.parseInt(wh[0]);
+            cropH = Integer.parseInt(wh[wh.length - 1]);
+        }
+        String scale = config.get(Settings.PREPROCESS_SCALE);
+        String mean = config.get(Settings.PREPROCESS_MEAN);
+        String std = config.get(Settings.PREPROCESS_STD);
+        String order = config.get(Settings.PREPROCESS_CHANNEL_ORDER);
+        boolean overridden = !(resize + crop + scale + mean + std + order).isEmpty();
+        try {
+            return new PreprocessRecipe(overridden ? preset.name() + "+custom" : preset.name(), mode, resizeSize,
+                    cropW, cropH,
+                    scale.isEmpty() ? preset.scale() : PreprocessRecipe.PixelScale.valueOf(scale.toUpperCase(Locale.ROOT)),
+                    mean.isEmpty() ? preset.mean() : Setting.parseFloats(mean),
+                    std.isEmpty() ? preset.std() : Setting.parseFloats(std),
+                    order.isEmpty() ? preset.channelOrder()
+                            : PreprocessRecipe.ChannelOrder.valueOf(order.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("Settings " + Settings.PREPROCESS_RESIZE.key() + "='" + resize + "' and "
+                    + Settings.PREPROCESS_CROP.key() + "='" + crop + "' do not fit together: " + e.getMessage());
         }
     }
 }

@@ -2,60 +2,87 @@ package io.labelstream.model;
 
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.ImageRejectedException;
+import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Label;
 
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Encoded images in, top-k labels out: decode and preprocess each image into the batch buffer, one ONNX Runtime
- * call for the batch, then probabilities and top-k per image. Knows nothing of Kafka. An image that cannot be
- * decoded is rejected on its own; it never fails its neighbours.
+ * Encoded images in, top-k labels out: decode and preprocess the batch's images in parallel on a bounded pool,
+ * each straight into its slot of the batch tensor; one ONNX Runtime call for the batch; then probabilities and
+ * top-k per image. Knows nothing of Kafka. An image that cannot be decoded is rejected on its own; it never
+ * fails its neighbours.
  *
- * <p>Thread-safe; each caller brings its own {@link Workspace}.
+ * <p>Thread-safe; each calling thread gets its own batch tensor ({@link #threadBatch}).
  */
-public final class LabelingEngine {
+public final class LabelingEngine implements AutoCloseable {
 
     private final LoadedModel model;
     private final ImagePreprocessor preprocessor;
     private final int topK;
     private final Scores.OutputKind outputKind;
-    private final ThreadLocal<Workspace> threadWorkspaces = new ThreadLocal<>();
+    private final ExecutorService pool;
+    private final int poolThreads;
+    private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
+    private final ThreadLocal<float[]> scratch;
 
-    public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind) {
+    /**
+     * @param preprocessThreads threads decoding and preprocessing a batch's images at once; 1 runs them on the
+     *                          caller's thread
+     */
+    public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind,
+                          int preprocessThreads) {
         ModelInput input = model.classifier().input();
-        var recipe = preprocessor.recipe();
+        PreprocessRecipe recipe = preprocessor.recipe();
         if (recipe.cropHeight() != input.height() || recipe.cropWidth() != input.width()) {
-            throw new IllegalArgumentException("preprocessing recipe " + recipe.name() + " makes "
-                    + recipe.cropWidth() + "×" + recipe.cropHeight() + " images but the model's input '"
-                    + input.name() + "' is " + input.width() + "×" + input.height());
+            throw new IllegalArgumentException("recipe " + recipe.name() + " makes " + recipe.cropWidth() + "×"
+                    + recipe.cropHeight() + " images but the model's input '" + input.name() + "' is "
+                    + input.width() + "×" + input.height());
+        }
+        if (preprocessor.layout() != input.layout()) {
+            throw new IllegalArgumentException("preprocessor writes " + preprocessor.layout() + " but the model's input '"
+                    + input.name() + "' is " + input.layout());
         }
         this.model = model;
         this.preprocessor = preprocessor;
-        this.topK = topK;
+        this.topK = Math.min(topK, model.classifier().classes());
         this.outputKind = outputKind;
+        this.poolThreads = Math.max(1, preprocessThreads);
+        AtomicInteger counter = new AtomicInteger();
+        this.pool = poolThreads == 1 ? null : Executors.newFixedThreadPool(poolThreads, r -> {
+            Thread t = new Thread(r, "labelstream-preprocess-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        int values = input.valuesPerImage();
+        this.scratch = ThreadLocal.withInitial(() -> new float[values]);
     }
 
     public LoadedModel model() {
         return model;
     }
 
-    /** Reusable per-caller state: the batch's direct tensor buffer. */
-    public Workspace newWorkspace(int maxBatchSize) {
-        return new Workspace(model.classifier().allocateBatchBuffer(maxBatchSize), maxBatchSize);
+    public PreprocessRecipe recipe() {
+        return preprocessor.recipe();
     }
 
     /**
-     * The calling thread's workspace, allocated on first use. A stream thread runs its tasks one at a time, so
-     * its tasks share one batch buffer instead of each holding its own.
+     * The calling thread's batch tensor, allocated on first use. A stream thread runs its tasks one at a time,
+     * so its tasks share one tensor instead of each holding its own.
      */
-    public Workspace threadWorkspace(int maxBatchSize) {
-        Workspace current = threadWorkspaces.get();
-        if (current == null || current.capacity < maxBatchSize) {
-            current = newWorkspace(maxBatchSize);
-            threadWorkspaces.set(current);
+    public TensorBatch threadBatch(int maxBatchSize) {
+        TensorBatch current = threadBatches.get();
+        if (current == null || current.capacity() < maxBatchSize) {
+            current = model.classifier().allocateBatch(maxBatchSize);
+            threadBatches.set(current);
         }
         return current;
     }
@@ -79,22 +106,25 @@ public final class LabelingEngine {
     public record BatchResult(List<Outcome> outcomes, int inferred, double preprocessMs, double inferenceMs) {
     }
 
-    public BatchResult label(List<byte[]> images, Workspace workspace) {
-        if (images.size() > workspace.capacity) {
-            throw new IllegalArgumentException("batch of " + images.size() + " exceeds the workspace's "
-                    + workspace.capacity);
+    public BatchResult label(List<byte[]> images) {
+        return label(images, threadBatch(images.size()));
+    }
+
+    public BatchResult label(List<byte[]> images, TensorBatch batch) {
+        if (images.size() > batch.capacity()) {
+            throw new IllegalArgumentException("batch of " + images.size() + " exceeds the tensor's " + batch.capacity());
         }
-        Outcome[] outcomes = new Outcome[images.size()];
+        long t0 = System.nanoTime();
+        Outcome[] outcomes = preprocessAll(images, batch);
+        // Close the gaps rejected images left, so the model sees a dense batch: slot i → image slotOwner[i].
         int[] slotOf = new int[images.size()];
         int slots = 0;
-        long t0 = System.nanoTime();
         for (int i = 0; i < images.size(); i++) {
-            try {
-                preprocessor.preprocess(images.get(i), workspace.buffer, slots);
+            if (outcomes[i] == null) {
+                if (slots != i) {
+                    batch.move(i, slots);
+                }
                 slotOf[i] = slots++;
-            } catch (ImageRejectedException e) {
-                outcomes[i] = new Rejected(e.reason(), e.getMessage());
-                slotOf[i] = -1;
             }
         }
         long t1 = System.nanoTime();
@@ -102,7 +132,7 @@ public final class LabelingEngine {
         String modelError = null;
         if (slots > 0) {
             try {
-                raw = model.classifier().run(workspace.buffer, slots);
+                raw = model.classifier().run(batch, slots);
             } catch (ModelException e) {
                 modelError = e.getMessage();
             }
@@ -128,18 +158,51 @@ public final class LabelingEngine {
         return new BatchResult(List.of(outcomes), slots, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
     }
 
-    /** A caller's batch buffer; not thread-safe, one per stream task. */
-    public static final class Workspace {
-        private final FloatBuffer buffer;
-        private final int capacity;
-
-        private Workspace(FloatBuffer buffer, int capacity) {
-            this.buffer = buffer;
-            this.capacity = capacity;
+    /** Preprocesses image i into slot i; returns a rejection per failed image and null for the others. */
+    private Outcome[] preprocessAll(List<byte[]> images, TensorBatch batch) {
+        Outcome[] outcomes = new Outcome[images.size()];
+        if (pool == null || images.size() == 1) {
+            for (int i = 0; i < images.size(); i++) {
+                outcomes[i] = preprocessOne(images.get(i), batch, i);
+            }
+            return outcomes;
         }
-
-        public int capacity() {
-            return capacity;
+        List<Callable<Outcome>> tasks = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            int slot = i;
+            tasks.add(() -> preprocessOne(images.get(slot), batch, slot));
         }
+        try {
+            List<Future<Outcome>> done = pool.invokeAll(tasks);
+            for (int i = 0; i < done.size(); i++) {
+                outcomes[i] = done.get(i).get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preprocessing a batch", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("preprocessing failed unexpectedly", e.getCause());
+        }
+        return outcomes;
+    }
+
+    private Outcome preprocessOne(byte[] image, TensorBatch batch, int slot) {
+        float[] values = scratch.get();
+        try {
+            preprocessor.preprocess(image, values);
+        } catch (ImageRejectedException e) {
+            return new Rejected(e.reason(), e.getMessage());
+        }
+        batch.write(slot, values);
+        return null;
+    }
+
+    /** Stops the preprocessing threads and releases the model's native session. */
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+        model.close();
     }
 }

@@ -1,21 +1,41 @@
 package io.labelstream.model;
 
+import io.labelstream.image.TensorLayout;
+
 /**
  * What the model expects, read from the model file itself.
  *
- * @param name       the input's name
- * @param channels   colour channels (3)
- * @param height     image height in pixels
- * @param width      image width in pixels
- * @param fixedBatch the batch dimension when the model fixes it (e.g. 1), or 0 when it is dynamic
+ * @param name        the input's name
+ * @param layout      NCHW or NHWC
+ * @param elementType float32 or float16
+ * @param height      image height in pixels
+ * @param width       image width in pixels
+ * @param fixedBatch  the batch dimension when the model fixes it (e.g. 1), or 0 when it is dynamic
  */
-public record ModelInput(String name, int channels, int height, int width, int fixedBatch) {
+public record ModelInput(String name, TensorLayout layout, ElementType elementType, int height, int width,
+                         int fixedBatch) {
+
+    public enum ElementType { FLOAT32, FLOAT16 }
+
+    public int channels() {
+        return 3;
+    }
 
     public int valuesPerImage() {
-        return channels * height * width;
+        return 3 * height * width;
     }
 
     public boolean dynamicBatch() {
         return fixedBatch == 0;
+    }
+
+    public long[] shape(int batch) {
+        return layout == TensorLayout.NCHW ? new long[] {batch, 3, height, width} : new long[] {batch, height, width, 3};
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + elementType.name().toLowerCase(java.util.Locale.ROOT) + " " + layout + " "
+                + (dynamicBatch() ? "N" : Integer.toString(fixedBatch)) + "×" + height + "×" + width;
     }
 }

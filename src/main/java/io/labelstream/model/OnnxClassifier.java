@@ -3,15 +3,12 @@ package io.labelstream.model;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.labelstream.image.TensorLayout;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -51,9 +48,10 @@ public final class OnnxClassifier implements AutoCloseable {
             Map.Entry<String, NodeInfo> output = single(session.getOutputInfo(), "output", modelFile);
             TensorInfo outInfo = tensorInfo(output.getValue(), modelFile);
             long[] outShape = outInfo.getShape();
-            if (outShape.length != 2 || outShape[1] <= 0) {
+            if (outShape.length != 2 || outShape[1] <= 0
+                    || (outInfo.type != OnnxJavaType.FLOAT && outInfo.type != OnnxJavaType.FLOAT16)) {
                 throw new ModelException(modelFile + ": output '" + output.getKey() + "' has shape "
-                        + java.util.Arrays.toString(outShape) + "; expected [batch, classes]");
+                        + outInfo.type + " " + java.util.Arrays.toString(outShape) + "; expected float [batch, classes]");
             }
             return new OnnxClassifier(environment, session, input, output.getKey(), (int) outShape[1]);
         } catch (OrtException e) {
@@ -69,12 +67,26 @@ public final class OnnxClassifier implements AutoCloseable {
         Map.Entry<String, NodeInfo> in = single(session.getInputInfo(), "input", modelFile);
         TensorInfo info = tensorInfo(in.getValue(), modelFile);
         long[] shape = info.getShape();
-        if (info.type != OnnxJavaType.FLOAT || shape.length != 4 || shape[1] != 3 || shape[2] <= 0 || shape[3] <= 0) {
-            throw new ModelException(modelFile + ": input '" + in.getKey() + "' is " + info.type + " "
-                    + java.util.Arrays.toString(shape) + "; expected float32 [batch, 3, height, width]");
+        ModelInput.ElementType type = switch (info.type) {
+            case FLOAT -> ModelInput.ElementType.FLOAT32;
+            case FLOAT16 -> ModelInput.ElementType.FLOAT16;
+            default -> null;
+        };
+        TensorLayout layout = null;
+        if (shape.length == 4 && shape[1] == 3 && shape[2] > 0 && shape[3] > 0) {
+            layout = TensorLayout.NCHW;
+        } else if (shape.length == 4 && shape[3] == 3 && shape[1] > 0 && shape[2] > 0) {
+            layout = TensorLayout.NHWC;
         }
+        if (type == null || layout == null) {
+            throw new ModelException(modelFile + ": input '" + in.getKey() + "' is " + info.type + " "
+                    + java.util.Arrays.toString(shape) + "; expected float32 or float16, [batch, 3, height, width]"
+                    + " (NCHW) or [batch, height, width, 3] (NHWC)");
+        }
+        int height = (int) (layout == TensorLayout.NCHW ? shape[2] : shape[1]);
+        int width = (int) (layout == TensorLayout.NCHW ? shape[3] : shape[2]);
         int fixedBatch = shape[0] > 0 ? (int) shape[0] : 0;
-        return new ModelInput(in.getKey(), 3, (int) shape[2], (int) shape[3], fixedBatch);
+        return new ModelInput(in.getKey(), layout, type, height, width, fixedBatch);
     }
 
     private static Map.Entry<String, NodeInfo> single(Map<String, NodeInfo> nodes, String what, Path modelFile)
@@ -101,49 +113,48 @@ public final class OnnxClassifier implements AutoCloseable {
         return classes;
     }
 
-    /** Allocates a native-order direct buffer that {@link #run} can hand to ORT without copying. */
-    public FloatBuffer allocateBatchBuffer(int maxImages) {
+    /** Allocates a batch tensor that {@link #run} hands to ORT without copying. */
+    public TensorBatch allocateBatch(int maxImages) {
         int capacityImages = maxImages;
         if (!input.dynamicBatch()) {
             // A fixed-batch model runs in whole chunks; the last chunk is padded.
             capacityImages = ((maxImages + input.fixedBatch() - 1) / input.fixedBatch()) * input.fixedBatch();
         }
-        long bytes = (long) capacityImages * input.valuesPerImage() * Float.BYTES;
-        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return new TensorBatch(input, capacityImages);
     }
 
     /**
-     * Runs the first {@code count} images of {@code batch} (NCHW, from index 0) and returns the raw outputs,
-     * {@code count × classes()} values, image-major. A fixed-batch model is run chunk by chunk.
+     * Runs the first {@code count} images of {@code batch} and returns the raw outputs, {@code count × classes()}
+     * values, image-major. A fixed-batch model is run chunk by chunk.
      */
-    public float[] run(FloatBuffer batch, int count) throws ModelException {
-        int perImage = input.valuesPerImage();
+    public float[] run(TensorBatch batch, int count) throws ModelException {
         int chunk = input.dynamicBatch() ? count : input.fixedBatch();
         float[] scores = new float[count * classes];
+        OnnxJavaType type = input.elementType() == ModelInput.ElementType.FLOAT32 ? OnnxJavaType.FLOAT
+                : OnnxJavaType.FLOAT16;
         for (int start = 0; start < count; start += chunk) {
             int images = Math.min(chunk, count - start);
             int runImages = input.dynamicBatch() ? images : chunk;
             if (runImages > images) {
-                zero(batch, (start + images) * perImage, (runImages - images) * perImage);
+                batch.zero(start + images, runImages - images);
             }
-            FloatBuffer slice = batch.slice(start * perImage, runImages * perImage);
-            long[] shape = {runImages, input.channels(), input.height(), input.width()};
-            try (OnnxTensor tensor = OnnxTensor.createTensor(environment, slice, shape);
+            try (OnnxTensor tensor = OnnxTensor.createTensor(environment, batch.view(start, runImages),
+                    input.shape(runImages), type);
                  OrtSession.Result result = session.run(Map.of(input.name(), tensor))) {
-                OnnxValue value = result.get(0);
-                FloatBuffer out = ((OnnxTensor) value).getFloatBuffer();
-                out.get(scores, start * classes, images * classes);
+                OnnxTensor out = (OnnxTensor) result.get(0);
+                if (out.getInfo().type == OnnxJavaType.FLOAT16) {
+                    java.nio.ShortBuffer halves = out.getShortBuffer();
+                    for (int i = 0; i < images * classes; i++) {
+                        scores[start * classes + i] = TensorBatch.Float16.toFloat(halves.get(i));
+                    }
+                } else {
+                    out.getFloatBuffer().get(scores, start * classes, images * classes);
+                }
             } catch (OrtException | RuntimeException e) {
                 throw new ModelException("inference failed on a batch of " + runImages + ": " + e.getMessage(), e);
             }
         }
         return scores;
-    }
-
-    private static void zero(FloatBuffer buffer, int from, int length) {
-        for (int i = from; i < from + length; i++) {
-            buffer.put(i, 0f);
-        }
     }
 
     /** The model's own version string from its metadata, or "1" when it has none. */

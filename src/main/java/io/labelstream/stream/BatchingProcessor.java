@@ -124,7 +124,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             decoded.add(event);
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
         }
-        LabelingEngine.BatchResult result = engine.label(images, engine.threadWorkspace(maxBatchSize));
+        LabelingEngine.BatchResult result = engine.label(images, engine.threadBatch(maxBatchSize));
         Instant labeledAt = Instant.now();
         for (int i = 0; i < records.size(); i++) {
             BufferedRecord r = records.get(i);

@@ -4,7 +4,7 @@ import ai.onnx.proto.OnnxMl;
 import io.labelstream.testing.TestModels;
 import org.junit.jupiter.api.Test;
 
-import java.nio.FloatBuffer;
+import io.labelstream.image.TensorLayout;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -52,12 +52,17 @@ class ResNetGeneratorTest {
     @Test
     void onnxRuntimeRunsItWithADynamicBatchAndDistinctOutputsPerImage() throws Exception {
         try (OnnxClassifier classifier = OnnxClassifier.load(TestModels.resnet18(), SessionSettings.defaults())) {
-            assertThat(classifier.input()).isEqualTo(new ModelInput("input", 3, 224, 224, 0));
+            assertThat(classifier.input()).isEqualTo(new ModelInput("input", TensorLayout.NCHW,
+                    ModelInput.ElementType.FLOAT32, 224, 224, 0));
             assertThat(classifier.classes()).isEqualTo(1000);
-            FloatBuffer batch = classifier.allocateBatchBuffer(3);
+            TensorBatch batch = classifier.allocateBatch(3);
             java.util.Random r = new java.util.Random(1);
-            for (int i = 0; i < 3 * classifier.input().valuesPerImage(); i++) {
-                batch.put(i, (float) r.nextGaussian());
+            float[] image = new float[classifier.input().valuesPerImage()];
+            for (int slot = 0; slot < 3; slot++) {
+                for (int i = 0; i < image.length; i++) {
+                    image[i] = (float) r.nextGaussian();
+                }
+                batch.write(slot, image);
             }
             float[] three = classifier.run(batch, 3);
             float[] one = classifier.run(batch, 1);

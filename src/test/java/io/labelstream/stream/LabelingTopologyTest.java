@@ -64,12 +64,12 @@ class LabelingTopologyTest {
     static void loadModel() throws Exception {
         model = LoadedModel.load(TestModels.resnet18(), null, "resnet18-test", new SessionSettings(2));
         engine = new LabelingEngine(model, new ImagePreprocessor(PreprocessRecipe.IMAGENET,
-                new ImageDecoder(ImageLimits.defaults())), 5, Scores.OutputKind.AUTO);
+                new ImageDecoder(ImageLimits.defaults())), 5, Scores.OutputKind.AUTO, 2);
     }
 
     @AfterAll
     static void closeModel() {
-        model.close();
+        engine.close();
     }
 
     @BeforeEach

@@ -76,7 +76,7 @@ class PipelineEndToEndTest {
             throws InterruptedException {
         LabelstreamConfig config = LabelstreamConfig.of(settings);
         LabelingEngine engine = EngineFactory.create(config);
-        closeables.add(engine.model());
+        closeables.add(engine);
         Pipeline pipeline = Pipeline.start(config, config.get(io.labelstream.config.Settings.BOOTSTRAP_SERVERS), engine);
         closeables.add(0, pipeline);
         assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).as("pipeline reached RUNNING").isTrue();
