@@ -56,6 +56,9 @@ public final class ImageDecoder {
                     throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
                             reader.getFormatName() + " image is damaged: " + warnings.first);
                 }
+                if (reader.getFormatName().equalsIgnoreCase("jpeg")) {
+                    image = ExifOrientation.apply(image, ExifOrientation.ofJpeg(encoded));
+                }
                 return image;
             } finally {
                 reader.dispose();
@@ -89,12 +92,18 @@ public final class ImageDecoder {
         return names;
     }
 
+    /**
+     * Keeps the first warning that means lost pixels (truncation, corrupt entropy data). Colour-management
+     * notices, such as a CMYK JPEG without an ICC profile, leave every pixel decoded and are not damage.
+     */
     private static final class WarningCollector implements IIOReadWarningListener {
         String first;
 
         @Override
         public void warningOccurred(ImageReader source, String warning) {
-            if (first == null) {
+            String w = warning == null ? "" : warning.toLowerCase(java.util.Locale.ROOT);
+            boolean colourNotice = w.contains("icc") || w.contains("color profile") || w.contains("colors may look");
+            if (first == null && !colourNotice) {
                 first = warning;
             }
         }

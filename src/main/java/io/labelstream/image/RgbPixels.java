@@ -20,7 +20,39 @@ record RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStr
 
     static RgbPixels of(BufferedImage image) {
         RgbPixels direct = direct(image);
+        if (direct == null) {
+            direct = sixteenBit(image);
+        }
         return direct != null ? direct : converted(image);
+    }
+
+    /** 16-bit grey or RGB(A) keeps its most significant byte, as an 8-bit decoder would produce. */
+    private static RgbPixels sixteenBit(BufferedImage image) {
+        Raster raster = image.getRaster();
+        if (!(raster.getDataBuffer() instanceof java.awt.image.DataBufferUShort)
+                || !(image.getColorModel() instanceof ComponentColorModel colors) || colors.isAlphaPremultiplied()) {
+            return null;
+        }
+        int components = colors.getNumColorComponents();
+        boolean grey = colors.getColorSpace().getType() == ColorSpace.TYPE_GRAY && components == 1;
+        if (!grey && !(colors.getColorSpace().isCS_sRGB() && components == 3)) {
+            return null;
+        }
+        int w = image.getWidth();
+        int h = image.getHeight();
+        byte[] rgb = new byte[w * h * 3];
+        int[] samples = new int[w * raster.getNumBands()];
+        int bands = raster.getNumBands();
+        for (int y = 0, o = 0; y < h; y++) {
+            raster.getPixels(0, y, w, 1, samples);
+            for (int x = 0; x < w; x++, o += 3) {
+                int base = x * bands;
+                for (int c = 0; c < 3; c++) {
+                    rgb[o + c] = (byte) (samples[base + (grey ? 0 : c)] >>> 8);
+                }
+            }
+        }
+        return new RgbPixels(rgb, w, h, 3, w * 3, 0, 1, 2);
     }
 
     private static RgbPixels direct(BufferedImage image) {
