@@ -78,6 +78,10 @@ public final class Settings {
     public static final Setting<String> PREPROCESS_CHANNEL_ORDER = new Setting<>("preprocess.channel.order", "",
             "rgb or bgr: the order the model expects its colour channels in; empty: preset's",
             Setting.optional(Setting.oneOf("rgb", "bgr")));
+    public static final Setting<String> PREPROCESS_REDUCED_DECODE = new Setting<>("preprocess.reduced.decode", "true",
+            "Decode images at least 4× larger than needed at reduced resolution (about 2× faster for 12 MP photos;"
+                    + " slightly different from Pillow for those images only); false decodes everything in full",
+            Setting.oneOf("true", "false"));
     public static final Setting<Integer> PREPROCESS_THREADS = new Setting<>("preprocess.threads", "0",
             "Threads decoding and preprocessing a batch's images in parallel; 0 uses one per core",
             Setting.intRange(0, 256));
@@ -92,7 +96,7 @@ public final class Settings {
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
-            PREPROCESS_CHANNEL_ORDER, PREPROCESS_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
+            PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
 
     private Settings() {
     }

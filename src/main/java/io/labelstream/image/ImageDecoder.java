@@ -27,6 +27,14 @@ public final class ImageDecoder {
     }
 
     public BufferedImage decode(byte[] encoded) throws ImageRejectedException {
+        return decode(encoded, 0);
+    }
+
+    /**
+     * Decodes, reading only every k-th pixel when the image's shorter side is at least 4 × {@code neededShorter}
+     * (k keeps at least 2 × that). 0 decodes at full resolution.
+     */
+    public BufferedImage decode(byte[] encoded, int neededShorter) throws ImageRejectedException {
         if (encoded == null || encoded.length == 0) {
             throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE, "image is empty (0 bytes)");
         }
@@ -51,7 +59,12 @@ public final class ImageDecoder {
                 }
                 WarningCollector warnings = new WarningCollector();
                 reader.addIIOReadWarningListener(warnings);
-                BufferedImage image = reader.read(0);
+                javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+                int step = neededShorter > 0 ? (int) (Math.min(width, height) / (2L * neededShorter)) : 1;
+                if (step >= 2) {
+                    param.setSourceSubsampling(step, step, 0, 0);
+                }
+                BufferedImage image = reader.read(0, param);
                 if (warnings.first != null) {
                     throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
                             reader.getFormatName() + " image is damaged: " + warnings.first);

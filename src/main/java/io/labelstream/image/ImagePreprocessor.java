@@ -16,8 +16,18 @@ public final class ImagePreprocessor {
     private final TensorLayout layout;
     /** For output channel c, the normalized float of each 8-bit value, computed in float like torchvision. */
     private final float[][] normalized = new float[3][256];
-    /** For output channel c, which RGB component feeds it (0 = R, 1 = G, 2 = B). */
-    private final int[] source = new int[3];
+
+    /** The horizontal pass's output, about 1 MB for a 640×480 image: reused per thread, not allocated per image. */
+    private final ThreadLocal<int[]> rowScratch = ThreadLocal.withInitial(() -> new int[0]);
+
+    private int[] scratch(int size) {
+        int[] current = rowScratch.get();
+        if (current.length < size) {
+            current = new int[size];
+            rowScratch.set(current);
+        }
+        return current;
+    }
 
     public ImagePreprocessor(PreprocessRecipe recipe, ImageDecoder decoder, TensorLayout layout) {
         this.recipe = recipe;
@@ -26,7 +36,6 @@ public final class ImagePreprocessor {
         float[] mean = recipe.mean();
         float[] std = recipe.std();
         for (int c = 0; c < 3; c++) {
-            source[c] = recipe.channelOrder() == PreprocessRecipe.ChannelOrder.RGB ? c : 2 - c;
             for (int v = 0; v < 256; v++) {
                 float x = recipe.scale() == PreprocessRecipe.PixelScale.UNIT ? v / 255f : v;
                 normalized[c][v] = (x - mean[c]) / std[c];
@@ -48,7 +57,7 @@ public final class ImagePreprocessor {
 
     /** Decodes {@code encoded} and writes {@link PreprocessRecipe#valuesPerImage()} values into {@code out}. */
     public void preprocess(byte[] encoded, float[] out) throws ImageRejectedException {
-        preprocess(decoder.decode(encoded), out);
+        preprocess(decoder.decode(encoded, recipe.reducedDecode() ? recipe.neededShorterSide() : 0), out);
     }
 
     public void preprocess(BufferedImage image, float[] out) {
@@ -84,61 +93,85 @@ public final class ImagePreprocessor {
         }
         int rows = lastRow - firstRow;
 
-        // Pass 1, like Pillow: horizontal resize of the needed source rows, rounded to 8 bits.
-        int[] temp = new int[rows * cropW * 3];
+        // Pass 1, like Pillow: horizontal resize of the needed source rows, rounded to 8 bits, kept as R, G, B.
+        int[] temp = scratch(rows * cropW * 3);
         byte[] data = pixels.data();
         int stride = pixels.pixelStride();
+        int rowStride = pixels.rowStride();
+        int red = pixels.red();
+        int green = pixels.green();
+        int blue = pixels.blue();
+        int[] hFirst = horizontal.first;
+        int[] hCount = horizontal.count;
+        int[] hWeights = horizontal.weights;
+        int hKernel = horizontal.kernelSize;
         int half = 1 << (PilResampleCoefficients.PRECISION_BITS - 1);
+        int o = 0;
         for (int r = 0; r < rows; r++) {
-            int rowBase = (firstRow + r) * pixels.rowStride();
-            int o = r * cropW * 3;
-            for (int x = 0; x < cropW; x++) {
-                int xx = left + x;
-                int n = horizontal.count[xx];
-                int k = xx * horizontal.kernelSize;
+            int rowBase = (firstRow + r) * rowStride;
+            for (int xx = left; xx < left + cropW; xx++) {
+                int n = hCount[xx];
+                int k = xx * hKernel;
                 int sr = half;
                 int sg = half;
                 int sb = half;
-                int p = rowBase + horizontal.first[xx] * stride;
-                for (int i = 0; i < n; i++, p += stride) {
-                    int weight = horizontal.weights[k + i];
-                    sr += (data[p + pixels.red()] & 0xFF) * weight;
-                    sg += (data[p + pixels.green()] & 0xFF) * weight;
-                    sb += (data[p + pixels.blue()] & 0xFF) * weight;
+                int q = rowBase + hFirst[xx] * stride;
+                for (int i = 0; i < n; i++, q += stride) {
+                    int weight = hWeights[k + i];
+                    sr += (data[q + red] & 0xFF) * weight;
+                    sg += (data[q + green] & 0xFF) * weight;
+                    sb += (data[q + blue] & 0xFF) * weight;
                 }
-                temp[o++] = PilResampleCoefficients.clip8(sr);
-                temp[o++] = PilResampleCoefficients.clip8(sg);
-                temp[o++] = PilResampleCoefficients.clip8(sb);
+                temp[o] = PilResampleCoefficients.clip8(sr);
+                temp[o + 1] = PilResampleCoefficients.clip8(sg);
+                temp[o + 2] = PilResampleCoefficients.clip8(sb);
+                o += 3;
             }
         }
 
         // Pass 2: vertical resize, then normalize into the output in the model's layout and channel order.
         int plane = cropW * cropH;
         int rowValues = cropW * 3;
-        int[] rgb = new int[3];
+        boolean bgr = recipe.channelOrder() == PreprocessRecipe.ChannelOrder.BGR;
+        // Lookup tables per source component (R, G, B), already placed at their output channel's statistics.
+        float[] lutR = normalized[bgr ? 2 : 0];
+        float[] lutG = normalized[1];
+        float[] lutB = normalized[bgr ? 0 : 2];
+        int offR = bgr ? 2 : 0;
+        int offB = bgr ? 0 : 2;
         boolean planar = layout == TensorLayout.NCHW;
+        int[] vFirst = vertical.first;
+        int[] vCount = vertical.count;
+        int[] vWeights = vertical.weights;
+        int vKernel = vertical.kernelSize;
+        // Row-at-a-time: each tap adds a whole source row, a loop the JIT turns into SIMD.
+        int[] acc = new int[rowValues];
         for (int y = 0; y < cropH; y++) {
             int yy = top + y;
-            int start = vertical.first[yy] - firstRow;
-            int n = vertical.count[yy];
-            int k = yy * vertical.kernelSize;
-            for (int x = 0; x < cropW; x++) {
-                int sr = half;
-                int sg = half;
-                int sb = half;
-                int p = start * rowValues + x * 3;
-                for (int i = 0; i < n; i++, p += rowValues) {
-                    int weight = vertical.weights[k + i];
-                    sr += temp[p] * weight;
-                    sg += temp[p + 1] * weight;
-                    sb += temp[p + 2] * weight;
+            int base = (vFirst[yy] - firstRow) * rowValues;
+            int n = vCount[yy];
+            int k = yy * vKernel;
+            java.util.Arrays.fill(acc, half);
+            for (int i = 0; i < n; i++, base += rowValues) {
+                int weight = vWeights[k + i];
+                for (int j = 0; j < rowValues; j++) {
+                    acc[j] += temp[base + j] * weight;
                 }
-                rgb[0] = PilResampleCoefficients.clip8(sr);
-                rgb[1] = PilResampleCoefficients.clip8(sg);
-                rgb[2] = PilResampleCoefficients.clip8(sb);
-                int pixel = y * cropW + x;
-                for (int c = 0; c < 3; c++) {
-                    out[planar ? c * plane + pixel : pixel * 3 + c] = normalized[c][rgb[source[c]]];
+            }
+            int rowStart = y * cropW;
+            for (int x = 0, j = 0; x < cropW; x++, j += 3) {
+                float vr = lutR[PilResampleCoefficients.clip8(acc[j])];
+                float vg = lutG[PilResampleCoefficients.clip8(acc[j + 1])];
+                float vb = lutB[PilResampleCoefficients.clip8(acc[j + 2])];
+                int pixel = rowStart + x;
+                if (planar) {
+                    out[offR * plane + pixel] = vr;
+                    out[plane + pixel] = vg;
+                    out[offB * plane + pixel] = vb;
+                } else {
+                    out[pixel * 3 + offR] = vr;
+                    out[pixel * 3 + 1] = vg;
+                    out[pixel * 3 + offB] = vb;
                 }
             }
         }

@@ -13,11 +13,17 @@ import java.util.Locale;
  * are scaled ({@code ToTensor()}'s 0–1, or kept 0–255), put in {@code channelOrder} and normalized with
  * {@code mean} and {@code std}, which are given per channel in the model's channel order.
  *
+ * <p>With {@code reducedDecode}, an image at least four times larger than needed is decoded at 1/k resolution
+ * (every k-th pixel, k ≥ 2, keeping at least twice the needed size) before the antialiased resize: a 12 MP
+ * photo then decodes in about half the time. Such images differ slightly from Pillow's full-resolution result;
+ * images smaller than that are untouched and match Pillow exactly.
+ *
  * <p>{@link #hash()} identifies the recipe in output records: two recipes with the same hash produce the same
  * tensor from the same image.
  */
 public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSize, int cropWidth, int cropHeight,
-                               PixelScale scale, float[] mean, float[] std, ChannelOrder channelOrder) {
+                               PixelScale scale, float[] mean, float[] std, ChannelOrder channelOrder,
+                               boolean reducedDecode) {
 
     /** Bumped whenever the preprocessing code changes what a given recipe produces. */
     public static final int VERSION = 1;
@@ -31,12 +37,12 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
     /** torchvision's ImageNet evaluation transform, used by the ONNX Model Zoo classifiers. */
     public static final PreprocessRecipe IMAGENET = new PreprocessRecipe("imagenet", ResizeMode.SHORTER_SIDE, 256,
             224, 224, PixelScale.UNIT, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
-            ChannelOrder.RGB);
+            ChannelOrder.RGB, true);
 
     /** The usual CIFAR-10 evaluation transform: 32×32, per-channel CIFAR-10 statistics. */
     public static final PreprocessRecipe CIFAR10 = new PreprocessRecipe("cifar10", ResizeMode.EXACT, 32, 32, 32,
             PixelScale.UNIT, new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2023f, 0.1994f, 0.2010f},
-            ChannelOrder.RGB);
+            ChannelOrder.RGB, true);
 
     public PreprocessRecipe {
         if (cropHeight <= 0 || cropWidth <= 0 || resizeSize <= 0) {
@@ -76,13 +82,18 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
         return std.clone();
     }
 
+    /** The smallest shorter side a decoded image needs before resizing (reduced decoding keeps twice this). */
+    public int neededShorterSide() {
+        return resizeMode == ResizeMode.SHORTER_SIDE ? resizeSize : Math.max(cropWidth, cropHeight);
+    }
+
     public int valuesPerImage() {
         return 3 * cropHeight * cropWidth;
     }
 
     public PreprocessRecipe withName(String newName) {
         return new PreprocessRecipe(newName, resizeMode, resizeSize, cropWidth, cropHeight, scale, mean, std,
-                channelOrder);
+                channelOrder, reducedDecode);
     }
 
     /** The canonical text of everything that affects the tensor, which {@link #hash()} digests. */
@@ -90,7 +101,7 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
         return "v" + VERSION + ";resize=" + (resizeMode == ResizeMode.SHORTER_SIDE ? "shorter:" + resizeSize : "exact")
                 + ";crop=" + cropWidth + "x" + cropHeight + ";scale=" + scale.name().toLowerCase(Locale.ROOT)
                 + ";mean=" + join(mean) + ";std=" + join(std) + ";order=" + channelOrder.name().toLowerCase(Locale.ROOT)
-                + ";filter=pillow-bilinear-aa";
+                + ";filter=pillow-bilinear-aa" + (reducedDecode ? ";decode=reduced" : "");
     }
 
     /** First 16 hex digits of the SHA-256 of {@link #canonical()}. */

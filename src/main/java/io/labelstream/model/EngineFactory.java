@@ -94,7 +94,8 @@ public final class EngineFactory {
                     mean.isEmpty() ? preset.mean() : Setting.parseFloats(mean),
                     std.isEmpty() ? preset.std() : Setting.parseFloats(std),
                     order.isEmpty() ? preset.channelOrder()
-                            : PreprocessRecipe.ChannelOrder.valueOf(order.toUpperCase(Locale.ROOT)));
+                            : PreprocessRecipe.ChannelOrder.valueOf(order.toUpperCase(Locale.ROOT)),
+                    Boolean.parseBoolean(config.get(Settings.PREPROCESS_REDUCED_DECODE)));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("Settings " + Settings.PREPROCESS_RESIZE.key() + "='" + resize + "' and "
                     + Settings.PREPROCESS_CROP.key() + "='" + crop + "' do not fit together: " + e.getMessage());

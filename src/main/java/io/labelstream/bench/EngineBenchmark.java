@@ -1,0 +1,206 @@
+package io.labelstream.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.ImageLimits;
+import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.image.PreprocessRecipe;
+import io.labelstream.image.SyntheticImages;
+import io.labelstream.model.DefaultModel;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.LoadedModel;
+import io.labelstream.model.ResNetGenerator;
+import io.labelstream.model.Scores;
+import io.labelstream.model.SessionSettings;
+import io.labelstream.model.TensorBatch;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The model engine against ONNX Runtime's own ceiling, measured side by side in one process: for each model
+ * and batch size, rounds of the bare ORT loop, the engine on pre-made tensors and the engine from JPEG bytes
+ * are interleaved, so machine noise hits all of them alike. Also times preprocessing alone per image size.
+ */
+public final class EngineBenchmark {
+
+    public record Options(List<ResNetGenerator.Architecture> models, List<Integer> batchSizes, int rounds,
+                          int threads) {
+    }
+
+    private final Options options;
+    private final PrintStream out;
+
+    public EngineBenchmark(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    public void run() throws Exception {
+        out.printf("labelstream engine benchmark: %d cores, ORT intra-op threads %d, preprocess threads %d, %d rounds,"
+                        + " medians (min–max)%n%n", Runtime.getRuntime().availableProcessors(), options.threads(),
+                options.threads(), options.rounds());
+        preprocessing();
+        for (ResNetGenerator.Architecture arch : options.models()) {
+            inference(arch);
+        }
+    }
+
+    private void preprocessing() throws Exception {
+        ImageDecoder decoder = new ImageDecoder(ImageLimits.defaults());
+        ImagePreprocessor reduced = new ImagePreprocessor(PreprocessRecipe.IMAGENET, decoder);
+        ImagePreprocessor full = new ImagePreprocessor(new PreprocessRecipe("imagenet-full-decode",
+                PreprocessRecipe.ResizeMode.SHORTER_SIDE, 256, 224, 224, PreprocessRecipe.PixelScale.UNIT,
+                PreprocessRecipe.IMAGENET.mean(), PreprocessRecipe.IMAGENET.std(), PreprocessRecipe.ChannelOrder.RGB,
+                false), decoder);
+        out.println("Preprocessing alone, one thread (decode + resize + crop + normalize), ms per image:");
+        int[][] sizes = {{224, 224}, {640, 480}, {1920, 1080}, {4000, 3000}};
+        float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+        for (int[] size : sizes) {
+            int distinct = size[0] >= 1920 ? 4 : 16;
+            List<byte[]> jpegs = new ArrayList<>();
+            for (int i = 0; i < distinct; i++) {
+                jpegs.add(SyntheticImages.jpeg(size[0], size[1], 1000 + i));
+            }
+            int perRound = size[0] >= 4000 ? 8 : size[0] >= 1920 ? 16 : 64;
+            Map<String, ImagePreprocessor> variants = new LinkedHashMap<>();
+            variants.put("", reduced);
+            if (size[0] >= 4000) {
+                variants.put(" (full-resolution decode)", full);
+            }
+            for (var variant : variants.entrySet()) {
+                List<Double> ms = new ArrayList<>();
+                for (int r = 0; r < options.rounds() + 1; r++) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < perRound; i++) {
+                        variant.getValue().preprocess(jpegs.get(i % jpegs.size()), values);
+                    }
+                    if (r > 0) { // the first round warms up the JIT
+                        ms.add((System.nanoTime() - t0) / 1e6 / perRound);
+                    }
+                }
+                out.printf("  %4d×%-4d JPEG (%3d KB)%s: %s%n", size[0], size[1], jpegs.get(0).length / 1024,
+                        variant.getKey(), Samples.of(ms).format("ms"));
+            }
+        }
+        out.println();
+    }
+
+    private void inference(ResNetGenerator.Architecture arch) throws Exception {
+        Path modelFile = DefaultModel.ensure(arch);
+        List<byte[]> small = jpegs(224, 224, 32);
+        List<byte[]> vga = jpegs(640, 480, 32);
+        int maxBatch = options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
+        LoadedModel model = LoadedModel.load(modelFile, null, arch.modelName(), new SessionSettings(options.threads()));
+        ImagePreprocessor preprocessor = new ImagePreprocessor(PreprocessRecipe.IMAGENET,
+                new ImageDecoder(ImageLimits.defaults()));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (LabelingEngine engine = new LabelingEngine(model, preprocessor, 5, Scores.OutputKind.AUTO,
+                options.threads());
+             OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
+            sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            sessionOptions.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            sessionOptions.setIntraOpNumThreads(options.threads());
+            sessionOptions.setInterOpNumThreads(1);
+            try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
+                out.printf("%s (generated weights), images per second:%n", arch.modelName());
+                out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch", "bare ORT (ceiling)",
+                        "engine, tensors", "ratio", "engine, 224² JPEG", "ratio", "engine, 640×480 JPEG", "ratio");
+                for (int batch : options.batchSizes()) {
+                    // Real preprocessed data in both paths, so no input is special-cased.
+                    float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+                    FloatBuffer bareInput = ByteBuffer.allocateDirect(batch * values.length * 4)
+                            .order(ByteOrder.nativeOrder()).asFloatBuffer();
+                    TensorBatch tensors = model.classifier().allocateBatch(maxBatch);
+                    for (int i = 0; i < batch; i++) {
+                        preprocessor.preprocess(vga.get(i), values);
+                        bareInput.put(i * values.length, values);
+                        tensors.write(i, values);
+                    }
+                    int perRound = Math.max(batch, (arch == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
+                            / batch * batch);
+                    List<Double> bareRate = new ArrayList<>();
+                    List<Double> tensorRate = new ArrayList<>();
+                    List<Double> smallRate = new ArrayList<>();
+                    List<Double> vgaRate = new ArrayList<>();
+                    try (OnnxTensor input = OnnxTensor.createTensor(env, bareInput, new long[] {batch, 3, 224, 224})) {
+                        for (int r = 0; r < options.rounds() + 1; r++) {
+                            double b = rate(perRound, batch, () -> {
+                                try (OrtSession.Result result = bare.run(Map.of("input", input))) {
+                                    ((OnnxTensor) result.get(0)).getFloatBuffer();
+                                }
+                            });
+                            double t = rate(perRound, batch, () -> {
+                                float[] raw = model.classifier().run(tensors, batch);
+                                for (int i = 0; i < batch; i++) {
+                                    Scores.topK(Scores.probabilities(raw, i * 1000, 1000, Scores.OutputKind.AUTO), 5);
+                                }
+                            });
+                            int[] next = {0};
+                            double s = rate(perRound, batch, () -> engine.label(slice(small, next, batch), tensors));
+                            double v = rate(perRound, batch, () -> engine.label(slice(vga, next, batch), tensors));
+                            if (r > 0) {
+                                bareRate.add(b);
+                                tensorRate.add(t);
+                                smallRate.add(s);
+                                vgaRate.add(v);
+                            }
+                        }
+                    }
+                    Samples bareS = Samples.of(bareRate);
+                    out.printf("  %-5d  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", batch, bareS.format(""),
+                            Samples.of(tensorRate).format(""), ratio(tensorRate, bareRate),
+                            Samples.of(smallRate).format(""), ratio(smallRate, bareRate),
+                            Samples.of(vgaRate).format(""), ratio(vgaRate, bareRate));
+                }
+                out.println();
+            }
+        }
+    }
+
+    /** Median of the per-round ratios: each round's figures were measured back to back. */
+    private static String ratio(List<Double> candidate, List<Double> baseline) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < candidate.size(); i++) {
+            ratios.add(candidate.get(i) / baseline.get(i));
+        }
+        return String.format("%.3f", Samples.of(ratios).median());
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static double rate(int images, int batch, Step step) throws Exception {
+        long t0 = System.nanoTime();
+        for (int done = 0; done < images; done += batch) {
+            step.run();
+        }
+        return images / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static List<byte[]> slice(List<byte[]> all, int[] cursor, int n) {
+        List<byte[]> batch = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            batch.add(all.get(cursor[0]++ % all.size()));
+        }
+        return batch;
+    }
+
+    private static List<byte[]> jpegs(int w, int h, int count) {
+        List<byte[]> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(SyntheticImages.jpeg(w, h, 5000 + i));
+        }
+        return list;
+    }
+}
