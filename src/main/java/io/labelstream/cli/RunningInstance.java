@@ -45,9 +45,9 @@ final class RunningInstance implements AutoCloseable {
                 bootstrap = config.get(io.labelstream.config.Settings.BOOTSTRAP_SERVERS);
             }
             var model = engine.model();
-            log.info("Model {} v{} sha256 {} ({} classes, input {})", model.identity().getName(),
+            log.info("Model {} v{} sha256 {} ({} classes, input {}) on {}, recipe {}", model.identity().getName(),
                     model.identity().getVersion(), model.identity().getSha256(), model.classifier().classes(),
-                    model.classifier().input());
+                    model.classifier().input(), model.classifier().provider(), engine.recipe());
             Pipeline pipeline = Pipeline.start(config, bootstrap, engine);
             return new RunningInstance(broker, engine, pipeline, bootstrap);
         } catch (RuntimeException e) {

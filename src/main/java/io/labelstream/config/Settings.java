@@ -55,7 +55,22 @@ public final class Settings {
             "Model output kind: logits (softmax applied), probabilities, or auto (softmax unless rows sum to 1)",
             Setting.oneOf("auto", "logits", "probabilities"));
     public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "0",
-            "ONNX Runtime threads per inference call; 0 uses one per core", Setting.intRange(0, 1024));
+            "ONNX Runtime threads per inference call, per worker; 0 shares the cores among CPU workers", Setting.intRange(0, 1024));
+    public static final Setting<Integer> MODEL_INTER_OP_THREADS = new Setting<>("model.inter.op.threads", "1",
+            "ONNX Runtime threads running independent operators at once; 1 suits CNNs", Setting.intRange(1, 64));
+    public static final Setting<String> MODEL_OPTIMIZATION = new Setting<>("model.optimization", "all",
+            "ONNX Runtime graph optimization level: all, extended, basic or none",
+            Setting.oneOf("all", "extended", "basic", "none"));
+    public static final Setting<String> MODEL_OPTIMIZED_CACHE_DIR = new Setting<>("model.optimized.cache.dir", "",
+            "Folder where the optimized model is kept and reused at the next start (same machine type); empty: off",
+            Setting.anyText());
+    public static final Setting<String> MODEL_PROVIDER = new Setting<>("model.provider", "cpu",
+            "Where inference runs: cpu, cuda or tensorrt, with device ids each getting one worker, e.g. cuda:0,1,2,3;"
+                    + " cpu:0,1 runs two CPU workers", Setting.pattern("(cpu|cuda|tensorrt)(:[0-9]{1,3}(,[0-9]{1,3})*)?",
+                    "cpu, cuda or tensorrt, optionally with device ids, e.g. cuda:0,1"));
+    public static final Setting<String> MODEL_PROVIDER_FALLBACK = new Setting<>("model.provider.fallback", "none",
+            "none: a GPU provider that is unavailable stops start-up; cpu: run on the CPU instead, with a warning",
+            Setting.oneOf("none", "cpu"));
     public static final Setting<String> PREPROCESS_PRESET = new Setting<>("preprocess.preset", "imagenet",
             "Preprocessing recipe: imagenet (shorter side 256, center crop 224, ImageNet mean/std) or cifar10"
                     + " (resize to 32×32, CIFAR-10 mean/std); the preprocess.* settings below override its parts",
@@ -94,7 +109,8 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             LABELS_TOPIC, FAILURES_TOPIC, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
-            MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, PREPROCESS_PRESET,
+            MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
+            MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
             PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
 

@@ -38,8 +38,7 @@ public final class EngineFactory {
         PreprocessRecipe recipe = recipe(config);
         LoadedModel loaded;
         try {
-            loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME),
-                    new SessionSettings(config.get(Settings.MODEL_INTRA_OP_THREADS)));
+            loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME), sessionSettings(config));
         } catch (ModelException | IOException e) {
             throw new ConfigException("Cannot use " + Settings.MODEL_PATH.key() + "=" + modelPath
                     + (labels == null ? "" : " with " + Settings.MODEL_LABELS_PATH.key() + "=" + labelsPath)
@@ -60,6 +59,14 @@ public final class EngineFactory {
         return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder, input.layout()),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
                 threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+    }
+
+    static SessionSettings sessionSettings(LabelstreamConfig config) {
+        String cache = config.get(Settings.MODEL_OPTIMIZED_CACHE_DIR);
+        return new SessionSettings(config.get(Settings.MODEL_INTRA_OP_THREADS), config.get(Settings.MODEL_INTER_OP_THREADS),
+                config.get(Settings.MODEL_OPTIMIZATION), cache.isEmpty() ? null : Path.of(cache),
+                ExecutionProvider.parse(config.get(Settings.MODEL_PROVIDER)),
+                config.get(Settings.MODEL_PROVIDER_FALLBACK).equals("cpu"));
     }
 
     /** The preset named by {@code preprocess.preset}, with each {@code preprocess.*} override applied. */

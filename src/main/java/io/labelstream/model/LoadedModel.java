@@ -14,11 +14,11 @@ import java.util.HexFormat;
 /** A classifier session together with its labels and the identity written into every output record. */
 public final class LoadedModel implements AutoCloseable {
 
-    private final OnnxClassifier classifier;
+    private final InferencePool classifier;
     private final LabelSet labels;
     private final ModelIdentity identity;
 
-    private LoadedModel(OnnxClassifier classifier, LabelSet labels, ModelIdentity identity) {
+    private LoadedModel(InferencePool classifier, LabelSet labels, ModelIdentity identity) {
         this.classifier = classifier;
         this.labels = labels;
         this.identity = identity;
@@ -33,7 +33,7 @@ public final class LoadedModel implements AutoCloseable {
     public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings)
             throws ModelException, IOException {
         String sha256 = sha256(modelFile);
-        OnnxClassifier classifier = OnnxClassifier.load(modelFile, settings);
+        InferencePool classifier = InferencePool.open(modelFile, sha256, settings);
         try {
             LabelSet labels = labelsFile == null ? LabelSet.numbered(classifier.classes()) : LabelSet.read(labelsFile);
             if (labels.size() != classifier.classes()) {
@@ -64,7 +64,8 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
-    public OnnxClassifier classifier() {
+    /** The inference workers (one session per device). */
+    public InferencePool classifier() {
         return classifier;
     }
 

@@ -33,17 +33,46 @@ public final class OnnxClassifier implements AutoCloseable {
         this.classes = classes;
     }
 
+    /** One CPU session with {@code settings}' threads and optimization level. */
     public static OnnxClassifier load(Path modelFile, SessionSettings settings) throws ModelException {
+        return load(modelFile, settings, ExecutionProvider.Kind.CPU, 0, settings.intraOpThreads(), null);
+    }
+
+    /**
+     * One session on one device.
+     *
+     * @param intraOpThreads 0 lets ORT use every core
+     * @param cacheFile      where to keep the optimized model (loaded instead of {@code modelFile} when it exists);
+     *                       null for none
+     */
+    static OnnxClassifier load(Path modelFile, SessionSettings settings, ExecutionProvider.Kind kind, int device,
+                               int intraOpThreads, Path cacheFile) throws ModelException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session = null;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            if (settings.intraOpThreads() > 0) {
-                options.setIntraOpNumThreads(settings.intraOpThreads());
+            boolean cached = cacheFile != null && java.nio.file.Files.isRegularFile(cacheFile);
+            // An optimized model is loaded without optimizing it again: that is the point of the cache.
+            options.setOptimizationLevel(cached ? OrtSession.SessionOptions.OptLevel.NO_OPT
+                    : optimizationLevel(settings.optimization()));
+            if (cacheFile != null && !cached) {
+                java.nio.file.Files.createDirectories(cacheFile.getParent());
+                options.setOptimizedModelFilePath(cacheFile.toString());
             }
-            options.setInterOpNumThreads(1);
-            session = environment.createSession(modelFile.toString(), options);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            options.setInterOpNumThreads(Math.max(1, settings.interOpThreads()));
+            switch (kind) {
+                case CUDA -> options.addCUDA(device);
+                case TENSORRT -> {
+                    // TensorRT takes the subgraphs it supports; CUDA runs the rest on the same device.
+                    options.addTensorrt(device);
+                    options.addCUDA(device);
+                }
+                case CPU -> { }
+            }
+            session = environment.createSession((cached ? cacheFile : modelFile).toString(), options);
             ModelInput input = describeInput(session, modelFile);
             Map.Entry<String, NodeInfo> output = single(session.getOutputInfo(), "output", modelFile);
             TensorInfo outInfo = tensorInfo(output.getValue(), modelFile);
@@ -54,13 +83,23 @@ public final class OnnxClassifier implements AutoCloseable {
                         + outInfo.type + " " + java.util.Arrays.toString(outShape) + "; expected float [batch, classes]");
             }
             return new OnnxClassifier(environment, session, input, output.getKey(), (int) outShape[1]);
-        } catch (OrtException e) {
+        } catch (OrtException | java.io.IOException e) {
             closeQuietly(session);
-            throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
+            throw new ModelException("ONNX Runtime cannot load " + modelFile + " on " + kind.name().toLowerCase(
+                    java.util.Locale.ROOT) + ":" + device + ": " + e.getMessage(), e);
         } catch (ModelException | RuntimeException e) {
             closeQuietly(session);
             throw e;
         }
+    }
+
+    static OrtSession.SessionOptions.OptLevel optimizationLevel(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            default -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+        };
     }
 
     private static ModelInput describeInput(OrtSession session, Path modelFile) throws OrtException, ModelException {

@@ -1,0 +1,172 @@
+package io.labelstream.model;
+
+import io.labelstream.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class InferencePoolTest {
+
+    @TempDir
+    Path dir;
+
+    private static SessionSettings cpu(String provider) {
+        return new SessionSettings(1, 1, "all", null, ExecutionProvider.parse(provider), false);
+    }
+
+    @Test
+    void providerSpecsParse() {
+        assertThat(ExecutionProvider.parse("cpu")).isEqualTo(ExecutionProvider.CPU);
+        assertThat(ExecutionProvider.parse("cuda:0,1,2,3").devices()).containsExactly(0, 1, 2, 3);
+        assertThat(ExecutionProvider.parse("TensorRT:1").kind()).isEqualTo(ExecutionProvider.Kind.TENSORRT);
+        assertThatThrownBy(() -> ExecutionProvider.parse("rocm")).hasMessageContaining("cpu, cuda or tensorrt");
+        assertThatThrownBy(() -> ExecutionProvider.parse("cuda:0,0")).hasMessageContaining("distinct");
+    }
+
+    @Test
+    void batchesFromManyThreadsSpreadOverAllWorkersAndGiveTheSameAnswers() throws Exception {
+        Path model = TestModels.resnet18();
+        float[] image = randomImage(3 * 224 * 224, 5);
+        float[] reference;
+        try (OnnxClassifier single = OnnxClassifier.load(model, new SessionSettings(1))) {
+            TensorBatch b = single.allocateBatch(1);
+            b.write(0, image);
+            reference = single.run(b, 1);
+        }
+        try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1,2"))) {
+            assertThat(pool.stats()).hasSize(3);
+            ExecutorService callers = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<float[]>> results = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    results.add(callers.submit(() -> {
+                        TensorBatch b = pool.allocateBatch(2);
+                        b.write(0, image);
+                        b.write(1, image);
+                        return pool.run(b, 2);
+                    }));
+                }
+                for (Future<float[]> f : results) {
+                    float[] out = f.get();
+                    for (int i = 0; i < 1000; i++) {
+                        assertThat(out[i]).isCloseTo(reference[i], within(1e-3f));
+                        assertThat(out[1000 + i]).isCloseTo(reference[i], within(1e-3f));
+                    }
+                }
+            } finally {
+                callers.shutdownNow();
+            }
+            assertThat(pool.stats()).allSatisfy(s -> {
+                assertThat(s.batches()).as("worker %d was used", s.device()).isPositive();
+                assertThat(s.inFlight()).isZero();
+            });
+            assertThat(pool.stats().stream().mapToLong(InferencePool.WorkerStats::images).sum()).isEqualTo(48);
+        }
+    }
+
+    @Test
+    void aBatchGoesToTheWorkerThatIsNotBusy() throws Exception {
+        Path model = TestModels.resnet18();
+        try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1"))) {
+            TensorBatch big = pool.allocateBatch(24);
+            TensorBatch small = pool.allocateBatch(1);
+            float[] image = randomImage(3 * 224 * 224, 1);
+            for (int i = 0; i < 24; i++) {
+                big.write(i, image);
+            }
+            small.write(0, image);
+            Thread slow = new Thread(() -> {
+                try {
+                    pool.run(big, 24);
+                } catch (ModelException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            slow.start();
+            while (pool.stats().get(0).inFlight() == 0) {
+                Thread.onSpinWait();
+            }
+            pool.run(small, 1);
+            boolean stillBusy = pool.stats().get(0).inFlight() == 1;
+            slow.join();
+            if (stillBusy) {
+                // While worker 0 held the long batch, the short one went to worker 1.
+                assertThat(pool.stats().get(1).images()).isEqualTo(1);
+                assertThat(pool.stats().get(0).images()).isEqualTo(24);
+            }
+            assertThat(stillBusy).as("the 24-image batch outlasted the 1-image batch").isTrue();
+        }
+    }
+
+    @Test
+    void anUnavailableGpuProviderFailsClearlyUnlessCpuFallbackIsAllowed() throws Exception {
+        Path model = TestModels.resnet18();
+        String sha = LoadedModel.sha256(model);
+        assertThatThrownBy(() -> InferencePool.open(model, sha, cpu("cuda:0")))
+                .isInstanceOf(ModelException.class)
+                .hasMessageContaining("model.provider=cuda:0")
+                .hasMessageContaining("no CUDA execution provider")
+                .hasMessageContaining("-Pgpu")
+                .hasMessageContaining("model.provider.fallback=cpu");
+        assertThatThrownBy(() -> InferencePool.open(model, sha, cpu("tensorrt:0,1")))
+                .hasMessageContaining("TENSOR_RT");
+        SessionSettings fallback = new SessionSettings(1, 1, "all", null, ExecutionProvider.parse("cuda:0,1"), true);
+        try (InferencePool pool = InferencePool.open(model, sha, fallback)) {
+            assertThat(pool.provider()).isEqualTo(ExecutionProvider.CPU);
+            assertThat(pool.stats()).hasSize(1);
+        }
+    }
+
+    @Test
+    void theOptimizedModelCacheIsWrittenOnceAndReusedWithTheSameResults() throws Exception {
+        Path model = TestModels.resnet18();
+        String sha = LoadedModel.sha256(model);
+        Path cacheDir = dir.resolve("cache");
+        SessionSettings cached = new SessionSettings(1, 1, "extended", cacheDir, ExecutionProvider.CPU, false);
+        float[] image = randomImage(3 * 224 * 224, 9);
+        float[] first;
+        try (InferencePool pool = InferencePool.open(model, sha, cached)) {
+            first = runOne(pool, image);
+        }
+        List<Path> files;
+        try (var list = Files.list(cacheDir)) {
+            files = list.toList();
+        }
+        assertThat(files).hasSize(1);
+        long written = Files.getLastModifiedTime(files.get(0)).toMillis();
+        try (InferencePool pool = InferencePool.open(model, sha, cached)) {
+            float[] second = runOne(pool, image);
+            for (int i = 0; i < first.length; i++) {
+                assertThat(second[i]).isCloseTo(first[i], within(1e-3f));
+            }
+        }
+        assertThat(Files.getLastModifiedTime(files.get(0)).toMillis()).isEqualTo(written);
+    }
+
+    private static float[] runOne(InferencePool pool, float[] image) throws ModelException {
+        TensorBatch b = pool.allocateBatch(1);
+        b.write(0, image);
+        return pool.run(b, 1);
+    }
+
+    private static float[] randomImage(int n, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+}
