@@ -54,6 +54,52 @@ class CliTest {
         assertThat(bad.err).contains("allowed: resnet18, resnet50");
     }
 
+    @Test
+    void classifyPrintsTheRightCifarClassesForTheFixtureImages() {
+        Path fixtures = io.labelstream.testing.Fixtures.dir();
+        Path model = fixtures.resolve("models/cifar10-resnet20");
+        Captured run = capture(() -> Main.execute("classify", "--model", model.resolve("model.onnx").toString(),
+                "--labels", model.resolve("labels.txt").toString(), "--preset", "cifar10", "--top", "1",
+                fixtures.resolve("images/cifar10/airplane1.png").toString(),
+                fixtures.resolve("images/cifar10/truck3.png").toString(),
+                fixtures.resolve("images/cifar10/frog2.png").toString()));
+        assertThat(run.exitCode).as(run.err).isZero();
+        assertThat(run.out).containsPattern("airplane1\\.png +airplane \\(")
+                .containsPattern("truck3\\.png +truck \\(").containsPattern("frog2\\.png +frog \\(");
+    }
+
+    @Test
+    void classifyWritesJsonLinesAndReportsFilesItCannotRead() throws Exception {
+        Path image = dir.resolve("a.jpg");
+        Files.write(image, io.labelstream.image.SyntheticImages.jpeg(300, 200, 1));
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "not an image");
+        Captured run = capture(() -> Main.execute("classify", "--model", TestModels.resnet18().toString(), "--json",
+                "--top", "3", image.toString(), text.toString()));
+        assertThat(run.exitCode).isEqualTo(1);
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var lines = run.out.lines().map(l -> {
+            try {
+                return mapper.readTree(l);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + l, e);
+            }
+        }).toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0).get("labels")).hasSize(3);
+        assertThat(lines.get(0).get("recipe").asText()).hasSize(16);
+        assertThat(lines.get(1).get("error").get("reason").asText()).isEqualTo("UNSUPPORTED_FORMAT");
+    }
+
+    @Test
+    void aGpuProviderOnThisMachineStopsStartUpWithAClearMessage() {
+        Captured run = capture(() -> Main.execute("run", "--model", TestModels.resnet18().toString(),
+                "-s", "model.provider=cuda:0"));
+        assertThat(run.exitCode).isEqualTo(2);
+        assertThat(run.err).contains("model.provider=cuda:0").contains("no CUDA execution provider")
+                .contains("model.provider.fallback=cpu");
+    }
+
     private record Captured(int exitCode, String out, String err) {
     }
 
