@@ -1,6 +1,8 @@
 package io.labelstream.cli;
 
+import io.labelstream.model.DefaultModel;
 import io.labelstream.model.LoadedModel;
+import io.labelstream.model.ModelZoo;
 import io.labelstream.model.ResNetGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,7 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "model", description = "Model tools.", mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Generate.class})
+        subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class})
 final class ModelCommand {
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -43,6 +45,61 @@ final class ModelCommand {
             System.out.printf("Wrote %s (%s, seed %d, %.1f MB, sha256 %s) in %.1f s%n", out, arch.modelName(), seed,
                     java.nio.file.Files.size(out) / 1e6, LoadedModel.sha256(out), (System.nanoTime() - start) / 1e9);
             return 0;
+        }
+    }
+
+    @Command(name = "fetch", mixinStandardHelpOptions = true,
+            description = {"Downloads a pretrained ONNX Model Zoo classifier and its ImageNet class list into the cache "
+                    + "folder (see README), verified against pinned SHA-256 digests. The only command that uses the "
+                    + "network.", "", "Models: resnet50 (ResNet-50 v1, 103 MB), resnet18 (ResNet-18 v1, 47 MB).", "",
+                    "Example: labelstream model fetch resnet50"})
+    static final class Fetch implements Callable<Integer> {
+
+        @picocli.CommandLine.Parameters(paramLabel = "MODEL", description = "resnet50 or resnet18.")
+        String name;
+
+        @Option(names = "--base-url", defaultValue = ModelZoo.DEFAULT_BASE,
+                description = "Where the Model Zoo's files are (a mirror keeps the same paths; default ${DEFAULT-VALUE}).")
+        String baseUrl;
+
+        @Option(names = "--dir", description = "Folder to keep the files in (default: the cache folder's zoo/).")
+        Path dir;
+
+        @Override
+        public Integer call() {
+            ModelZoo.Entry entry;
+            try {
+                entry = ModelZoo.entry(name);
+            } catch (IllegalArgumentException e) {
+                System.err.println("labelstream: " + e.getMessage());
+                return 2;
+            }
+            ModelZoo zoo = new ModelZoo(java.net.URI.create(baseUrl),
+                    dir != null ? dir : DefaultModel.cacheDir().resolve("zoo"));
+            try {
+                Path model = zoo.fetch(entry.model(), progress(entry.model()));
+                System.err.println();
+                Path labels = zoo.fetch(entry.labels(), bytes -> { });
+                System.out.printf("%s (%s) verified, sha256 %s%n  model:  %s%n  labels: %s%nRun it with:%n"
+                                + "  labelstream run --model %s --labels %s -s preprocess.preset=%s%n", entry.name(),
+                        entry.description(), entry.model().sha256(), model, labels, model, labels, entry.preset());
+                return 0;
+            } catch (java.io.IOException e) {
+                System.err.println();
+                System.err.println("labelstream: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private static java.util.function.LongConsumer progress(ModelZoo.Artifact artifact) {
+            long[] shown = {-1};
+            return bytes -> {
+                long percent = bytes * 100 / artifact.size();
+                if (percent != shown[0]) {
+                    shown[0] = percent;
+                    System.err.printf("\r%s: %d%% of %.1f MB", artifact.fileName(), percent, artifact.size() / 1e6);
+                }
+            };
         }
     }
 }
