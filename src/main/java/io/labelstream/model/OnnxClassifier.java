@@ -63,6 +63,8 @@ public final class OnnxClassifier implements AutoCloseable {
                 options.setIntraOpNumThreads(intraOpThreads);
             }
             options.setInterOpNumThreads(Math.max(1, settings.interOpThreads()));
+            // Idle ORT threads otherwise spin for a while after each run, taking the cores that decode the next batch.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             switch (kind) {
                 case CUDA -> options.addCUDA(device);
                 case TENSORRT -> {
