@@ -31,7 +31,11 @@ public final class LabelingEngine implements AutoCloseable {
     private final Scores.OutputKind outputKind;
     private final ExecutorService pool;
     private final int poolThreads;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LabelingEngine.class);
+
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
+    /** Rarely used: a second tensor for re-running parts of a batch whose inference failed. */
+    private final ThreadLocal<TensorBatch> isolationBatches = new ThreadLocal<>();
     private final ThreadLocal<float[]> scratch;
 
     /**
@@ -128,23 +132,25 @@ public final class LabelingEngine implements AutoCloseable {
             }
         }
         long t1 = System.nanoTime();
-        float[] raw = null;
-        String modelError = null;
+        int classes = model.classifier().classes();
+        float[] raw = new float[slots * classes];
+        String[] modelErrors = new String[slots];
         if (slots > 0) {
             try {
-                raw = model.classifier().run(batch, slots);
+                System.arraycopy(model.classifier().run(batch, slots), 0, raw, 0, slots * classes);
             } catch (ModelException e) {
-                modelError = e.getMessage();
+                log.warn("Inference failed on a batch of {} ({}); splitting it to isolate the image(s) at fault",
+                        slots, e.getMessage());
+                isolate(batch, 0, slots, raw, modelErrors, e.getMessage());
             }
         }
         long t2 = System.nanoTime();
-        int classes = model.classifier().classes();
         for (int i = 0; i < outcomes.length; i++) {
             if (outcomes[i] != null) {
                 continue;
             }
-            if (raw == null) {
-                outcomes[i] = new Rejected(FailureReason.MODEL_ERROR, modelError);
+            if (modelErrors[slotOf[i]] != null) {
+                outcomes[i] = new Rejected(FailureReason.MODEL_ERROR, modelErrors[slotOf[i]]);
                 continue;
             }
             float[] probabilities = Scores.probabilities(raw, slotOf[i] * classes, classes, outputKind);
@@ -156,6 +162,40 @@ public final class LabelingEngine implements AutoCloseable {
             outcomes[i] = new Labeled(labels);
         }
         return new BatchResult(List.of(outcomes), slots, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+    }
+
+    /**
+     * Finds which images of a failed range make inference fail, by bisection: each half is run on its own, and a
+     * half that fails again is split again, down to single images. The others get their scores; only the
+     * culprits get {@code errors[slot]}. Ranges are copied into a separate tensor, so a fixed-batch model can
+     * be padded without touching the batch's other images.
+     */
+    private void isolate(TensorBatch batch, int from, int count, float[] raw, String[] errors, String error) {
+        if (count == 1) {
+            errors[from] = "inference fails on this image alone: " + error;
+            return;
+        }
+        int half = count / 2;
+        for (int[] range : new int[][] {{from, half}, {from + half, count - half}}) {
+            TensorBatch part = isolationBatch(batch.capacity());
+            batch.copyTo(range[0], range[1], part);
+            try {
+                float[] out = model.classifier().run(part, range[1]);
+                int classes = model.classifier().classes();
+                System.arraycopy(out, 0, raw, range[0] * classes, range[1] * classes);
+            } catch (ModelException e) {
+                isolate(batch, range[0], range[1], raw, errors, e.getMessage());
+            }
+        }
+    }
+
+    private TensorBatch isolationBatch(int capacity) {
+        TensorBatch current = isolationBatches.get();
+        if (current == null || current.capacity() < capacity) {
+            current = model.classifier().allocateBatch(capacity);
+            isolationBatches.set(current);
+        }
+        return current;
     }
 
     /** Preprocesses image i into slot i; returns a rejection per failed image and null for the others. */

@@ -57,6 +57,13 @@ public final class TensorBatch {
         bytes.duplicate().position(to * per).put(source);
     }
 
+    /** Copies {@code slots} images starting at {@code fromSlot} into {@code target} starting at its slot 0. */
+    void copyTo(int fromSlot, int slots, TensorBatch target) {
+        int per = input.valuesPerImage() * elementBytes();
+        ByteBuffer source = bytes.duplicate().position(fromSlot * per).limit((fromSlot + slots) * per);
+        target.bytes.duplicate().position(0).put(source);
+    }
+
     void zero(int fromSlot, int slots) {
         int per = input.valuesPerImage() * elementBytes();
         ByteBuffer view = bytes.duplicate().position(fromSlot * per);

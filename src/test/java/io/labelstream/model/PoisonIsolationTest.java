@@ -1,0 +1,59 @@
+package io.labelstream.model;
+
+import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.ImageLimits;
+import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.schema.FailureReason;
+import io.labelstream.testing.PoisonableModel;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PoisonIsolationTest {
+
+    private static LabelingEngine engine() throws Exception {
+        LoadedModel model = LoadedModel.load(PoisonableModel.file(), null, "poisonable", new SessionSettings(1));
+        return new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
+                new ImageDecoder(ImageLimits.defaults())), 1, Scores.OutputKind.AUTO, 2);
+    }
+
+    @Test
+    void onlyTheImagesThatBreakInferenceFailTheRestOfTheBatchIsLabeled() throws Exception {
+        int[] levels = {10, 20, 150, 33, 47, 200, 58, 99};
+        List<byte[]> images = new ArrayList<>();
+        for (int level : levels) {
+            images.add(PoisonableModel.image(level));
+        }
+        try (LabelingEngine engine = engine()) {
+            LabelingEngine.BatchResult result = engine.label(images);
+            for (int i = 0; i < levels.length; i++) {
+                LabelingEngine.Outcome outcome = result.outcomes().get(i);
+                int expectedClass = PoisonableModel.classFor(levels[i] % PoisonableModel.ROWS);
+                if (levels[i] >= PoisonableModel.ROWS) {
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(LabelingEngine.Rejected.class, r -> {
+                        assertThat(r.reason()).isEqualTo(FailureReason.MODEL_ERROR);
+                        assertThat(r.message()).contains("alone");
+                    });
+                } else {
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(LabelingEngine.Labeled.class,
+                            l -> assertThat(l.labels().get(0).getClassIndex()).isEqualTo(expectedClass));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchWithoutPoisonRunsOnceAndABatchOfOnlyPoisonFailsEveryImage() throws Exception {
+        try (LabelingEngine engine = engine()) {
+            LabelingEngine.BatchResult clean = engine.label(List.of(PoisonableModel.image(1), PoisonableModel.image(2)));
+            assertThat(clean.outcomes()).allMatch(o -> o instanceof LabelingEngine.Labeled);
+            LabelingEngine.BatchResult poison = engine.label(List.of(PoisonableModel.image(100), PoisonableModel.image(255),
+                    PoisonableModel.image(128)));
+            assertThat(poison.outcomes()).allMatch(o -> o instanceof LabelingEngine.Rejected r
+                    && r.reason() == FailureReason.MODEL_ERROR);
+        }
+    }
+}
