@@ -45,6 +45,7 @@ public final class Pipeline implements AutoCloseable {
 
     /** Creates missing topics (when {@code topics.create} is true) and starts the streams instance. */
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine) {
+        BatchBudget.check(config, engine);
         Properties props = streamsProperties(config, bootstrapServers);
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
             createTopics(config, props);

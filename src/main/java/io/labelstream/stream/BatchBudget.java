@@ -1,0 +1,70 @@
+package io.labelstream.stream;
+
+import io.labelstream.config.ConfigException;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.ModelException;
+import io.labelstream.model.TensorBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * Checks at start-up that a batch can always finish inside its Kafka transaction. Under exactly-once, records are
+ * read, labeled and written in one transaction, which the broker aborts after {@code transaction.timeout.ms}
+ * (10 s in Kafka Streams). The worst case is a full batch that waited {@code max.batch.delay.ms} and then has to
+ * be bisected because one image breaks inference: 2 + 2·⌈log₂ n⌉ inference calls. One full-batch call is
+ * timed here (it also warms ONNX Runtime up), and start-up stops if the worst case does not fit.
+ */
+final class BatchBudget {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchBudget.class);
+    static final long STREAMS_EOS_TRANSACTION_TIMEOUT_MS = 10_000;
+
+    private BatchBudget() {
+    }
+
+    static long inferenceCallsInWorstCase(int batchSize) {
+        int log2 = 32 - Integer.numberOfLeadingZeros(batchSize - 1); // ⌈log₂ n⌉ for n ≥ 1
+        return 2L + 2L * log2;
+    }
+
+    static void check(LabelstreamConfig config, LabelingEngine engine) {
+        int batchSize = config.get(Settings.MAX_BATCH_SIZE);
+        long fullBatchMs = timeFullBatch(engine, batchSize);
+        long worstMs = config.get(Settings.MAX_BATCH_DELAY_MS) + inferenceCallsInWorstCase(batchSize) * fullBatchMs;
+        if (!config.get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once")) {
+            log.info("Worst-case batch time {} ms (full batch of {} measured at {} ms)", worstMs, batchSize, fullBatchMs);
+            return;
+        }
+        Map<String, Object> kafka = config.kafkaOverrides();
+        Object configured = kafka.getOrDefault("producer.transaction.timeout.ms", kafka.get("transaction.timeout.ms"));
+        long timeoutMs = configured == null ? STREAMS_EOS_TRANSACTION_TIMEOUT_MS : Long.parseLong(configured.toString());
+        log.info("Worst-case batch time {} ms (full batch of {} measured at {} ms); transaction timeout {} ms", worstMs,
+                batchSize, fullBatchMs, timeoutMs);
+        if (worstMs >= timeoutMs) {
+            throw new ConfigException("Settings " + Settings.MAX_BATCH_SIZE.key() + "=" + batchSize + " and "
+                    + Settings.MAX_BATCH_DELAY_MS.key() + "=" + config.get(Settings.MAX_BATCH_DELAY_MS)
+                    + " do not fit in a Kafka transaction: one full batch takes " + fullBatchMs + " ms to infer here,"
+                    + " so a batch that must be split to isolate a bad image can take up to " + worstMs + " ms, but "
+                    + "under exactly-once its transaction is aborted after " + timeoutMs + " ms. Lower "
+                    + Settings.MAX_BATCH_SIZE.key() + ", or raise kafka.producer.transaction.timeout.ms (up to the "
+                    + "broker's transaction.max.timeout.ms)");
+        }
+    }
+
+    private static long timeFullBatch(LabelingEngine engine, int batchSize) {
+        TensorBatch batch = engine.model().classifier().allocateBatch(batchSize);
+        try {
+            engine.model().classifier().run(batch, batchSize); // first run: ORT allocates and plans
+            long t0 = System.nanoTime();
+            engine.model().classifier().run(batch, batchSize);
+            return Math.max(1, (System.nanoTime() - t0) / 1_000_000);
+        } catch (ModelException e) {
+            throw new ConfigException("Setting " + Settings.MODEL_PATH.key() + ": the model cannot run a batch of "
+                    + batchSize + " (" + Settings.MAX_BATCH_SIZE.key() + "): " + e.getMessage());
+        }
+    }
+}
