@@ -129,4 +129,15 @@ public record Setting<T>(String key, String defaultValue, String description, Fu
         }
         return values;
     }
+
+    static Function<String, String> regex() {
+        return text -> {
+            try {
+                java.util.regex.Pattern.compile(text.trim());
+                return text.trim();
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new IllegalArgumentException("must be a Java regular expression: " + e.getDescription());
+            }
+        };
+    }
 }

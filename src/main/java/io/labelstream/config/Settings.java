@@ -16,10 +16,19 @@ public final class Settings {
             Setting.nonBlank());
     public static final Setting<List<String>> INPUT_TOPICS = new Setting<>("input.topics", "images",
             "Comma-separated topics of ImageEvent records", Setting.topicList());
+    public static final Setting<String> INPUT_TOPIC_PATTERN = new Setting<>("input.topic.pattern", "",
+            "Java regular expression of input topics, instead of input.topics (topics created later join too)",
+            Setting.optional(Setting.regex()));
     public static final Setting<String> LABELS_TOPIC = new Setting<>("labels.topic", "image-labels",
             "Topic of ImageLabels records", Setting.topic());
     public static final Setting<String> FAILURES_TOPIC = new Setting<>("failures.topic", "image-failures",
             "Topic of ImageFailure records (reason, message, original bytes)", Setting.topic());
+    public static final Setting<String> FLAGGED_TOPIC = new Setting<>("flagged.topic", "image-flagged",
+            "Topic of ImageLabels records on which a moderation rule fired (they also go to labels.topic)",
+            Setting.topic());
+    public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
+            "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
+                    + " reaches the threshold is flagged", Setting.anyText());
     public static final Setting<String> TOPICS_CREATE = new Setting<>("topics.create", "true",
             "Create missing input, labels and failures topics at start-up", Setting.oneOf("true", "false"));
     public static final Setting<Integer> TOPICS_PARTITIONS = new Setting<>("topics.partitions", "4",
@@ -107,7 +116,7 @@ public final class Settings {
             Setting.longRange(1, 1_000_000_000L));
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
-            LABELS_TOPIC, FAILURES_TOPIC, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
+            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,

@@ -95,7 +95,8 @@ public final class LabelingEngine implements AutoCloseable {
     public sealed interface Outcome permits Labeled, Rejected {
     }
 
-    public record Labeled(List<Label> labels) implements Outcome {
+    /** @param probabilities every class's probability, for rules that look beyond the top k */
+    public record Labeled(List<Label> labels, float[] probabilities) implements Outcome {
     }
 
     public record Rejected(FailureReason reason, String message) implements Outcome {
@@ -159,7 +160,7 @@ public final class LabelingEngine implements AutoCloseable {
             for (int index : best) {
                 labels.add(new Label(index, model.labels().name(index), probabilities[index]));
             }
-            outcomes[i] = new Labeled(labels);
+            outcomes[i] = new Labeled(labels, probabilities);
         }
         return new BatchResult(List.of(outcomes), slots, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
     }

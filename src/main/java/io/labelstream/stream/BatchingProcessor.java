@@ -6,6 +6,8 @@ import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.InlineImage;
+import io.labelstream.schema.ModerationFlag;
+import io.labelstream.schema.RecipeIdentity;
 import io.labelstream.schema.RecordDecodeException;
 import io.labelstream.schema.SourceCoordinates;
 import io.labelstream.schema.Timings;
@@ -36,6 +38,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     private final LabelingEngine engine;
     private final AvroSerde<ImageEvent> events;
+    private final ModerationRules moderation;
+    private final RecipeIdentity recipe;
     private final int maxBatchSize;
     private final long maxBatchDelayMs;
     private final Duration tick;
@@ -43,10 +47,12 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private ProcessorContext<byte[], SpecificRecord> context;
     private BatchBuffer buffer;
 
-    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, int maxBatchSize, long maxBatchDelayMs,
-                      Duration tick) {
+    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, ModerationRules moderation,
+                      int maxBatchSize, long maxBatchDelayMs, Duration tick) {
         this.engine = engine;
         this.events = events;
+        this.moderation = moderation;
+        this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
         this.tick = tick;
@@ -131,18 +137,25 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             String id = decoded.get(i).getId();
             LabelingEngine.Outcome outcome = result.outcomes().get(i);
             if (outcome instanceof LabelingEngine.Labeled labeled) {
+                List<ModerationFlag> flags = moderation.evaluate(labeled.probabilities());
                 ImageLabels labels = ImageLabels.newBuilder()
                         .setId(id)
                         .setLabels(labeled.labels())
                         .setModel(engine.model().identity())
+                        .setRecipe(recipe)
+                        .setFlags(flags)
                         .setBatchSize(result.inferred())
                         .setTimings(new Timings((double) (now - r.getBufferedAt()), result.preprocessMs(),
                                 result.inferenceMs()))
                         .setSource(r.getSource())
                         .setLabeledAt(labeledAt)
                         .build();
-                context.forward(new Record<byte[], SpecificRecord>(keyOf(r), labels, r.getTimestamp(),
-                        Records.toKafka(r.getHeaders())), LabelingTopology.LABELS_SINK);
+                Record<byte[], SpecificRecord> out = new Record<>(keyOf(r), labels, r.getTimestamp(),
+                        Records.toKafka(r.getHeaders()));
+                context.forward(out, LabelingTopology.LABELS_SINK);
+                if (!flags.isEmpty()) {
+                    context.forward(out, LabelingTopology.FLAGGED_SINK);
+                }
             } else {
                 LabelingEngine.Rejected rejected = (LabelingEngine.Rejected) outcome;
                 forwardFailure(r, Records.failure(id, rejected.reason(), rejected.message(), r));

@@ -13,12 +13,14 @@ import org.apache.kafka.streams.state.Stores;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The data path, in one place:
  * <pre>
  *   input topics ──► "batcher" (BatchingProcessor + changelogged "batch-buffer" store)
  *                       ├─► "labels"   sink ─► labels topic   (ImageLabels)
+ *                       ├─► "flagged"  sink ─► flagged topic  (ImageLabels on which a moderation rule fired)
  *                       └─► "failures" sink ─► failures topic (ImageFailure)
  * </pre>
  * Input keys and values stay raw bytes up to the batcher, so a record that is not valid Avro reaches the
@@ -30,13 +32,22 @@ public final class LabelingTopology {
     public static final String BATCHER = "batcher";
     public static final String LABELS_SINK = "labels";
     public static final String FAILURES_SINK = "failures";
+    public static final String FLAGGED_SINK = "flagged";
     public static final String BUFFER_STORE = "batch-buffer";
 
     /**
-     * @param tick how often the wall-clock punctuator checks the oldest buffered record's age
+     * @param inputPattern when set, replaces {@code inputTopics}
+     * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age
      */
-    public record Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
-                          long maxBatchDelayMs, Duration tick) {
+    public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
+                          String flaggedTopic, ModerationRules moderation, int maxBatchSize, long maxBatchDelayMs,
+                          Duration tick) {
+
+        public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
+                       long maxBatchDelayMs, Duration tick) {
+            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), maxBatchSize,
+                    maxBatchDelayMs, tick);
+        }
     }
 
     private LabelingTopology() {
@@ -47,16 +58,21 @@ public final class LabelingTopology {
         AvroSerde<?> labels = Serdes.imageLabels();
         AvroSerde<?> failures = Serdes.imageFailure();
         Topology topology = new Topology();
-        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
-                options.inputTopics().toArray(String[]::new));
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.maxBatchSize(),
-                options.maxBatchDelayMs(), options.tick()), SOURCE);
+        if (options.inputPattern() != null) {
+            topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), options.inputPattern());
+        } else {
+            topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                    options.inputTopics().toArray(String[]::new));
+        }
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(),
+                options.maxBatchSize(), options.maxBatchDelayMs(), options.tick()), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
                 .withLoggingEnabled(Map.of()), BATCHER);
         topology.addSink(LABELS_SINK, options.labelsTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
         topology.addSink(FAILURES_SINK, options.failuresTopic(), new ByteArraySerializer(), avroValues(failures),
                 BATCHER);
+        topology.addSink(FLAGGED_SINK, options.flaggedTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
         return topology;
     }
 

@@ -51,8 +51,10 @@ public final class Pipeline implements AutoCloseable {
             createTopics(config, props);
         }
         long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
+        String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         var options = new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
-                config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
+                pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
+                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine),
                 config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
         Pipeline pipeline = new Pipeline(streams);
@@ -69,6 +71,15 @@ public final class Pipeline implements AutoCloseable {
         });
         streams.start();
         return pipeline;
+    }
+
+    static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
+        try {
+            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels());
+        } catch (IllegalArgumentException e) {
+            throw io.labelstream.config.ConfigException.invalid(Settings.MODERATION_RULES.key(),
+                    config.get(Settings.MODERATION_RULES), e.getMessage());
+        }
     }
 
     /** The punctuator's period: fine enough to honour the delay within a few milliseconds, never above 10 ms. */
@@ -100,8 +111,14 @@ public final class Pipeline implements AutoCloseable {
         int partitions = config.get(Settings.TOPICS_PARTITIONS);
         short replication = config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue();
         List<NewTopic> wanted = new ArrayList<>();
-        for (String t : config.get(Settings.INPUT_TOPICS)) {
-            wanted.add(new NewTopic(t, Optional.of(partitions), Optional.of(replication)));
+        if (config.get(Settings.INPUT_TOPIC_PATTERN).isEmpty()) {
+            for (String t : config.get(Settings.INPUT_TOPICS)) {
+                wanted.add(new NewTopic(t, Optional.of(partitions), Optional.of(replication)));
+            }
+        }
+        if (!config.get(Settings.MODERATION_RULES).isBlank()) {
+            wanted.add(new NewTopic(config.get(Settings.FLAGGED_TOPIC), Optional.of(partitions),
+                    Optional.of(replication)));
         }
         wanted.add(new NewTopic(config.get(Settings.LABELS_TOPIC), Optional.of(partitions), Optional.of(replication)));
         wanted.add(new NewTopic(config.get(Settings.FAILURES_TOPIC), Optional.of(partitions),

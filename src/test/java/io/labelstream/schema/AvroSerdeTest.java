@@ -48,6 +48,8 @@ class AvroSerdeTest {
         ImageLabels l = ImageLabels.newBuilder().setId("x")
                 .setLabels(List.of(new Label(3, "tiger shark", 0.5f)))
                 .setModel(new ModelIdentity("resnet50", "1", "00ff"))
+                .setRecipe(new RecipeIdentity("imagenet", "0123456789abcdef"))
+                .setFlags(List.of(new ModerationFlag("weapons", 413, "assault rifle", 0.9f, 0.8f)))
                 .setBatchSize(8).setTimings(new Timings(1.5, 2.5, 3.5))
                 .setSource(new SourceCoordinates("images", 2, 99L)).setLabeledAt(now).build();
         assertThat(labels.decode(labels.encode(l))).isEqualTo(l);
@@ -88,6 +90,43 @@ class AvroSerdeTest {
         assertThat(event.getAttributes()).isEmpty();
         assertThat(event.getEventTime()).isEqualTo(now);
         assertThat(((InlineImage) event.getImage()).getContentType()).isEqualTo("image/png");
+    }
+
+    @Test
+    void labelsWrittenWithThePublishedV1SchemaAreStillRead() throws Exception {
+        // schemas/history/ImageLabels-v1.avsc is on the classpath; the serde registers it by itself.
+        Schema v1 = SchemaHistory.load(getClass().getClassLoader(), SchemaHistory.DEFAULT_FOLDER, "ImageLabels").get(0);
+        GenericRecord source = new GenericData.Record(v1.getField("source").schema());
+        source.put("topic", "images");
+        source.put("partition", 1);
+        source.put("offset", 5L);
+        Schema labelSchema = v1.getField("labels").schema().getElementType();
+        GenericRecord label = new GenericData.Record(labelSchema);
+        label.put("classIndex", 3);
+        label.put("label", "x");
+        label.put("score", 0.5f);
+        GenericRecord model = new GenericData.Record(v1.getField("model").schema());
+        model.put("name", "m");
+        model.put("version", "1");
+        model.put("sha256", "ab");
+        GenericRecord timings = new GenericData.Record(v1.getField("timings").schema());
+        timings.put("queueMs", 1.0);
+        timings.put("preprocessMs", 2.0);
+        timings.put("inferenceMs", 3.0);
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("id", "v1-record");
+        old.put("labels", List.of(label));
+        old.put("model", model);
+        old.put("batchSize", 8);
+        old.put("timings", timings);
+        old.put("source", source);
+        old.put("labeledAt", now.toEpochMilli());
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+        ImageLabels read = Serdes.imageLabels().decode(bytes);
+        assertThat(read.getId()).isEqualTo("v1-record");
+        assertThat(read.getFlags()).isEmpty();
+        assertThat(read.getRecipe().getHash()).isEmpty();
+        assertThat(read.getLabels().get(0).getClassIndex()).isEqualTo(3);
     }
 
     @Test

@@ -1,0 +1,129 @@
+package io.labelstream.stream;
+
+import io.labelstream.model.LabelSet;
+import io.labelstream.schema.ModerationFlag;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Content-moderation rules: each names a set of classes (by label or by index) and a probability threshold, and
+ * fires on an image whose probability for any of those classes reaches it. Written
+ * {@code name:label=a|b|c>=0.8; name2:index=413,763>=0.5}. Label names are resolved to indices at start-up,
+ * so a rule naming a label the model does not have is a configuration error, not a rule that never fires.
+ */
+public final class ModerationRules {
+
+    private record Rule(String name, int[] classes, float threshold) {
+    }
+
+    private final List<Rule> rules;
+    private final LabelSet labels;
+
+    private ModerationRules(List<Rule> rules, LabelSet labels) {
+        this.rules = List.copyOf(rules);
+        this.labels = labels;
+    }
+
+    public static ModerationRules none() {
+        return new ModerationRules(List.of(), LabelSet.of(List.of()));
+    }
+
+    /** Parses {@code text}; an {@link IllegalArgumentException} says what is wrong with which rule. */
+    public static ModerationRules parse(String text, LabelSet labels) {
+        List<Rule> rules = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (String raw : text.split(";")) {
+            String spec = raw.strip();
+            if (spec.isEmpty()) {
+                continue;
+            }
+            int colon = spec.indexOf(':');
+            int ge = spec.lastIndexOf(">=");
+            if (colon <= 0 || ge < colon) {
+                throw new IllegalArgumentException("rule '" + spec + "' must look like name:label=a|b>=0.8 or "
+                        + "name:index=1,2>=0.5");
+            }
+            String name = spec.substring(0, colon).strip();
+            if (!names.add(name)) {
+                throw new IllegalArgumentException("rule name '" + name + "' is used twice");
+            }
+            float threshold;
+            try {
+                threshold = Float.parseFloat(spec.substring(ge + 2).strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("rule '" + name + "': threshold must be a number from 0 to 1");
+            }
+            if (!(threshold >= 0f && threshold <= 1f)) {
+                throw new IllegalArgumentException("rule '" + name + "': threshold must be from 0 to 1");
+            }
+            String selector = spec.substring(colon + 1, ge).strip();
+            rules.add(new Rule(name, classes(name, selector, labels), threshold));
+        }
+        return new ModerationRules(rules, labels);
+    }
+
+    private static int[] classes(String rule, String selector, LabelSet labels) {
+        List<Integer> indices = new ArrayList<>();
+        if (selector.startsWith("label=")) {
+            for (String label : selector.substring(6).split("\\|")) {
+                String wanted = label.strip().toLowerCase(Locale.ROOT);
+                boolean found = false;
+                for (int i = 0; i < labels.size(); i++) {
+                    if (labels.name(i).toLowerCase(Locale.ROOT).equals(wanted)) {
+                        indices.add(i); // every class with that name: ImageNet repeats some
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    throw new IllegalArgumentException("rule '" + rule + "': the model has no class labeled '"
+                            + label.strip() + "'");
+                }
+            }
+        } else if (selector.startsWith("index=")) {
+            for (String index : selector.substring(6).split(",")) {
+                int i;
+                try {
+                    i = Integer.parseInt(index.strip());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("rule '" + rule + "': '" + index.strip() + "' is not a class index");
+                }
+                if (i < 0 || i >= labels.size()) {
+                    throw new IllegalArgumentException("rule '" + rule + "': class index " + i
+                            + " is outside the model's 0…" + (labels.size() - 1));
+                }
+                indices.add(i);
+            }
+        } else {
+            throw new IllegalArgumentException("rule '" + rule + "': select classes with label=… or index=…");
+        }
+        return indices.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public boolean isEmpty() {
+        return rules.isEmpty();
+    }
+
+    /** The rules that fire on one image's probabilities, each with its highest-scoring matching class. */
+    public List<ModerationFlag> evaluate(float[] probabilities) {
+        if (rules.isEmpty()) {
+            return List.of();
+        }
+        List<ModerationFlag> flags = new ArrayList<>();
+        for (Rule rule : rules) {
+            int best = -1;
+            for (int c : rule.classes) {
+                if (probabilities[c] >= rule.threshold && (best < 0 || probabilities[c] > probabilities[best])) {
+                    best = c;
+                }
+            }
+            if (best >= 0) {
+                flags.add(new ModerationFlag(rule.name, best, labels.name(best), probabilities[best], rule.threshold));
+            }
+        }
+        return flags;
+    }
+}
