@@ -109,8 +109,18 @@ public final class Settings {
     public static final Setting<Integer> PREPROCESS_THREADS = new Setting<>("preprocess.threads", "0",
             "Threads decoding and preprocessing a batch's images in parallel; 0 uses one per core",
             Setting.intRange(0, 256));
+    public static final Setting<String> FETCH_FILE_ROOTS = new Setting<>("fetch.file.roots", "",
+            "Comma-separated folders that file:// image references may point into (no '..' or symlink escape);"
+                    + " empty refuses file references", Setting.anyText());
+    public static final Setting<String> FETCH_HTTP_HOSTS = new Setting<>("fetch.http.hosts", "",
+            "Comma-separated host or host:port entries that http(s):// references (and their redirects) may reach;"
+                    + " empty refuses http references", Setting.anyText());
+    public static final Setting<Integer> FETCH_TIMEOUT_MS = new Setting<>("fetch.timeout.ms", "5000",
+            "Total time one reference fetch may take, connecting included", Setting.intRange(100, 600_000));
+    public static final Setting<Integer> FETCH_THREADS = new Setting<>("fetch.threads", "8",
+            "References of one batch fetched at once", Setting.intRange(1, 256));
     public static final Setting<Long> IMAGE_MAX_BYTES = new Setting<>("image.max.bytes", "20971520",
-            "Largest encoded image accepted; larger ones fail with TOO_LARGE", Setting.longRange(1, Integer.MAX_VALUE));
+            "Largest encoded image accepted, inline or fetched; larger ones fail with TOO_LARGE", Setting.longRange(1, Integer.MAX_VALUE));
     public static final Setting<Long> IMAGE_MAX_PIXELS = new Setting<>("image.max.pixels", "40000000",
             "Largest width × height accepted, read from the header before decoding; larger fail with TOO_LARGE",
             Setting.longRange(1, 1_000_000_000L));
@@ -121,7 +131,7 @@ public final class Settings {
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
-            PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
+            PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS);
 
     private Settings() {
     }

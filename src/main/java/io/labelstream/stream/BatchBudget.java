@@ -34,7 +34,10 @@ final class BatchBudget {
     static void check(LabelstreamConfig config, LabelingEngine engine) {
         int batchSize = config.get(Settings.MAX_BATCH_SIZE);
         long fullBatchMs = timeFullBatch(engine, batchSize);
-        long worstMs = config.get(Settings.MAX_BATCH_DELAY_MS) + inferenceCallsInWorstCase(batchSize) * fullBatchMs;
+        boolean references = !config.get(Settings.FETCH_FILE_ROOTS).isBlank()
+                || !config.get(Settings.FETCH_HTTP_HOSTS).isBlank();
+        long worstMs = config.get(Settings.MAX_BATCH_DELAY_MS) + inferenceCallsInWorstCase(batchSize) * fullBatchMs
+                + (references ? config.get(Settings.FETCH_TIMEOUT_MS) : 0); // a batch's fetches run at once
         if (!config.get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once")) {
             log.info("Worst-case batch time {} ms (full batch of {} measured at {} ms)", worstMs, batchSize, fullBatchMs);
             return;
@@ -47,6 +50,8 @@ final class BatchBudget {
         if (worstMs >= timeoutMs) {
             throw new ConfigException("Settings " + Settings.MAX_BATCH_SIZE.key() + "=" + batchSize + " and "
                     + Settings.MAX_BATCH_DELAY_MS.key() + "=" + config.get(Settings.MAX_BATCH_DELAY_MS)
+                    + (references ? " (with " + Settings.FETCH_TIMEOUT_MS.key() + "=" + config.get(Settings.FETCH_TIMEOUT_MS)
+                    + " for references)" : "")
                     + " do not fit in a Kafka transaction: one full batch takes " + fullBatchMs + " ms to infer here,"
                     + " so a batch that must be split to isolate a bad image can take up to " + worstMs + " ms, but "
                     + "under exactly-once its transaction is aborted after " + timeoutMs + " ms. Lower "

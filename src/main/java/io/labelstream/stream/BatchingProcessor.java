@@ -5,6 +5,8 @@ import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabels;
+import io.labelstream.image.ReferenceFetcher;
+import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
 import io.labelstream.schema.ModerationFlag;
 import io.labelstream.schema.RecipeIdentity;
@@ -39,6 +41,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final LabelingEngine engine;
     private final AvroSerde<ImageEvent> events;
     private final ModerationRules moderation;
+    private final ReferenceFetcher fetcher;
     private final RecipeIdentity recipe;
     private final int maxBatchSize;
     private final long maxBatchDelayMs;
@@ -48,10 +51,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private BatchBuffer buffer;
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, ModerationRules moderation,
-                      int maxBatchSize, long maxBatchDelayMs, Duration tick) {
+                      ReferenceFetcher fetcher, int maxBatchSize, long maxBatchDelayMs, Duration tick) {
         this.engine = engine;
         this.events = events;
         this.moderation = moderation;
+        this.fetcher = fetcher;
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
@@ -85,7 +89,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                     record.value(), Records.toAvro(record.headers())));
             return;
         }
-        Problem problem = Problem.of(event);
+        Problem problem = Problem.of(event, fetcher != null);
         if (problem != null) {
             forwardFailure(record, Records.failure(event.getId(), problem.reason(), problem.message(), source,
                     record.key(), record.value(), Records.toAvro(record.headers())));
@@ -115,19 +119,19 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private void flush(List<KeyValue<Long, BufferedRecord>> batch, long now) {
         List<BufferedRecord> records = new ArrayList<>(batch.size());
         List<ImageEvent> decoded = new ArrayList<>(batch.size());
-        List<byte[]> images = new ArrayList<>(batch.size());
         for (KeyValue<Long, BufferedRecord> entry : batch) {
             BufferedRecord r = entry.value;
-            ImageEvent event;
             try {
                 // Checked when buffered; decoded again here because only the original bytes are persisted.
-                event = events.decode(Records.bytes(r.getValue()));
+                decoded.add(events.decode(Records.bytes(r.getValue())));
+                records.add(r);
             } catch (RecordDecodeException e) {
                 forwardFailure(r, Records.failure(null, e.reason(), e.getMessage(), r));
-                continue;
             }
-            records.add(r);
-            decoded.add(event);
+        }
+        fetchReferences(records, decoded);
+        List<byte[]> images = new ArrayList<>(records.size());
+        for (ImageEvent event : decoded) {
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
         }
         LabelingEngine.BatchResult result = engine.label(images, engine.threadBatch(maxBatchSize));
@@ -164,6 +168,39 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         buffer.remove(batch);
     }
 
+    /**
+     * Replaces each by-reference image with the fetched bytes, all of the batch's references at once; a record
+     * whose image cannot be fetched goes to the failures topic and leaves the batch.
+     */
+    private void fetchReferences(List<BufferedRecord> records, List<ImageEvent> decoded) {
+        List<Integer> positions = new ArrayList<>();
+        List<ImageReference> references = new ArrayList<>();
+        for (int i = 0; i < decoded.size(); i++) {
+            if (decoded.get(i).getImage() instanceof ImageReference reference) {
+                positions.add(i);
+                references.add(reference);
+            }
+        }
+        if (references.isEmpty()) {
+            return;
+        }
+        List<ReferenceFetcher.Result> results = fetcher.fetchAll(references);
+        for (int j = results.size() - 1; j >= 0; j--) {
+            int i = positions.get(j);
+            if (results.get(j) instanceof ReferenceFetcher.Fetched fetched) {
+                ImageReference reference = references.get(j);
+                decoded.get(i).setImage(new InlineImage(java.nio.ByteBuffer.wrap(fetched.bytes()),
+                        reference.getContentType()));
+            } else {
+                ReferenceFetcher.Refused refused = (ReferenceFetcher.Refused) results.get(j);
+                forwardFailure(records.get(i), Records.failure(decoded.get(i).getId(), refused.reason(),
+                        refused.message(), records.get(i)));
+                records.remove(i);
+                decoded.remove(i);
+            }
+        }
+    }
+
     private void forwardFailure(Record<byte[], byte[]> input, SpecificRecord failure) {
         context.forward(new Record<byte[], SpecificRecord>(input.key(), failure, input.timestamp(),
                 input.headers()), LabelingTopology.FAILURES_SINK);
@@ -180,13 +217,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     /** Why an event that decoded as Avro cannot be labeled as it stands, or null when it can. */
     record Problem(FailureReason reason, String message) {
-        static Problem of(ImageEvent event) {
+        static Problem of(ImageEvent event, boolean referencesEnabled) {
             if (event.getId() == null || event.getId().isBlank()) {
                 return new Problem(FailureReason.INVALID_EVENT, "event has an empty id");
             }
-            if (!(event.getImage() instanceof InlineImage)) {
-                return new Problem(FailureReason.FETCH_FAILED,
-                        "event refers to its image by URI; fetching image references is not enabled in this build");
+            if (event.getImage() instanceof ImageReference && !referencesEnabled) {
+                return new Problem(FailureReason.REFERENCE_REFUSED, "event refers to its image by URI, but no "
+                        + "references are allowed here (set fetch.file.roots or fetch.http.hosts)");
             }
             return null;
         }

@@ -1,5 +1,6 @@
 package io.labelstream.stream;
 
+import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.Serdes;
@@ -40,13 +41,14 @@ public final class LabelingTopology {
      * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age
      */
     public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
-                          String flaggedTopic, ModerationRules moderation, int maxBatchSize, long maxBatchDelayMs,
-                          Duration tick) {
+                          String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher, int maxBatchSize,
+                          long maxBatchDelayMs, Duration tick) {
 
+        /** @param fetcher null refuses events that carry their image by reference */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
                        long maxBatchDelayMs, Duration tick) {
-            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), maxBatchSize,
-                    maxBatchDelayMs, tick);
+            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null,
+                    maxBatchSize, maxBatchDelayMs, tick);
         }
     }
 
@@ -64,7 +66,7 @@ public final class LabelingTopology {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                     options.inputTopics().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(),
                 options.maxBatchSize(), options.maxBatchDelayMs(), options.tick()), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())

@@ -2,6 +2,7 @@ package io.labelstream.stream;
 
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
+import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -36,11 +37,13 @@ public final class Pipeline implements AutoCloseable {
     public static final int MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
     private final KafkaStreams streams;
+    private final ReferenceFetcher fetcher;
     private final CountDownLatch running = new CountDownLatch(1);
     private volatile Throwable fatal;
 
-    private Pipeline(KafkaStreams streams) {
+    private Pipeline(KafkaStreams streams, ReferenceFetcher fetcher) {
         this.streams = streams;
+        this.fetcher = fetcher;
     }
 
     /** Creates missing topics (when {@code topics.create} is true) and starts the streams instance. */
@@ -51,13 +54,14 @@ public final class Pipeline implements AutoCloseable {
             createTopics(config, props);
         }
         long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
+        ReferenceFetcher fetcher = fetcher(config);
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         var options = new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
                 pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
-                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine),
+                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine), fetcher,
                 config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
-        Pipeline pipeline = new Pipeline(streams);
+        Pipeline pipeline = new Pipeline(streams, fetcher);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
                 pipeline.running.countDown();
@@ -71,6 +75,38 @@ public final class Pipeline implements AutoCloseable {
         });
         streams.start();
         return pipeline;
+    }
+
+    /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */
+    static ReferenceFetcher fetcher(LabelstreamConfig config) {
+        List<java.nio.file.Path> roots = new ArrayList<>();
+        for (String root : config.get(Settings.FETCH_FILE_ROOTS).split(",")) {
+            if (!root.isBlank()) {
+                java.nio.file.Path path = java.nio.file.Path.of(root.strip());
+                if (!java.nio.file.Files.isDirectory(path)) {
+                    throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
+                            config.get(Settings.FETCH_FILE_ROOTS), "'" + root.strip() + "' is not a folder");
+                }
+                roots.add(path);
+            }
+        }
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        for (String host : config.get(Settings.FETCH_HTTP_HOSTS).split(",")) {
+            if (!host.isBlank()) {
+                hosts.add(host.strip().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        var policy = new ReferenceFetcher.Policy(roots, hosts, config.get(Settings.FETCH_TIMEOUT_MS),
+                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.FETCH_THREADS));
+        if (!policy.enabled()) {
+            return null;
+        }
+        try {
+            return new ReferenceFetcher(policy);
+        } catch (java.io.IOException e) {
+            throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
+                    config.get(Settings.FETCH_FILE_ROOTS), e.getMessage());
+        }
     }
 
     static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
@@ -168,6 +204,9 @@ public final class Pipeline implements AutoCloseable {
 
     public void close(Duration timeout) {
         streams.close(timeout);
+        if (fetcher != null) {
+            fetcher.close();
+        }
     }
 
     @Override

@@ -162,7 +162,7 @@ class LabelingTopologyTest {
 
         List<ImageFailure> failed = failures.readRecordsToList().stream().map(this::decodeFailure).toList();
         assertThat(failed).extracting(ImageFailure::getReason).containsExactly(FailureReason.INVALID_EVENT,
-                FailureReason.UNKNOWN_SCHEMA, FailureReason.FETCH_FAILED, FailureReason.UNDECODABLE_IMAGE);
+                FailureReason.UNKNOWN_SCHEMA, FailureReason.REFERENCE_REFUSED, FailureReason.UNDECODABLE_IMAGE);
         assertThat(bytes(failed.get(0).getOriginalValue())).isEqualTo(notAvro);
         assertThat(failed.get(0).getId()).isNull();
         assertThat(failed.get(0).getSource().getOffset()).isZero();

@@ -36,12 +36,17 @@ class ModerationAndPoisonTopologyTest {
         try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
                 new ImageDecoder(ImageLimits.defaults())), 3, Scores.OutputKind.AUTO, 1)) {
             ModerationRules rules = ModerationRules.parse("sevens:index=7>=0.9", model.labels());
-            var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged", rules, 4,
-                    1000, Duration.ofMillis(10));
+            java.nio.file.Path root = java.nio.file.Files.createTempDirectory(
+                    java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), "refs");
+            java.nio.file.Files.write(root.resolve("level-37.png"), PoisonableModel.image(37));
+            var fetcher = new io.labelstream.image.ReferenceFetcher(new io.labelstream.image.ReferenceFetcher.Policy(
+                    List.of(root), java.util.Set.of(), 2000, 1 << 20, 2));
+            var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged", rules,
+                    fetcher, 5, 1000, Duration.ofMillis(10));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "moderation-test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-            try (TopologyTestDriver driver = new TopologyTestDriver(LabelingTopology.build(options, engine), props,
+            try (fetcher; TopologyTestDriver driver = new TopologyTestDriver(LabelingTopology.build(options, engine), props,
                     Instant.EPOCH)) {
                 var in = driver.createInputTopic("in", new ByteArraySerializer(), new ByteArraySerializer());
                 var labels = driver.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -52,6 +57,12 @@ class ModerationAndPoisonTopologyTest {
                     String id = "level-" + level;
                     in.pipeInput(id.getBytes(StandardCharsets.UTF_8), TopicTraffic.event(id, PoisonableModel.image(level)));
                 }
+                // The fifth image of the batch comes by reference (claim check) from the allowed folder.
+                in.pipeInput("level-37".getBytes(StandardCharsets.UTF_8), Serdes.imageEvent().encode(
+                        io.labelstream.schema.ImageEvent.newBuilder().setId("level-37").setEventTime(Instant.EPOCH)
+                                .setImage(new io.labelstream.schema.ImageReference(
+                                        root.resolve("level-37.png").toUri().toString(), "image/png", null, null))
+                                .build()));
                 var labelsSerde = Serdes.imageLabels();
                 List<ImageLabels> labeled = labels.readValuesToList().stream()
                         .map(v -> labelsSerde.deserializer().deserialize("labels", v)).toList();
@@ -60,12 +71,14 @@ class ModerationAndPoisonTopologyTest {
                 List<ImageFailure> failed = failures.readValuesToList().stream()
                         .map(v -> Serdes.imageFailure().deserializer().deserialize("failures", v)).toList();
 
-                assertThat(labeled).extracting(ImageLabels::getId).containsExactly("level-7", "level-12", "level-27");
+                assertThat(labeled).extracting(ImageLabels::getId).containsExactly("level-7", "level-12", "level-27",
+                        "level-37");
+                assertThat(labeled.get(3).getLabels().get(0).getClassIndex()).isEqualTo(7);
                 assertThat(labeled).allSatisfy(l -> {
                     assertThat(l.getRecipe().getName()).isEqualTo("raw32");
                     assertThat(l.getRecipe().getHash()).isEqualTo(PoisonableModel.RECIPE.hash());
                 });
-                assertThat(flaggedOut).extracting(ImageLabels::getId).containsExactly("level-7", "level-27");
+                assertThat(flaggedOut).extracting(ImageLabels::getId).containsExactly("level-7", "level-27", "level-37");
                 assertThat(flaggedOut.get(0).getFlags()).singleElement().satisfies(f -> {
                     assertThat(f.getRule()).isEqualTo("sevens");
                     assertThat(f.getClassIndex()).isEqualTo(7);
