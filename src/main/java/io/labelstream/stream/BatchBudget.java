@@ -55,7 +55,8 @@ final class BatchBudget {
                     + " do not fit in a Kafka transaction: one full batch takes " + fullBatchMs + " ms to infer here,"
                     + " so a batch that must be split to isolate a bad image can take up to " + worstMs + " ms, but "
                     + "under exactly-once its transaction is aborted after " + timeoutMs + " ms. Lower "
-                    + Settings.MAX_BATCH_SIZE.key() + ", or raise kafka.producer.transaction.timeout.ms (up to the "
+                    + Settings.MAX_BATCH_SIZE.key() + (references ? " or " + Settings.FETCH_TIMEOUT_MS.key() : "")
+                    + ", or raise kafka.producer.transaction.timeout.ms (up to the "
                     + "broker's transaction.max.timeout.ms)");
         }
     }

@@ -182,6 +182,50 @@ class PipelineEndToEndTest {
         }
     }
 
+    @Test
+    void referencesRefusedBeforeAreLabeledAfterTheSettingIsFixedAndTheyAreReplayed() throws Exception {
+        String app = "e2e-replay";
+        Path images = java.nio.file.Files.createDirectories(stateDirs.resolve("images"));
+        List<String> refIds = List.of("ref-0", "ref-1", "ref-2");
+        List<AutoCloseable> first = new ArrayList<>();
+        try {
+            Pipeline refusing = startInProcess(settings(app, "replay-a"), first);
+            for (String id : refIds) {
+                java.nio.file.Path file = images.resolve(id + ".jpg");
+                java.nio.file.Files.write(file, SyntheticImages.jpeg(200, 150, id.hashCode()));
+                traffic.publishRaw(app + "-in", id, io.labelstream.schema.Serdes.imageEvent().encode(
+                        io.labelstream.schema.ImageEvent.newBuilder().setId(id).setEventTime(java.time.Instant.now())
+                                .setImage(new io.labelstream.schema.ImageReference(file.toUri().toString(), null, null,
+                                        null)).build()));
+            }
+            traffic.publishRaw(app + "-in", "inline-0", TopicTraffic.event("inline-0", SyntheticImages.jpeg(200, 150, 5)));
+            TopicTraffic.Outcome before = traffic.awaitOutcome(app + "-labels", app + "-failures", 4,
+                    Duration.ofMinutes(2), Duration.ofSeconds(1), refusing::fatalError);
+            assertThat(before.failures()).extracting(ImageFailure::getReason)
+                    .containsOnly(FailureReason.REFERENCE_REFUSED).hasSize(3);
+        } finally {
+            closeAll(first);
+        }
+        List<AutoCloseable> second = new ArrayList<>();
+        try {
+            Map<String, String> fixed = settings(app, "replay-b");
+            fixed.put("fetch.file.roots", images.toString());
+            fixed.put("fetch.timeout.ms", "1000");
+            Pipeline fetching = startInProcess(fixed, second);
+            int exit = io.labelstream.cli.CliTestAccess.execute("replay", "--bootstrap-servers",
+                    kafka.bootstrapServers(), "-s", "input.topics=" + app + "-in", "-s",
+                    "failures.topic=" + app + "-failures", "--reason", "REFERENCE_REFUSED");
+            assertThat(exit).isZero();
+            TopicTraffic.Outcome after = traffic.awaitOutcome(app + "-labels", app + "-failures", 7,
+                    Duration.ofMinutes(2), Duration.ofSeconds(2), fetching::fatalError);
+            assertThat(after.labeledCounts()).containsOnlyKeys("inline-0", "ref-0", "ref-1", "ref-2");
+            assertThat(after.labeledCounts().values()).containsOnly(1);
+            assertThat(after.failures()).hasSize(3); // the original failures stay; no new ones
+        } finally {
+            closeAll(second);
+        }
+    }
+
     private static void awaitTopic(String topic) throws Exception {
         try (Admin admin = admin()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
