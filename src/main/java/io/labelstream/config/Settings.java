@@ -29,6 +29,13 @@ public final class Settings {
     public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
             "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
                     + " reaches the threshold is flagged", Setting.anyText());
+    public static final Setting<String> DEDUP_ENABLED = new Setting<>("dedup.enabled", "false",
+            "Label an image whose exact bytes were labeled before (same model, recipe and rules) from a cache,"
+                    + " without inference; per input partition", Setting.oneOf("true", "false"));
+    public static final Setting<Long> DEDUP_MAX_ENTRIES = new Setting<>("dedup.max.entries", "100000",
+            "Cache entries kept per input partition; the oldest go first", Setting.longRange(1, 100_000_000));
+    public static final Setting<Long> DEDUP_MAX_AGE_MS = new Setting<>("dedup.max.age.ms", "86400000",
+            "Age after which a cache entry is no longer used", Setting.longRange(1000, Long.MAX_VALUE / 2));
     public static final Setting<String> TOPICS_CREATE = new Setting<>("topics.create", "true",
             "Create missing input, labels and failures topics at start-up", Setting.oneOf("true", "false"));
     public static final Setting<Integer> TOPICS_PARTITIONS = new Setting<>("topics.partitions", "4",
@@ -126,7 +133,8 @@ public final class Settings {
             Setting.longRange(1, 1_000_000_000L));
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
-            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
+            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
+            DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,

@@ -20,6 +20,11 @@ public final class Serdes {
         return new AvroSerde<>(ImageFailure.class, ImageFailure.getClassSchema());
     }
 
+    public static AvroSerde<io.labelstream.schema.internal.DedupEntry> dedupEntry() {
+        return new AvroSerde<>(io.labelstream.schema.internal.DedupEntry.class,
+                io.labelstream.schema.internal.DedupEntry.getClassSchema());
+    }
+
     public static AvroSerde<BufferedRecord> bufferedRecord() {
         return new AvroSerde<>(BufferedRecord.class, BufferedRecord.getClassSchema());
     }

@@ -13,7 +13,9 @@ import io.labelstream.schema.RecipeIdentity;
 import io.labelstream.schema.RecordDecodeException;
 import io.labelstream.schema.SourceCoordinates;
 import io.labelstream.schema.Timings;
+import io.labelstream.schema.Label;
 import io.labelstream.schema.internal.BufferedRecord;
+import io.labelstream.schema.internal.DedupEntry;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -42,6 +44,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final AvroSerde<ImageEvent> events;
     private final ModerationRules moderation;
     private final ReferenceFetcher fetcher;
+    private final LabelingTopology.DedupOptions dedupOptions;
+    private DedupCache dedup;
     private final RecipeIdentity recipe;
     private final int maxBatchSize;
     private final long maxBatchDelayMs;
@@ -51,11 +55,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private BatchBuffer buffer;
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, ModerationRules moderation,
-                      ReferenceFetcher fetcher, int maxBatchSize, long maxBatchDelayMs, Duration tick) {
+                      ReferenceFetcher fetcher, LabelingTopology.DedupOptions dedupOptions, int maxBatchSize,
+                      long maxBatchDelayMs, Duration tick) {
         this.engine = engine;
         this.events = events;
         this.moderation = moderation;
         this.fetcher = fetcher;
+        this.dedupOptions = dedupOptions;
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
@@ -66,6 +72,14 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     public void init(ProcessorContext<byte[], SpecificRecord> context) {
         this.context = context;
         this.buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE));
+        if (dedupOptions != null) {
+            // The cache answers only for the same bytes through the same model, recipe and moderation rules.
+            String cacheContext = engine.model().identity().getSha256() + "|" + recipe.getHash() + "|" + moderation;
+            dedup = new DedupCache(context.getStateStore(LabelingTopology.DEDUP_STORE),
+                    context.getStateStore(LabelingTopology.DEDUP_ORDER_STORE), cacheContext,
+                    dedupOptions.maxEntries(), dedupOptions.maxAgeMs());
+            context.schedule(Duration.ofSeconds(30), PunctuationType.WALL_CLOCK_TIME, dedup::expire);
+        }
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
             if (buffer.oldestWaited(now, maxBatchDelayMs)) {
                 flushAll(now);
@@ -134,6 +148,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         for (ImageEvent event : decoded) {
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
         }
+        List<String> cacheKeys = dedup == null ? null : answerFromCache(records, decoded, images, now);
         LabelingEngine.BatchResult result = engine.label(images, engine.threadBatch(maxBatchSize));
         Instant labeledAt = Instant.now();
         for (int i = 0; i < records.size(); i++) {
@@ -142,23 +157,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             LabelingEngine.Outcome outcome = result.outcomes().get(i);
             if (outcome instanceof LabelingEngine.Labeled labeled) {
                 List<ModerationFlag> flags = moderation.evaluate(labeled.probabilities());
-                ImageLabels labels = ImageLabels.newBuilder()
-                        .setId(id)
-                        .setLabels(labeled.labels())
-                        .setModel(engine.model().identity())
-                        .setRecipe(recipe)
-                        .setFlags(flags)
-                        .setBatchSize(result.inferred())
-                        .setTimings(new Timings((double) (now - r.getBufferedAt()), result.preprocessMs(),
-                                result.inferenceMs()))
-                        .setSource(r.getSource())
-                        .setLabeledAt(labeledAt)
-                        .build();
-                Record<byte[], SpecificRecord> out = new Record<>(keyOf(r), labels, r.getTimestamp(),
-                        Records.toKafka(r.getHeaders()));
-                context.forward(out, LabelingTopology.LABELS_SINK);
-                if (!flags.isEmpty()) {
-                    context.forward(out, LabelingTopology.FLAGGED_SINK);
+                emitLabels(r, id, labeled.labels(), flags, result.inferred(), new Timings(
+                        (double) (now - r.getBufferedAt()), result.preprocessMs(), result.inferenceMs()), labeledAt,
+                        false);
+                if (cacheKeys != null) {
+                    dedup.put(cacheKeys.get(i), labeled.labels(), flags, now);
                 }
             } else {
                 LabelingEngine.Rejected rejected = (LabelingEngine.Rejected) outcome;
@@ -166,6 +169,54 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             }
         }
         buffer.remove(batch);
+    }
+
+    /**
+     * Emits the images whose bytes are in the dedup cache and takes them out of the batch; returns the cache keys
+     * of the images left, in order, so their results can be cached.
+     */
+    private List<String> answerFromCache(List<BufferedRecord> records, List<ImageEvent> decoded, List<byte[]> images,
+                                         long now) {
+        List<String> keys = new ArrayList<>(images.size());
+        Instant labeledAt = Instant.now();
+        for (int i = 0; i < images.size(); i++) {
+            String key = dedup.key(images.get(i));
+            DedupEntry hit = dedup.get(key, now);
+            if (hit == null) {
+                keys.add(key);
+                continue;
+            }
+            BufferedRecord r = records.get(i);
+            emitLabels(r, decoded.get(i).getId(), hit.getLabels(), hit.getFlags(), 0,
+                    new Timings((double) (now - r.getBufferedAt()), 0.0, 0.0), labeledAt, true);
+            records.remove(i);
+            decoded.remove(i);
+            images.remove(i);
+            i--;
+        }
+        return keys;
+    }
+
+    private void emitLabels(BufferedRecord r, String id, List<Label> labels, List<ModerationFlag> flags, int batchSize,
+                            Timings timings, Instant labeledAt, boolean fromCache) {
+        ImageLabels value = ImageLabels.newBuilder()
+                .setId(id)
+                .setLabels(labels)
+                .setModel(engine.model().identity())
+                .setRecipe(recipe)
+                .setFlags(flags)
+                .setBatchSize(batchSize)
+                .setTimings(timings)
+                .setSource(r.getSource())
+                .setLabeledAt(labeledAt)
+                .setFromCache(fromCache)
+                .build();
+        Record<byte[], SpecificRecord> out = new Record<>(keyOf(r), value, r.getTimestamp(),
+                Records.toKafka(r.getHeaders()));
+        context.forward(out, LabelingTopology.LABELS_SINK);
+        if (!flags.isEmpty()) {
+            context.forward(out, LabelingTopology.FLAGGED_SINK);
+        }
     }
 
     /**

@@ -35,19 +35,25 @@ public final class LabelingTopology {
     public static final String FAILURES_SINK = "failures";
     public static final String FLAGGED_SINK = "flagged";
     public static final String BUFFER_STORE = "batch-buffer";
+    public static final String DEDUP_STORE = "dedup-cache";
+    public static final String DEDUP_ORDER_STORE = "dedup-order";
+
+    /** Content dedup: at most {@code maxEntries} per task, none older than {@code maxAgeMs}. */
+    public record DedupOptions(long maxEntries, long maxAgeMs) {
+    }
 
     /**
      * @param inputPattern when set, replaces {@code inputTopics}
      * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age
      */
     public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
-                          String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher, int maxBatchSize,
-                          long maxBatchDelayMs, Duration tick) {
+                          String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher,
+                          DedupOptions dedup, int maxBatchSize, long maxBatchDelayMs, Duration tick) {
 
         /** @param fetcher null refuses events that carry their image by reference */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
                        long maxBatchDelayMs, Duration tick) {
-            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null,
+            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null, null,
                     maxBatchSize, maxBatchDelayMs, tick);
         }
     }
@@ -66,11 +72,19 @@ public final class LabelingTopology {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                     options.inputTopics().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(), options.dedup(),
                 options.maxBatchSize(), options.maxBatchDelayMs(), options.tick()), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
                 .withLoggingEnabled(Map.of()), BATCHER);
+        if (options.dedup() != null) {
+            topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE),
+                    org.apache.kafka.common.serialization.Serdes.String(), Serdes.dedupEntry())
+                    .withLoggingEnabled(Map.of()), BATCHER);
+            topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_ORDER_STORE),
+                    org.apache.kafka.common.serialization.Serdes.Long(),
+                    org.apache.kafka.common.serialization.Serdes.String()).withLoggingEnabled(Map.of()), BATCHER);
+        }
         topology.addSink(LABELS_SINK, options.labelsTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
         topology.addSink(FAILURES_SINK, options.failuresTopic(), new ByteArraySerializer(), avroValues(failures),
                 BATCHER);

@@ -103,6 +103,17 @@ public final class ModerationRules {
         return indices.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /** The rules in canonical form (classes by index), e.g. for cache keys. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder();
+        for (Rule r : rules) {
+            b.append(r.name).append(':').append(java.util.Arrays.toString(r.classes)).append(">=").append(r.threshold)
+                    .append(';');
+        }
+        return b.toString();
+    }
+
     public boolean isEmpty() {
         return rules.isEmpty();
     }

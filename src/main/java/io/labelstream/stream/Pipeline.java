@@ -59,6 +59,8 @@ public final class Pipeline implements AutoCloseable {
         var options = new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
                 pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
                 config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine), fetcher,
+                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
+                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
         Pipeline pipeline = new Pipeline(streams, fetcher);
