@@ -24,7 +24,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import io.labelstream.schema.ImageReference;
+
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,7 +41,8 @@ import java.util.stream.Collectors;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Starts an embedded Kafka broker, generates a ResNet-18 if no model is given, publishes "
-                + "generated images and one corrupt image, and prints every labeled record and failure.",
+                + "generated images, a corrupt image among them and two image references (one allowed, one outside "
+                + "the allowed folder), and prints every labeled record and failure.",
                 "The generated model is untrained: its labels are meaningless; pass --model and --labels for real ones.",
                 "", "Example: labelstream demo --images 40"})
 final class DemoCommand implements Callable<Integer> {
@@ -59,41 +64,60 @@ final class DemoCommand implements Callable<Integer> {
             config = config.with(Settings.MODEL_PATH.key(),
                     DefaultModel.ensure(ResNetGenerator.Architecture.RESNET18).toString());
         }
+        Path allowed = Files.createTempDirectory("labelstream-demo-images");
+        if (config.get(Settings.FETCH_FILE_ROOTS).isEmpty()) {
+            config = config.with(Settings.FETCH_FILE_ROOTS.key(), allowed.toString());
+        }
         try (RunningInstance instance = RunningInstance.start(config)) {
             if (!instance.pipeline().awaitRunning(Duration.ofSeconds(60))) {
                 System.err.println("labelstream: pipeline did not start within 60 s");
                 return 1;
             }
-            int published = publish(instance.bootstrapServers(), config.get(Settings.INPUT_TOPICS).get(0));
-            System.out.printf("Published %d images and 1 corrupt image to '%s'%n%n", images,
+            int published = publish(instance.bootstrapServers(), config.get(Settings.INPUT_TOPICS).get(0), allowed);
+            System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one inside"
+                    + " the allowed folder %s, one outside) to '%s'%n%n", images, allowed,
                     config.get(Settings.INPUT_TOPICS).get(0));
             return printResults(instance, config, published) ? 0 : 1;
         }
     }
 
-    private int publish(String bootstrap, String topic) throws Exception {
+    /**
+     * Publishes the generated images with one corrupt image in the middle of the stream (so it shares a batch
+     * with good ones), then two references: one inside the demo's allowed folder, one outside it.
+     */
+    private int publish(String bootstrap, String topic, Path allowedFolder) throws Exception {
         AvroSerde<ImageEvent> serde = Serdes.imageEvent();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             int[][] sizes = {{640, 480}, {224, 224}, {480, 640}, {800, 600}};
             for (int i = 0; i < images; i++) {
                 int[] size = sizes[i % sizes.length];
                 send(producer, topic, serde, String.format("demo-%03d", i),
-                        SyntheticImages.jpeg(size[0], size[1], i), "image/jpeg");
+                        new InlineImage(ByteBuffer.wrap(SyntheticImages.jpeg(size[0], size[1], i)), "image/jpeg"));
+                if (i == images / 2) {
+                    byte[] good = SyntheticImages.jpeg(320, 240, 999);
+                    send(producer, topic, serde, "demo-corrupt",
+                            new InlineImage(ByteBuffer.wrap(Arrays.copyOf(good, good.length / 3)), "image/jpeg"));
+                }
             }
-            byte[] good = SyntheticImages.jpeg(320, 240, 999);
-            send(producer, topic, serde, "demo-corrupt", Arrays.copyOf(good, good.length / 3), "image/jpeg");
+            Path inside = allowedFolder.resolve("by-reference.jpg");
+            Files.write(inside, SyntheticImages.jpeg(640, 480, 4242));
+            send(producer, topic, serde, "demo-reference", new ImageReference(inside.toUri().toString(), "image/jpeg",
+                    null, null));
+            send(producer, topic, serde, "demo-escape", new ImageReference(
+                    allowedFolder.resolve("../../etc/passwd").toUri().toString(), null, null, null));
             producer.flush();
         }
-        return images + 1;
+        return images + 3;
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String topic, AvroSerde<ImageEvent> serde,
-                             String id, byte[] image, String contentType) {
+                             String id, Object image) {
         ImageEvent event = ImageEvent.newBuilder().setId(id)
-                .setImage(new InlineImage(ByteBuffer.wrap(image), contentType))
+                .setImage(image)
                 .setSource("labelstream-demo").setEventTime(Instant.now()).build();
         producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serde.encode(event)));
     }

@@ -25,9 +25,11 @@ class CliTest {
         Captured run = capture(() -> Main.execute("demo", "--images", "12", "--model",
                 TestModels.resnet18().toString(), "-s", "state.dir=" + dir.resolve("state")));
         assertThat(run.exitCode).as(run.out).isZero();
-        assertThat(run.out).contains("Labeled 12, failed 1, of 13 published");
-        assertThat(run.out.lines().filter(l -> l.startsWith("LABELED "))).hasSize(12);
+        assertThat(run.out).contains("Labeled 13, failed 2, of 15 published");
+        assertThat(run.out.lines().filter(l -> l.startsWith("LABELED "))).hasSize(13);
         assertThat(run.out).containsPattern("FAILED  demo-corrupt UNDECODABLE_IMAGE: .*\\[\\d+ original bytes kept");
+        assertThat(run.out).containsPattern("LABELED demo-reference ");
+        assertThat(run.out).containsPattern("FAILED  demo-escape +REFERENCE_REFUSED: .*outside the allowed roots");
     }
 
     @Test
