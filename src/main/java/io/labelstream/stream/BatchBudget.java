@@ -12,16 +12,19 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 
 /**
- * Checks at start-up that a batch can always finish inside its Kafka transaction. Under exactly-once, records are
- * read, labeled and written in one transaction, which the broker aborts after {@code transaction.timeout.ms}
- * (10 s in Kafka Streams). The worst case is a full batch that waited {@code max.batch.delay.ms} and then has to
- * be bisected because one image breaks inference: 2 + 2·⌈log₂ n⌉ inference calls. One full-batch call is
- * timed here (it also warms ONNX Runtime up), and start-up stops if the worst case does not fit.
+ * Checks at start-up that a batch can always finish inside its Kafka transaction. Under exactly-once, a flush's
+ * output and the deletion of its records from the buffer commit in one transaction, which the broker aborts
+ * after {@code transaction.timeout.ms} (10 s in Kafka Streams). Waiting in the buffer does not hold a
+ * transaction open (the buffer is committed every {@code commit.interval.ms}), so the worst case is one commit
+ * interval plus a full batch whose references all time out and which must be bisected because one image breaks
+ * inference: 2 + 2·⌈log₂ n⌉ inference calls. One full-batch call is timed here (it also warms ONNX Runtime up),
+ * and start-up stops if the worst case does not fit.
  */
 final class BatchBudget {
 
     private static final Logger log = LoggerFactory.getLogger(BatchBudget.class);
     static final long STREAMS_EOS_TRANSACTION_TIMEOUT_MS = 10_000;
+    static final long EOS_COMMIT_INTERVAL_MS = 100;
 
     private BatchBudget() {
     }
@@ -36,24 +39,25 @@ final class BatchBudget {
         long fullBatchMs = timeFullBatch(engine, batchSize);
         boolean references = !config.get(Settings.FETCH_FILE_ROOTS).isBlank()
                 || !config.get(Settings.FETCH_HTTP_HOSTS).isBlank();
-        long worstMs = config.get(Settings.MAX_BATCH_DELAY_MS) + inferenceCallsInWorstCase(batchSize) * fullBatchMs
+        Map<String, Object> kafka = config.kafkaOverrides();
+        long commitMs = Long.parseLong(kafka.getOrDefault("commit.interval.ms", EOS_COMMIT_INTERVAL_MS).toString());
+        long worstMs = commitMs + inferenceCallsInWorstCase(batchSize) * fullBatchMs
                 + (references ? config.get(Settings.FETCH_TIMEOUT_MS) : 0); // a batch's fetches run at once
         if (!config.get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once")) {
             log.info("Worst-case batch time {} ms (full batch of {} measured at {} ms)", worstMs, batchSize, fullBatchMs);
             return;
         }
-        Map<String, Object> kafka = config.kafkaOverrides();
         Object configured = kafka.getOrDefault("producer.transaction.timeout.ms", kafka.get("transaction.timeout.ms"));
         long timeoutMs = configured == null ? STREAMS_EOS_TRANSACTION_TIMEOUT_MS : Long.parseLong(configured.toString());
         log.info("Worst-case batch time {} ms (full batch of {} measured at {} ms); transaction timeout {} ms", worstMs,
                 batchSize, fullBatchMs, timeoutMs);
         if (worstMs >= timeoutMs) {
-            throw new ConfigException("Settings " + Settings.MAX_BATCH_SIZE.key() + "=" + batchSize + " and "
-                    + Settings.MAX_BATCH_DELAY_MS.key() + "=" + config.get(Settings.MAX_BATCH_DELAY_MS)
+            throw new ConfigException("Setting " + Settings.MAX_BATCH_SIZE.key() + "=" + batchSize
                     + (references ? " (with " + Settings.FETCH_TIMEOUT_MS.key() + "=" + config.get(Settings.FETCH_TIMEOUT_MS)
                     + " for references)" : "")
-                    + " do not fit in a Kafka transaction: one full batch takes " + fullBatchMs + " ms to infer here,"
-                    + " so a batch that must be split to isolate a bad image can take up to " + worstMs + " ms, but "
+                    + " does not fit in a Kafka transaction: one full batch takes " + fullBatchMs + " ms to infer here,"
+                    + " so with the commit interval a batch that must be split to isolate a bad image can take up to "
+                    + worstMs + " ms, but "
                     + "under exactly-once its transaction is aborted after " + timeoutMs + " ms. Lower "
                     + Settings.MAX_BATCH_SIZE.key() + (references ? " or " + Settings.FETCH_TIMEOUT_MS.key() : "")
                     + ", or raise kafka.producer.transaction.timeout.ms (up to the "

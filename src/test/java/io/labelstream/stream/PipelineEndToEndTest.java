@@ -127,26 +127,27 @@ class PipelineEndToEndTest {
         String app = "e2e-buffer";
         Map<String, String> first = settings(app, "buffer-a");
         // The first instance buffers everything and never flushes: only the changelog can save these records.
-        first.put("max.batch.size", "64");
+        first.put("max.batch.size", "16");
         first.put("max.batch.delay.ms", "60000");
+        first.put("kafka.producer.transaction.timeout.ms", "10000"); // room for a worst-case batch of 16
         List<AutoCloseable> closeables = new ArrayList<>();
         try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
-            awaitTopic(app + "-in");
-            List<String> ids = traffic.publishImages(app + "-in", "buf", 20, 320, 240);
-            awaitCommittedInput(app, app + "-in", 20, child);
+            awaitTopic(app + "-in", child);
+            List<String> ids = traffic.publishImages(app + "-in", "buf", 12, 320, 240);
+            awaitCommittedInput(app, app + "-in", 12, child);
             child.kill();
 
             Map<String, String> second = settings(app, "buffer-b"); // fresh state dir: restore from the changelog
             Pipeline pipeline = startInProcess(second, closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 20,
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 12,
                     Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
-            assertThat(out.labels()).hasSize(20);
+            assertThat(out.labels()).hasSize(12);
             assertThat(out.failures()).isEmpty();
             // They waited in the buffer across the crash, so every one reports a long queue time.
             assertThat(out.labels()).allSatisfy(l -> assertThat(l.getTimings().getQueueMs()).isGreaterThan(100.0));
-            System.out.printf("buffer across hard kill: in 20, labeled %d, failed %d, duplicated %d, lost %d%n",
+            System.out.printf("buffer across hard kill: in 12, labeled %d, failed %d, duplicated %d, lost %d%n",
                     out.labels().size(), out.failures().size(), out.duplicates().size(), out.missing(ids).size());
         } finally {
             closeAll(closeables);
@@ -158,7 +159,7 @@ class PipelineEndToEndTest {
         String app = "e2e-kill";
         List<AutoCloseable> closeables = new ArrayList<>();
         try (ChildInstance child = ChildInstance.start(app + "-a", settings(app, "kill-a"))) {
-            awaitTopic(app + "-in");
+            awaitTopic(app + "-in", child);
             List<String> ids = traffic.publishImages(app + "-in", "k", 200, 320, 240);
             // Let the first instance label part of the stream, then kill it mid-batch.
             TopicTraffic.Outcome partial = traffic.awaitOutcome(app + "-labels", app + "-failures", 40,
@@ -226,10 +227,11 @@ class PipelineEndToEndTest {
         }
     }
 
-    private static void awaitTopic(String topic) throws Exception {
+    private static void awaitTopic(String topic, ChildInstance child) throws Exception {
         try (Admin admin = admin()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!admin.listTopics().names().get().contains(topic)) {
+                assertThat(child.isAlive()).as("child instance alive; its log:%n%s", child.log()).isTrue();
                 assertThat(System.nanoTime()).as("topic %s created by the instance", topic).isLessThan(deadline);
                 Thread.sleep(100);
             }
