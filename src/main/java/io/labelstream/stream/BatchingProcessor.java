@@ -148,20 +148,38 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         for (ImageEvent event : decoded) {
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
         }
-        List<String> cacheKeys = dedup == null ? null : answerFromCache(records, decoded, images, now);
-        LabelingEngine.BatchResult result = engine.label(images, engine.threadBatch(maxBatchSize));
+        // Cache hits skip inference but are emitted in their place, so one partition's outputs keep its order.
+        String[] cacheKeys = new String[images.size()];
+        DedupEntry[] hits = new DedupEntry[images.size()];
+        List<byte[]> toInfer = images;
+        if (dedup != null) {
+            toInfer = new ArrayList<>(images.size());
+            for (int i = 0; i < images.size(); i++) {
+                cacheKeys[i] = dedup.key(images.get(i));
+                hits[i] = dedup.get(cacheKeys[i], now);
+                if (hits[i] == null) {
+                    toInfer.add(images.get(i));
+                }
+            }
+        }
+        LabelingEngine.BatchResult result = engine.label(toInfer, engine.threadBatch(maxBatchSize));
         Instant labeledAt = Instant.now();
-        for (int i = 0; i < records.size(); i++) {
+        for (int i = 0, inferred = 0; i < records.size(); i++) {
             BufferedRecord r = records.get(i);
             String id = decoded.get(i).getId();
-            LabelingEngine.Outcome outcome = result.outcomes().get(i);
+            if (hits[i] != null) {
+                emitLabels(r, id, hits[i].getLabels(), hits[i].getFlags(), 0,
+                        new Timings((double) (now - r.getBufferedAt()), 0.0, 0.0), labeledAt, true);
+                continue;
+            }
+            LabelingEngine.Outcome outcome = result.outcomes().get(inferred++);
             if (outcome instanceof LabelingEngine.Labeled labeled) {
                 List<ModerationFlag> flags = moderation.evaluate(labeled.probabilities());
                 emitLabels(r, id, labeled.labels(), flags, result.inferred(), new Timings(
                         (double) (now - r.getBufferedAt()), result.preprocessMs(), result.inferenceMs()), labeledAt,
                         false);
-                if (cacheKeys != null) {
-                    dedup.put(cacheKeys.get(i), labeled.labels(), flags, now);
+                if (dedup != null) {
+                    dedup.put(cacheKeys[i], labeled.labels(), flags, now);
                 }
             } else {
                 LabelingEngine.Rejected rejected = (LabelingEngine.Rejected) outcome;
@@ -169,32 +187,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             }
         }
         buffer.remove(batch);
-    }
-
-    /**
-     * Emits the images whose bytes are in the dedup cache and takes them out of the batch; returns the cache keys
-     * of the images left, in order, so their results can be cached.
-     */
-    private List<String> answerFromCache(List<BufferedRecord> records, List<ImageEvent> decoded, List<byte[]> images,
-                                         long now) {
-        List<String> keys = new ArrayList<>(images.size());
-        Instant labeledAt = Instant.now();
-        for (int i = 0; i < images.size(); i++) {
-            String key = dedup.key(images.get(i));
-            DedupEntry hit = dedup.get(key, now);
-            if (hit == null) {
-                keys.add(key);
-                continue;
-            }
-            BufferedRecord r = records.get(i);
-            emitLabels(r, decoded.get(i).getId(), hit.getLabels(), hit.getFlags(), 0,
-                    new Timings((double) (now - r.getBufferedAt()), 0.0, 0.0), labeledAt, true);
-            records.remove(i);
-            decoded.remove(i);
-            images.remove(i);
-            i--;
-        }
-        return keys;
     }
 
     private void emitLabels(BufferedRecord r, String id, List<Label> labels, List<ModerationFlag> flags, int batchSize,
