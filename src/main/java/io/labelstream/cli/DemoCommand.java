@@ -58,7 +58,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LabelstreamConfig config = options.load(Map.of(Settings.APPLICATION_ID.key(), "labelstream-demo"));
+        LabelstreamConfig config = options.load(Map.of(Settings.APPLICATION_ID.key(), "labelstream-demo",
+                Settings.OPS_PORT.key(), "0"));
         if (config.get(Settings.MODEL_PATH).isEmpty()) {
             System.out.println("No --model given: using a generated ResNet-18 (untrained weights, meaningless labels)");
             config = config.with(Settings.MODEL_PATH.key(),
@@ -73,11 +74,19 @@ final class DemoCommand implements Callable<Integer> {
                 System.err.println("labelstream: pipeline did not start within 60 s");
                 return 1;
             }
+            if (instance.opsPort() >= 0) {
+                System.out.printf("Metrics: http://localhost:%d/metrics   health: /health/live, /health/ready%n",
+                        instance.opsPort());
+            }
             int published = publish(instance.bootstrapServers(), config.get(Settings.INPUT_TOPICS).get(0), allowed);
             System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one inside"
                     + " the allowed folder %s, one outside) to '%s'%n%n", images, allowed,
                     config.get(Settings.INPUT_TOPICS).get(0));
-            return printResults(instance, config, published) ? 0 : 1;
+            boolean complete = printResults(instance, config, published);
+            if (instance.opsPort() >= 0) {
+                printOps(instance.opsPort());
+            }
+            return complete ? 0 : 1;
         }
     }
 
@@ -154,6 +163,23 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.printf("%nLabeled %d, failed %d, of %d published%n", labeled, failed, expected);
         return seen == expected;
+    }
+
+    /** What a Prometheus scrape and a readiness probe see at the end of the demo. */
+    private static void printOps(int port) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + port + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        var ready = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + port + "/health/ready")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        System.out.printf("%nGET /health/ready -> %d %s", ready.statusCode(), ready.body());
+        System.out.println("GET /metrics (labelstream_* excerpt; Kafka Streams' own metrics are there too, "
+                + metrics.lines().filter(l -> l.startsWith("kafka_stream")).count() + " lines):");
+        metrics.lines().filter(l -> l.startsWith("labelstream_") && !l.contains("_bucket{"))
+                .filter(l -> !l.endsWith(" 0.0") || l.startsWith("labelstream_model_info"))
+                .forEach(l -> System.out.println("  " + l));
     }
 
     private static String describe(ImageLabels l) {

@@ -1,18 +1,26 @@
 package io.labelstream.cli;
 
 import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.ops.OpsServer;
+import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.stream.Pipeline;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Duration;
 
 /**
- * Everything one labelstream process runs, started in order (broker if embedded, model, pipeline) and closed in
- * reverse: the pipeline first, so nothing uses the model or broker after they are gone.
+ * Everything one labelstream process runs, started in order (model, broker if embedded, pipeline, the ops HTTP
+ * server) and closed in reverse: the pipeline first, so nothing uses the model or broker after they are gone.
  */
 final class RunningInstance implements AutoCloseable {
 
@@ -21,20 +29,26 @@ final class RunningInstance implements AutoCloseable {
     private final EmbeddedKafkaCluster broker;
     private final LabelingEngine engine;
     private final Pipeline pipeline;
+    private final OpsServer ops;
     private final String bootstrapServers;
+    private final Duration shutdownTimeout;
+    private volatile boolean closing;
 
-    private RunningInstance(EmbeddedKafkaCluster broker, LabelingEngine engine, Pipeline pipeline,
-                            String bootstrapServers) {
+    private RunningInstance(EmbeddedKafkaCluster broker, LabelingEngine engine, Pipeline pipeline, OpsServer ops,
+                            String bootstrapServers, Duration shutdownTimeout) {
         this.broker = broker;
         this.engine = engine;
         this.pipeline = pipeline;
+        this.ops = ops;
         this.bootstrapServers = bootstrapServers;
+        this.shutdownTimeout = shutdownTimeout;
     }
 
     static RunningInstance start(LabelstreamConfig config) {
         // The model is loaded first: a bad model setting should fail before a broker is started for nothing.
         LabelingEngine engine = EngineFactory.create(config);
         EmbeddedKafkaCluster broker = null;
+        Pipeline pipeline = null;
         try {
             String bootstrap;
             if (config.usesEmbeddedBroker()) {
@@ -42,20 +56,47 @@ final class RunningInstance implements AutoCloseable {
                 broker = EmbeddedKafkaCluster.startSingleNode();
                 bootstrap = broker.bootstrapServers();
             } else {
-                bootstrap = config.get(io.labelstream.config.Settings.BOOTSTRAP_SERVERS);
+                bootstrap = config.get(Settings.BOOTSTRAP_SERVERS);
             }
             var model = engine.model();
             log.info("Model {} v{} sha256 {} ({} classes, input {}) on {}, recipe {}", model.identity().getName(),
                     model.identity().getVersion(), model.identity().getSha256(), model.classifier().classes(),
                     model.classifier().input(), model.classifier().provider(), engine.recipe());
-            Pipeline pipeline = Pipeline.start(config, bootstrap, engine);
-            return new RunningInstance(broker, engine, pipeline, bootstrap);
-        } catch (RuntimeException e) {
-            engine.close();
-            if (broker != null) {
-                broker.close();
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            pipeline = Pipeline.start(config, bootstrap, engine, new PipelineMetrics(registry));
+            OpsServer ops = null;
+            int port = config.get(Settings.OPS_PORT);
+            if (port >= 0) {
+                Pipeline p = pipeline;
+                ops = OpsServer.start(port, registry, () -> live(p), () -> p.state() == KafkaStreams.State.RUNNING,
+                        () -> p.state().name());
+                log.info("Metrics at http://localhost:{}/metrics, health at /health/live and /health/ready", ops.port());
             }
+            return new RunningInstance(broker, engine, pipeline, ops, bootstrap,
+                    Duration.ofMillis(config.get(Settings.SHUTDOWN_TIMEOUT_MS)));
+        } catch (IOException e) {
+            closeAll(pipeline, engine, broker);
+            throw new ConfigException("Setting " + Settings.OPS_PORT.key() + "=" + config.get(Settings.OPS_PORT)
+                    + ": cannot listen (" + e.getMessage() + "); pick another port, 0 for any, or -1 for none");
+        } catch (RuntimeException e) {
+            closeAll(pipeline, engine, broker);
             throw e;
+        }
+    }
+
+    /** Alive unless the pipeline has failed for good; a rebalance or a broker outage is not death. */
+    private static boolean live(Pipeline pipeline) {
+        KafkaStreams.State state = pipeline.state();
+        return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR;
+    }
+
+    private static void closeAll(Pipeline pipeline, LabelingEngine engine, EmbeddedKafkaCluster broker) {
+        if (pipeline != null) {
+            pipeline.close(Duration.ofSeconds(30));
+        }
+        engine.close();
+        if (broker != null) {
+            broker.close();
         }
     }
 
@@ -67,12 +108,26 @@ final class RunningInstance implements AutoCloseable {
         return pipeline;
     }
 
+    int opsPort() {
+        return ops == null ? -1 : ops.port();
+    }
+
     @Override
-    public void close() {
-        pipeline.close(Duration.ofSeconds(30));
+    public synchronized void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        long t0 = System.nanoTime();
+        // The pipeline commits what it has done; buffered records stay in their changelog for the next owner.
+        pipeline.close(shutdownTimeout);
+        if (ops != null) {
+            ops.close();
+        }
         engine.close();
         if (broker != null) {
             broker.close();
         }
+        log.info("Stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 }

@@ -55,6 +55,12 @@ public final class Settings {
             Setting.oneOf("exactly_once_v2", "at_least_once"));
     public static final Setting<Integer> NUM_STREAM_THREADS = new Setting<>("num.stream.threads", "1",
             "Kafka Streams threads per instance", Setting.intRange(1, 256));
+    public static final Setting<Integer> OPS_PORT = new Setting<>("ops.port", "9400",
+            "Port of the HTTP server with /metrics (Prometheus), /health/live and /health/ready; 0 picks a free"
+                    + " port, -1 turns it off", Setting.intRange(-1, 65535));
+    public static final Setting<Long> SHUTDOWN_TIMEOUT_MS = new Setting<>("shutdown.timeout.ms", "30000",
+            "How long SIGTERM waits for the streams instance to commit and close before giving up",
+            Setting.longRange(1000, 3_600_000));
     public static final Setting<String> STATE_DIR = new Setting<>("state.dir", "",
             "Kafka Streams state directory; empty uses a folder under java.io.tmpdir", Setting.anyText());
     public static final Setting<String> MODEL_PATH = new Setting<>("model.path", "",
@@ -135,7 +141,8 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
-            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, STATE_DIR, MODEL_PATH,
+            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
+            SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,

@@ -4,6 +4,8 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
+import io.labelstream.ops.PipelineMetrics;
+import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.schema.ImageReference;
@@ -45,6 +47,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final ModerationRules moderation;
     private final ReferenceFetcher fetcher;
     private final LabelingTopology.DedupOptions dedupOptions;
+    private final PipelineMetrics metrics;
     private DedupCache dedup;
     private final RecipeIdentity recipe;
     private final int maxBatchSize;
@@ -55,13 +58,14 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private BatchBuffer buffer;
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, ModerationRules moderation,
-                      ReferenceFetcher fetcher, LabelingTopology.DedupOptions dedupOptions, int maxBatchSize,
-                      long maxBatchDelayMs, Duration tick) {
+                      ReferenceFetcher fetcher, LabelingTopology.DedupOptions dedupOptions, PipelineMetrics metrics,
+                      int maxBatchSize, long maxBatchDelayMs, Duration tick) {
         this.engine = engine;
         this.events = events;
         this.moderation = moderation;
         this.fetcher = fetcher;
         this.dedupOptions = dedupOptions;
+        this.metrics = metrics;
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
@@ -163,19 +167,21 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             }
         }
         LabelingEngine.BatchResult result = engine.label(toInfer, engine.threadBatch(maxBatchSize));
+        metrics.batch(result.inferred(), result.preprocessMs(), result.inferenceMs());
         Instant labeledAt = Instant.now();
         for (int i = 0, inferred = 0; i < records.size(); i++) {
             BufferedRecord r = records.get(i);
             String id = decoded.get(i).getId();
             if (hits[i] != null) {
-                emitLabels(r, id, hits[i].getLabels(), hits[i].getFlags(), 0,
+                emitLabels(r, decoded.get(i), hits[i].getLabels(), hits[i].getFlags(), 0,
                         new Timings((double) (now - r.getBufferedAt()), 0.0, 0.0), labeledAt, true);
+                metrics.fromCache();
                 continue;
             }
             LabelingEngine.Outcome outcome = result.outcomes().get(inferred++);
             if (outcome instanceof LabelingEngine.Labeled labeled) {
                 List<ModerationFlag> flags = moderation.evaluate(labeled.probabilities());
-                emitLabels(r, id, labeled.labels(), flags, result.inferred(), new Timings(
+                emitLabels(r, decoded.get(i), labeled.labels(), flags, result.inferred(), new Timings(
                         (double) (now - r.getBufferedAt()), result.preprocessMs(), result.inferenceMs()), labeledAt,
                         false);
                 if (dedup != null) {
@@ -189,10 +195,10 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         buffer.remove(batch);
     }
 
-    private void emitLabels(BufferedRecord r, String id, List<Label> labels, List<ModerationFlag> flags, int batchSize,
-                            Timings timings, Instant labeledAt, boolean fromCache) {
+    private void emitLabels(BufferedRecord r, ImageEvent event, List<Label> labels, List<ModerationFlag> flags,
+                            int batchSize, Timings timings, Instant labeledAt, boolean fromCache) {
         ImageLabels value = ImageLabels.newBuilder()
-                .setId(id)
+                .setId(event.getId())
                 .setLabels(labels)
                 .setModel(engine.model().identity())
                 .setRecipe(recipe)
@@ -208,7 +214,10 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         context.forward(out, LabelingTopology.LABELS_SINK);
         if (!flags.isEmpty()) {
             context.forward(out, LabelingTopology.FLAGGED_SINK);
+            flags.forEach(f -> metrics.flagged(f.getRule()));
         }
+        metrics.labeled(timings.getQueueMs(), event.getEventTime() == null ? 0 : event.getEventTime().toEpochMilli(),
+                labeledAt.toEpochMilli());
     }
 
     /**
@@ -244,12 +253,14 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
     }
 
-    private void forwardFailure(Record<byte[], byte[]> input, SpecificRecord failure) {
+    private void forwardFailure(Record<byte[], byte[]> input, ImageFailure failure) {
+        metrics.failed(failure.getReason());
         context.forward(new Record<byte[], SpecificRecord>(input.key(), failure, input.timestamp(),
                 input.headers()), LabelingTopology.FAILURES_SINK);
     }
 
-    private void forwardFailure(BufferedRecord r, SpecificRecord failure) {
+    private void forwardFailure(BufferedRecord r, ImageFailure failure) {
+        metrics.failed(failure.getReason());
         context.forward(new Record<byte[], SpecificRecord>(keyOf(r), failure, r.getTimestamp(),
                 Records.toKafka(r.getHeaders())), LabelingTopology.FAILURES_SINK);
     }

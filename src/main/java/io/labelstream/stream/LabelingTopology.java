@@ -2,6 +2,7 @@ package io.labelstream.stream;
 
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.Serdes;
 import org.apache.avro.specific.SpecificRecord;
@@ -48,13 +49,14 @@ public final class LabelingTopology {
      */
     public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
                           String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher,
-                          DedupOptions dedup, int maxBatchSize, long maxBatchDelayMs, Duration tick) {
+                          DedupOptions dedup, PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs,
+                          Duration tick) {
 
         /** @param fetcher null refuses events that carry their image by reference */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
                        long maxBatchDelayMs, Duration tick) {
             this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null, null,
-                    maxBatchSize, maxBatchDelayMs, tick);
+                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, tick);
         }
     }
 
@@ -72,7 +74,7 @@ public final class LabelingTopology {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                     options.inputTopics().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(), options.dedup(),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(), options.dedup(), options.metrics(),
                 options.maxBatchSize(), options.maxBatchDelayMs(), options.tick()), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())

@@ -4,6 +4,7 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.ops.PipelineMetrics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -48,6 +49,12 @@ public final class Pipeline implements AutoCloseable {
 
     /** Creates missing topics (when {@code topics.create} is true) and starts the streams instance. */
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine) {
+        return start(config, bootstrapServers, engine, PipelineMetrics.inMemory());
+    }
+
+    /** As {@link #start(LabelstreamConfig, String, LabelingEngine)}, recording metrics into {@code metrics}. */
+    public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine,
+                                 PipelineMetrics metrics) {
         BatchBudget.check(config, engine);
         Properties props = streamsProperties(config, bootstrapServers);
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
@@ -61,8 +68,13 @@ public final class Pipeline implements AutoCloseable {
                 config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine), fetcher,
                 Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
                         config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
+                metrics,
                 config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
+        new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
+        var model = engine.model();
+        metrics.modelInfo(model.identity().getName(), model.identity().getVersion(), model.identity().getSha256(),
+                model.classifier().provider().toString(), engine.recipe().hash());
         Pipeline pipeline = new Pipeline(streams, fetcher);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {

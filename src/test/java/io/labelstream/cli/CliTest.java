@@ -30,6 +30,15 @@ class CliTest {
         assertThat(run.out).containsPattern("FAILED  demo-corrupt UNDECODABLE_IMAGE: .*\\[\\d+ original bytes kept");
         assertThat(run.out).containsPattern("LABELED demo-reference ");
         assertThat(run.out).containsPattern("FAILED  demo-escape +REFERENCE_REFUSED: .*outside the allowed roots");
+        // What Prometheus and a readiness probe saw while the demo ran.
+        assertThat(run.out).contains("GET /health/ready -> 200 {\"status\":\"UP\",\"pipeline\":\"RUNNING\"}");
+        assertThat(run.out).contains("labelstream_images_labeled_total 13.0")
+                .contains("labelstream_images_failed_total{reason=\"UNDECODABLE_IMAGE\"} 1.0")
+                .contains("labelstream_images_failed_total{reason=\"REFERENCE_REFUSED\"} 1.0")
+                .containsPattern("labelstream_model_info\\{name=\"resnet18-seed\\d+\",provider=\"cpu:0\"")
+                .containsPattern("labelstream_inference_seconds_count \\d+")
+                .containsPattern("labelstream_end_to_end_seconds_count 13");
+        assertThat(run.out).containsPattern("Kafka Streams' own metrics are there too, [1-9]\\d* lines");
     }
 
     @Test

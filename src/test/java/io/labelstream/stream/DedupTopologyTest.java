@@ -44,8 +44,9 @@ class DedupTopologyTest {
         LoadedModel model = LoadedModel.load(PoisonableModel.file(), null, "poisonable", new SessionSettings(1));
         try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
                 new ImageDecoder(ImageLimits.defaults())), 2, Scores.OutputKind.AUTO, 1)) {
+            var metrics = io.labelstream.ops.PipelineMetrics.inMemory();
             var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged",
-                    ModerationRules.none(), null, new LabelingTopology.DedupOptions(2, 60_000), 1, 1000,
+                    ModerationRules.none(), null, new LabelingTopology.DedupOptions(2, 60_000), metrics, 1, 1000,
                     Duration.ofMillis(10));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dedup-test");
@@ -73,6 +74,8 @@ class DedupTopologyTest {
                 // Age bound.
                 driver.advanceWallClockTime(Duration.ofSeconds(61));
                 assertThat(send("b-later", 15).getFromCache()).as("expired by age").isFalse();
+                assertThat(metrics.registry().get("labelstream.dedup.hits").counter().count()).isEqualTo(2);
+                assertThat(metrics.registry().get("labelstream.images.labeled").counter().count()).isEqualTo(7);
             }
         }
     }

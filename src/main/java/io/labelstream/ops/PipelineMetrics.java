@@ -1,0 +1,104 @@
+package io.labelstream.ops;
+
+import io.labelstream.schema.FailureReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * labelstream's own metrics, named the Micrometer way ({@code labelstream.images.labeled}) so that the Prometheus
+ * registry exposes them by Prometheus conventions ({@code labelstream_images_labeled_total},
+ * {@code labelstream_inference_seconds_bucket}, …).
+ */
+public final class PipelineMetrics {
+
+    private final MeterRegistry registry;
+    private final Counter labeled;
+    private final Counter dedupHits;
+    private final Map<FailureReason, Counter> failed = new EnumMap<>(FailureReason.class);
+    private final Map<String, Counter> flagged = new ConcurrentHashMap<>();
+    private final DistributionSummary batchSize;
+    private final Timer queue;
+    private final Timer preprocess;
+    private final Timer inference;
+    private final Timer endToEnd;
+
+    public PipelineMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.labeled = Counter.builder("labelstream.images.labeled").description("Images labeled")
+                .register(registry);
+        this.dedupHits = Counter.builder("labelstream.dedup.hits")
+                .description("Images labeled from the dedup cache, without inference").register(registry);
+        for (FailureReason reason : FailureReason.values()) {
+            failed.put(reason, Counter.builder("labelstream.images.failed").description("Images sent to the failures topic")
+                    .tag("reason", reason.name()).register(registry));
+        }
+        this.batchSize = DistributionSummary.builder("labelstream.batch.size").description("Images per inference call")
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry);
+        this.queue = timer("labelstream.queue", "Time an image waited in the batch buffer");
+        this.preprocess = timer("labelstream.preprocess", "Decode and preprocess time of a batch");
+        this.inference = timer("labelstream.inference", "ONNX Runtime time of a batch");
+        this.endToEnd = timer("labelstream.end.to.end", "From the event's time to its labels being produced");
+    }
+
+    private Timer timer(String name, String description) {
+        return Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(2))
+                .register(registry);
+    }
+
+    /** Metrics kept in memory only, for tests and tools that expose none. */
+    public static PipelineMetrics inMemory() {
+        return new PipelineMetrics(new SimpleMeterRegistry());
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** A gauge of 1 whose tags say which model runs where, the Prometheus "info" idiom. */
+    public void modelInfo(String name, String version, String sha256, String provider, String recipe) {
+        Gauge.builder("labelstream.model.info", () -> 1).description("The model this instance runs")
+                .tags("name", name, "version", version, "sha256", sha256, "provider", provider, "recipe", recipe)
+                .register(registry);
+    }
+
+    public void labeled(double queueMs, long eventTimeMs, long now) {
+        labeled.increment();
+        queue.record((long) (queueMs * 1000), TimeUnit.MICROSECONDS);
+        if (eventTimeMs > 0 && now >= eventTimeMs) {
+            endToEnd.record(now - eventTimeMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public void fromCache() {
+        dedupHits.increment();
+    }
+
+    public void failed(FailureReason reason) {
+        failed.get(reason).increment();
+    }
+
+    public void flagged(String rule) {
+        flagged.computeIfAbsent(rule, r -> Counter.builder("labelstream.flagged")
+                .description("Images a moderation rule fired on").tag("rule", r).register(registry)).increment();
+    }
+
+    public void batch(int images, double preprocessMs, double inferenceMs) {
+        if (images == 0) {
+            return;
+        }
+        batchSize.record(images);
+        preprocess.record((long) (preprocessMs * 1000), TimeUnit.MICROSECONDS);
+        inference.record((long) (inferenceMs * 1000), TimeUnit.MICROSECONDS);
+    }
+}
