@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Options every pipeline command shares. Precedence: defaults < --config file < --set < the named flags. */
+/**
+ * Options every pipeline command shares. Precedence, lowest first: defaults, the --config file, LABELSTREAM_*
+ * environment variables, --set, the named flags.
+ */
 final class ConfigOptions {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Properties file of settings.")
@@ -40,6 +43,6 @@ final class ConfigOptions {
         if (labels != null) {
             overrides.put(Settings.MODEL_LABELS_PATH.key(), labels.toString());
         }
-        return LabelstreamConfig.load(configFile, overrides);
+        return LabelstreamConfig.load(configFile, System.getenv(), overrides);
     }
 }

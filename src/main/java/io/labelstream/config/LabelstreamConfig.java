@@ -22,11 +22,28 @@ public final class LabelstreamConfig {
     /** Settings under this prefix go, without it, to the Kafka clients and Streams (e.g. kafka.commit.interval.ms). */
     public static final String KAFKA_PREFIX = "kafka.";
 
+    /** Environment variables {@code LABELSTREAM_MAX_BATCH_SIZE} etc. set {@code max.batch.size} etc. */
+    public static final String ENV_PREFIX = "LABELSTREAM_";
+    /** Environment variables with the prefix that are not settings. */
+    private static final java.util.Set<String> ENV_RESERVED = java.util.Set.of("LABELSTREAM_CACHE",
+            "LABELSTREAM_FIXTURES", "LABELSTREAM_OPTS");
+    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile(
+            "(?i).*(password|secret|jaas|token|credential|api\\.?key|private|\\.key$).*");
+
+    /** Where a value came from, in increasing precedence. */
+    public enum Source { DEFAULT, FILE, ENVIRONMENT, COMMAND_LINE }
+
     private final Map<String, String> values;
+    private final Map<String, Source> sources;
     private final Map<Setting<?>, Object> parsed = new HashMap<>();
 
     private LabelstreamConfig(Map<String, String> values) {
+        this(values, Map.of());
+    }
+
+    private LabelstreamConfig(Map<String, String> values, Map<String, Source> sources) {
         this.values = Map.copyOf(values);
+        this.sources = Map.copyOf(sources);
         for (Setting<?> s : Settings.ALL) {
             parsed.put(s, s.parse(this.values.getOrDefault(s.key(), s.defaultValue())));
         }
@@ -44,12 +61,74 @@ public final class LabelstreamConfig {
 
     /** Defaults, overridden by {@code file} (may be null), overridden by {@code overrides}. */
     public static LabelstreamConfig load(Path file, Map<String, String> overrides) {
+        return load(file, Map.of(), overrides);
+    }
+
+    /**
+     * Defaults, overridden by {@code file} (may be null), by {@code LABELSTREAM_*} variables of {@code environment},
+     * then by {@code commandLine}.
+     */
+    public static LabelstreamConfig load(Path file, Map<String, String> environment, Map<String, String> commandLine) {
         Map<String, String> merged = new LinkedHashMap<>();
+        Map<String, Source> sources = new HashMap<>();
         if (file != null) {
-            merged.putAll(readProperties(file));
+            readProperties(file).forEach((k, v) -> {
+                merged.put(k, v);
+                sources.put(k, Source.FILE);
+            });
         }
-        merged.putAll(overrides);
-        return new LabelstreamConfig(merged);
+        fromEnvironment(environment).forEach((k, v) -> {
+            merged.put(k, v);
+            sources.put(k, Source.ENVIRONMENT);
+        });
+        commandLine.forEach((k, v) -> {
+            merged.put(k, v);
+            sources.put(k, Source.COMMAND_LINE);
+        });
+        return new LabelstreamConfig(merged, sources);
+    }
+
+    /**
+     * {@code LABELSTREAM_MAX_BATCH_SIZE=16} → {@code max.batch.size=16}; {@code LABELSTREAM_KAFKA_SASL_MECHANISM}
+     * → {@code kafka.sasl.mechanism}. A variable naming no setting stops start-up, as a typo would.
+     */
+    static Map<String, String> fromEnvironment(Map<String, String> environment) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        new java.util.TreeMap<>(environment).forEach((name, value) -> {
+            if (!name.startsWith(ENV_PREFIX) || ENV_RESERVED.contains(name)) {
+                return;
+            }
+            String key = name.substring(ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+            if (!key.startsWith(KAFKA_PREFIX) && Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) {
+                throw new ConfigException("Environment variable " + name + " names no setting ('" + key
+                        + "'); labelstream settings are listed in README, Kafka ones go under LABELSTREAM_KAFKA_");
+            }
+            settings.put(key, value);
+        });
+        return settings;
+    }
+
+    /** Every setting with its effective value and source, secrets masked: what {@code labelstream config} prints. */
+    public java.util.List<String[]> describe() {
+        java.util.List<String[]> rows = new java.util.ArrayList<>();
+        for (Setting<?> s : Settings.ALL) {
+            String value = values.getOrDefault(s.key(), s.defaultValue());
+            rows.add(new String[] {s.key(), mask(s.key(), value),
+                    sources.getOrDefault(s.key(), values.containsKey(s.key()) ? Source.COMMAND_LINE : Source.DEFAULT)
+                            .name().toLowerCase(java.util.Locale.ROOT)});
+        }
+        new java.util.TreeMap<>(values).forEach((k, v) -> {
+            if (k.startsWith(KAFKA_PREFIX)) {
+                rows.add(new String[] {k, mask(k, v), sources.getOrDefault(k, Source.COMMAND_LINE).name()
+                        .toLowerCase(java.util.Locale.ROOT)});
+            }
+        });
+        return rows;
+    }
+
+    /** Values of keys that look like secrets, as any log or listing should show them. */
+    public static String mask(String key, String value) {
+        return SECRET_KEY.matcher(key).matches() && value != null && !value.isEmpty() ? "******" : value;
     }
 
     private static Map<String, String> readProperties(Path file) {
@@ -73,7 +152,9 @@ public final class LabelstreamConfig {
     public LabelstreamConfig with(String key, String value) {
         Map<String, String> m = new HashMap<>(values);
         m.put(key, value);
-        return new LabelstreamConfig(m);
+        Map<String, Source> s = new HashMap<>(sources);
+        s.put(key, Source.COMMAND_LINE);
+        return new LabelstreamConfig(m, s);
     }
 
     /** Kafka client and Streams settings given under the {@code kafka.} prefix, prefix removed. */

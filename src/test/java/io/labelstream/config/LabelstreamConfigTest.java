@@ -57,6 +57,38 @@ class LabelstreamConfigTest {
     }
 
     @Test
+    void environmentSitsBetweenTheFileAndTheCommandLine() throws Exception {
+        Path file = dir.resolve("ls.properties");
+        Files.writeString(file, "max.batch.size=16\nmax.batch.delay.ms=5\n");
+        Map<String, String> env = Map.of("LABELSTREAM_MAX_BATCH_SIZE", "24", "LABELSTREAM_MAX_BATCH_DELAY_MS", "7",
+                "LABELSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", "LABELSTREAM_CACHE", "/tmp/x", "PATH", "/bin");
+        LabelstreamConfig config = LabelstreamConfig.load(file, env, Map.of("max.batch.delay.ms", "9"));
+        assertThat(config.get(Settings.MAX_BATCH_SIZE)).isEqualTo(24);
+        assertThat(config.get(Settings.MAX_BATCH_DELAY_MS)).isEqualTo(9L);
+        assertThat(config.kafkaOverrides()).containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+        assertThat(config.describe()).anySatisfy(row -> assertThat(row).containsExactly("max.batch.size", "24",
+                "environment"));
+        assertThat(config.describe()).anySatisfy(row -> assertThat(row).containsExactly("max.batch.delay.ms", "9",
+                "command_line"));
+        assertThat(config.describe()).anySatisfy(row -> assertThat(row).containsExactly("model.top.k", "5",
+                "default"));
+        assertThatThrownBy(() -> LabelstreamConfig.load(null, Map.of("LABELSTREAM_MAX_BACH_SIZE", "3"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("LABELSTREAM_MAX_BACH_SIZE");
+    }
+
+    @Test
+    void secretsAreMaskedInTheDescription() {
+        LabelstreamConfig config = LabelstreamConfig.of(Map.of(
+                "kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        + "username=\"u\" password=\"hunter2\";",
+                "kafka.ssl.truststore.password", "changeit", "kafka.ssl.key.password", "k",
+                "kafka.security.protocol", "SASL_SSL"));
+        String all = config.describe().stream().map(r -> String.join(" ", r)).reduce("", (a, b) -> a + "\n" + b);
+        assertThat(all).doesNotContain("hunter2").doesNotContain("changeit").contains("SASL_SSL");
+        assertThat(all).contains("kafka.sasl.jaas.config ******").contains("kafka.ssl.key.password ******");
+    }
+
+    @Test
     void readmeDocumentsEverySetting() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         for (Setting<?> s : Settings.ALL) {
