@@ -4,7 +4,6 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.stream.FailureReplayer;
-import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,13 +74,7 @@ final class ReplayCommand implements Callable<Integer> {
                     + "' is neither an ISO-8601 instant nor a duration like PT2H");
             return 2;
         }
-        Properties client = new Properties();
-        config.kafkaOverrides().forEach((k, v) -> {
-            if (!k.startsWith("producer.") && !k.startsWith("consumer.") && !k.startsWith("admin.")) {
-                client.put(k, v);
-            }
-        });
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.get(Settings.BOOTSTRAP_SERVERS));
+        Properties client = ConfigOptions.clientProperties(config);
         String target = to != null ? to : config.get(Settings.INPUT_TOPICS).get(0);
         FailureReplayer.Summary summary = new FailureReplayer(client).replay(config.get(Settings.FAILURES_TOPIC), target,
                 new FailureReplayer.Filter(wanted, from, upTo), dryRun);
