@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "labelstream", mixinStandardHelpOptions = true, version = "labelstream 0.1.0",
         description = "Labels images flowing through Kafka with an ONNX Runtime image classifier.",
         subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, ClassifyCommand.class, ConfigCommand.class,
-                ProduceCommand.class, TailCommand.class, ModelCommand.class,
+                ProduceCommand.class, TailCommand.class, HealthCommand.class, ModelCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -1,0 +1,72 @@
+package io.labelstream.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What can be checked of docker/ without a Docker engine (these machines have none; nothing here was built). */
+class DockerFilesTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"docker/Dockerfile", "docker/Dockerfile.gpu"})
+    void everyFileADockerfileCopiesExistsAndTheImageRunsAsNonRootWithAHealthCheck(String dockerfile) throws Exception {
+        List<String> lines = Files.readAllLines(Path.of(dockerfile));
+        long stages = lines.stream().filter(l -> l.startsWith("FROM ")).count();
+        assertThat(stages).as("multi-stage build").isGreaterThanOrEqualTo(2);
+        for (String line : lines) {
+            if (line.startsWith("COPY ") && !line.contains("--from=")) {
+                String[] parts = line.substring(5).trim().split("\\s+");
+                for (int i = 0; i < parts.length - 1; i++) {
+                    assertThat(Path.of(parts[i])).as("%s copies %s", dockerfile, parts[i]).exists();
+                }
+            }
+        }
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("USER \\d+"));
+        String text = String.join("\n", lines);
+        assertThat(text).containsPattern("(?s)HEALTHCHECK [^\\n]*\\\\\\n\\s*CMD \\[\"java\", \"-jar\", \"/app/labelstream.jar\", \"health\"");
+        assertThat(text).contains("labelstream.jar");
+        if (dockerfile.endsWith(".gpu")) {
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("FROM nvidia/cuda:12").contains("cudnn"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("-Pgpu"));
+        }
+    }
+
+    @Test
+    void composeServicesPortsAndSettingsMatchTheReadme() throws Exception {
+        JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(Path.of("docker/compose.yaml").toFile());
+        JsonNode services = compose.get("services");
+        assertThat(services.has("kafka")).isTrue();
+        assertThat(services.has("labelstream")).isTrue();
+        assertThat(services.has("produce")).isTrue();
+        assertThat(services.at("/kafka/image").asText()).startsWith("apache/kafka:");
+        // Compose resolves the build context from the compose file's folder, the Dockerfile from the context.
+        assertThat(Path.of("docker").resolve(services.at("/model/build/context").asText()).resolve(
+                services.at("/model/build/dockerfile").asText()).normalize()).isEqualTo(Path.of("docker/Dockerfile"));
+
+        Map<String, String> env = new HashMap<>();
+        services.at("/labelstream/environment").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
+        LabelstreamConfig config = LabelstreamConfig.load(null, env, Map.of());
+        int ops = config.get(Settings.OPS_PORT);
+        assertThat(services.at("/labelstream/ports/0").asText()).isEqualTo(ops + ":" + ops);
+        // The produce job reads the same folder labelstream may fetch references from.
+        assertThat(config.get(Settings.FETCH_FILE_ROOTS)).isEqualTo("/images");
+        assertThat(services.at("/produce/command").toString()).contains("--reference").contains("/images");
+
+        String readme = Files.readString(Path.of("README.md"));
+        assertThat(readme).contains("docker compose -f docker/compose.yaml up --build")
+                .contains("http://localhost:" + ops + "/metrics").contains("localhost:9092");
+    }
+}
