@@ -29,6 +29,8 @@ final class RunCommand implements Callable<Integer> {
             signalled.countDown();
             instance.close();
             closed.countDown();
+            // Log4j's own shutdown hook is off (log4j2.xml) so that the lines above are still written.
+            org.apache.logging.log4j.LogManager.shutdown();
         }, "labelstream-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("labelstream running against " + instance.bootstrapServers() + "; Ctrl-C to stop");

@@ -65,6 +65,7 @@ class PipelineEndToEndTest {
         s.put("model.path", TestModels.resnet18().toString());
         s.put("model.intra.op.threads", "2");
         s.put("state.dir", stateDirs.resolve(stateDir).toString());
+        s.put("ops.port", "0"); // several instances on one machine
         // A crashed member must leave the group quickly, and its open transaction must be aborted quickly.
         s.put("kafka.session.timeout.ms", "6000");
         s.put("kafka.heartbeat.interval.ms", "1000");
@@ -149,6 +150,37 @@ class PipelineEndToEndTest {
             assertThat(out.labels()).allSatisfy(l -> assertThat(l.getTimings().getQueueMs()).isGreaterThan(100.0));
             System.out.printf("buffer across hard kill: in 12, labeled %d, failed %d, duplicated %d, lost %d%n",
                     out.labels().size(), out.failures().size(), out.duplicates().size(), out.missing(ids).size());
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    @Test
+    void sigtermClosesWithinTheTimeoutAndKeepsTheBufferForTheNextOwner() throws Exception {
+        String app = "e2e-sigterm";
+        Map<String, String> first = settings(app, "sigterm-a");
+        first.put("max.batch.size", "16");
+        first.put("max.batch.delay.ms", "60000");
+        first.put("kafka.producer.transaction.timeout.ms", "10000");
+        first.put("shutdown.timeout.ms", "20000");
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
+            awaitTopic(app + "-in", child);
+            List<String> ids = traffic.publishImages(app + "-in", "term", 10, 320, 240);
+            awaitCommittedInput(app, app + "-in", 10, child);
+            long t0 = System.nanoTime();
+            int exit = child.terminate(40);
+            long stopMs = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(exit).as("exit after SIGTERM; log:%n%s", child.log()).isEqualTo(143); // 128 + SIGTERM
+            assertThat(child.log()).containsPattern("Stopped in \\d+ ms");
+            assertThat(stopMs).isLessThan(20_000);
+            System.out.printf("SIGTERM: instance stopped in %d ms%n", stopMs);
+
+            Pipeline next = startInProcess(settings(app, "sigterm-b"), closeables);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 10,
+                    Duration.ofMinutes(2), Duration.ofSeconds(2), next::fatalError);
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
         } finally {
             closeAll(closeables);
         }

@@ -47,6 +47,12 @@ public final class ChildInstance implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** SIGTERM, as Kubernetes or systemd stops a process; returns the exit code, or -1 if it outlives the wait. */
+    public int terminate(long waitSeconds) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(waitSeconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
