@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = {"Benchmarks that print figures.", "",
+        "Example: labelstream bench engine --models resnet50 --batch-sizes 8 --rounds 7"},
         subcommands = {BenchCommand.Engine.class})
 final class BenchCommand {
 

@@ -7,6 +7,11 @@ import picocli.CommandLine.Command;
 /** The {@code labelstream} command. */
 @Command(name = "labelstream", mixinStandardHelpOptions = true, version = "labelstream 0.1.0",
         description = "Labels images flowing through Kafka with an ONNX Runtime image classifier.",
+        footer = {"", "Examples:",
+                "  labelstream demo                                   # everything embedded, no setup",
+                "  labelstream run --bootstrap-servers kafka:9092 --model m.onnx --labels synset.txt",
+                "  labelstream classify --model m.onnx --labels synset.txt photo.jpg",
+                "  labelstream <command> --help                       # each command's options and examples"},
         subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, ClassifyCommand.class, ConfigCommand.class,
                 ProduceCommand.class, TailCommand.class, HealthCommand.class, ModelCommand.class,
                 BenchCommand.class,

@@ -10,7 +10,9 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "model", description = "Model tools.", mixinStandardHelpOptions = true,
+@Command(name = "model", description = {"Model tools: generate an untrained ResNet offline, or fetch a pretrained one.",
+        "", "Examples:", "  labelstream model generate --arch resnet50 --out resnet50.onnx",
+        "  labelstream model fetch resnet50"}, mixinStandardHelpOptions = true,
         subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class})
 final class ModelCommand {
 

@@ -111,6 +111,22 @@ class CliTest {
                 .contains("model.provider.fallback=cpu");
     }
 
+    @Test
+    void everyCommandsHelpShowsAnExample() {
+        java.util.List<picocli.CommandLine> all = new java.util.ArrayList<>();
+        java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(
+                new picocli.CommandLine(new Main())));
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            all.add(c);
+            c.getSubcommands().values().stream().filter(s -> !s.getCommandName().equals("help")).forEach(todo::push);
+        }
+        assertThat(all).hasSizeGreaterThanOrEqualTo(13);
+        for (picocli.CommandLine c : all) {
+            assertThat(c.getUsageMessage()).as("labelstream %s --help", c.getCommandName()).contains("Example");
+        }
+    }
+
     private record Captured(int exitCode, String out, String err) {
     }
 
