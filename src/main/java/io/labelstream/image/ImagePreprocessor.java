@@ -83,12 +83,13 @@ public final class ImagePreprocessor {
         int top = (int) Math.rint((resizedH - cropH) / 2.0);
         int left = (int) Math.rint((resizedW - cropW) / 2.0);
 
-        PilResampleCoefficients horizontal = PilResampleCoefficients.compute(w, resizedW);
-        PilResampleCoefficients vertical = PilResampleCoefficients.compute(h, resizedH);
+        // Weights only for the output columns and rows inside the crop (indexed from 0 = left / top).
+        PilResampleCoefficients horizontal = PilResampleCoefficients.compute(w, resizedW, left, cropW);
+        PilResampleCoefficients vertical = PilResampleCoefficients.compute(h, resizedH, top, cropH);
 
-        int firstRow = vertical.first[top];
+        int firstRow = vertical.first[0];
         int lastRow = 0;
-        for (int y = top; y < top + cropH; y++) {
+        for (int y = 0; y < cropH; y++) {
             lastRow = Math.max(lastRow, vertical.first[y] + vertical.count[y]);
         }
         int rows = lastRow - firstRow;
@@ -109,7 +110,7 @@ public final class ImagePreprocessor {
         int o = 0;
         for (int r = 0; r < rows; r++) {
             int rowBase = (firstRow + r) * rowStride;
-            for (int xx = left; xx < left + cropW; xx++) {
+            for (int xx = 0; xx < cropW; xx++) {
                 int n = hCount[xx];
                 int k = xx * hKernel;
                 int sr = half;
@@ -147,7 +148,7 @@ public final class ImagePreprocessor {
         // Row-at-a-time: each tap adds a whole source row, a loop the JIT turns into SIMD.
         int[] acc = new int[rowValues];
         for (int y = 0; y < cropH; y++) {
-            int yy = top + y;
+            int yy = y;
             int base = (vFirst[yy] - firstRow) * rowValues;
             int n = vCount[yy];
             int k = yy * vKernel;

@@ -14,6 +14,8 @@ final class PilResampleCoefficients {
     static final int PRECISION_BITS = 22;
 
     final int kernelSize;
+    /** The first output index described; arrays are indexed by output index minus this. */
+    final int offset;
     /** For output index i: first source index. */
     final int[] first;
     /** For output index i: number of source pixels used. */
@@ -21,23 +23,33 @@ final class PilResampleCoefficients {
     /** Fixed-point weights, {@code kernelSize} per output index. */
     final int[] weights;
 
-    private PilResampleCoefficients(int kernelSize, int[] first, int[] count, int[] weights) {
+    private PilResampleCoefficients(int kernelSize, int offset, int[] first, int[] count, int[] weights) {
         this.kernelSize = kernelSize;
+        this.offset = offset;
         this.first = first;
         this.count = count;
         this.weights = weights;
     }
 
     static PilResampleCoefficients compute(int inSize, int outSize) {
+        return compute(inSize, outSize, 0, outSize);
+    }
+
+    /**
+     * Weights for output indices {@code from … from + length − 1} only: a 100,000 × 1 image resized to a shorter
+     * side of 256 would otherwise need tables for 25 million output columns, of which the crop uses 224.
+     */
+    static PilResampleCoefficients compute(int inSize, int outSize, int from, int length) {
         double scale = (double) inSize / outSize;
         double filterScale = Math.max(scale, 1.0);
         double support = 1.0 * filterScale; // the bilinear (triangle) filter has support 1
         int kernelSize = (int) Math.ceil(support) * 2 + 1;
-        int[] first = new int[outSize];
-        int[] count = new int[outSize];
-        int[] weights = new int[outSize * kernelSize];
+        int[] first = new int[length];
+        int[] count = new int[length];
+        int[] weights = new int[Math.multiplyExact(length, kernelSize)];
         double[] k = new double[kernelSize];
-        for (int xx = 0; xx < outSize; xx++) {
+        for (int xx = from; xx < from + length; xx++) {
+            int at = xx - from;
             double center = (xx + 0.5) * scale;
             double inverse = 1.0 / filterScale;
             int xmin = Math.max((int) (center - support + 0.5), 0);
@@ -50,14 +62,14 @@ final class PilResampleCoefficients {
             }
             for (int x = 0; x < xmax; x++) {
                 double normalized = total != 0.0 ? k[x] / total : k[x];
-                weights[xx * kernelSize + x] = (int) (normalized < 0
+                weights[at * kernelSize + x] = (int) (normalized < 0
                         ? -0.5 + normalized * (1 << PRECISION_BITS)
                         : 0.5 + normalized * (1 << PRECISION_BITS));
             }
-            first[xx] = xmin;
-            count[xx] = xmax;
+            first[at] = xmin;
+            count[at] = xmax;
         }
-        return new PilResampleCoefficients(kernelSize, first, count, weights);
+        return new PilResampleCoefficients(kernelSize, from, first, count, weights);
     }
 
     private static double triangle(double x) {
