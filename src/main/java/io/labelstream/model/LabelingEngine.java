@@ -83,10 +83,14 @@ public final class LabelingEngine implements AutoCloseable {
      * so its tasks share one tensor instead of each holding its own.
      */
     public TensorBatch threadBatch(int maxBatchSize) {
-        TensorBatch current = threadBatches.get();
-        if (current == null || current.capacity() < maxBatchSize) {
-            current = model.classifier().allocateBatch(maxBatchSize);
-            threadBatches.set(current);
+        return atLeast(threadBatches, maxBatchSize);
+    }
+
+    private TensorBatch atLeast(ThreadLocal<TensorBatch> holder, int capacity) {
+        TensorBatch current = holder.get();
+        if (current == null || current.capacity() < capacity) {
+            current = model.classifier().allocateBatch(capacity);
+            holder.set(current);
         }
         return current;
     }
@@ -178,7 +182,7 @@ public final class LabelingEngine implements AutoCloseable {
         }
         int half = count / 2;
         for (int[] range : new int[][] {{from, half}, {from + half, count - half}}) {
-            TensorBatch part = isolationBatch(batch.capacity());
+            TensorBatch part = atLeast(isolationBatches, batch.capacity());
             batch.copyTo(range[0], range[1], part);
             try {
                 float[] out = model.classifier().run(part, range[1]);
@@ -188,15 +192,6 @@ public final class LabelingEngine implements AutoCloseable {
                 isolate(batch, range[0], range[1], raw, errors, e.getMessage());
             }
         }
-    }
-
-    private TensorBatch isolationBatch(int capacity) {
-        TensorBatch current = isolationBatches.get();
-        if (current == null || current.capacity() < capacity) {
-            current = model.classifier().allocateBatch(capacity);
-            isolationBatches.set(current);
-        }
-        return current;
     }
 
     /** Preprocesses image i into slot i; returns a rejection per failed image and null for the others. */

@@ -1,13 +1,13 @@
 package io.labelstream.cli;
 
+import io.labelstream.testing.ConsoleCapture;
+import io.labelstream.testing.ConsoleCapture.Captured;
+
 import io.labelstream.testing.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -24,45 +24,45 @@ class CliTest {
     void demoLabelsEveryImageAndReportsTheCorruptOne() {
         Captured run = capture(() -> Main.execute("demo", "--images", "12", "--model",
                 TestModels.resnet18().toString(), "-s", "state.dir=" + dir.resolve("state")));
-        assertThat(run.exitCode).as(run.out).isZero();
-        assertThat(run.out).contains("Labeled 13, failed 2, of 15 published");
-        assertThat(run.out.lines().filter(l -> l.startsWith("LABELED "))).hasSize(13);
-        assertThat(run.out).containsPattern("FAILED  demo-corrupt UNDECODABLE_IMAGE: .*\\[\\d+ original bytes kept");
-        assertThat(run.out).containsPattern("LABELED demo-reference ");
-        assertThat(run.out).containsPattern("FAILED  demo-escape +REFERENCE_REFUSED: .*outside the allowed roots");
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        assertThat(run.out()).contains("Labeled 13, failed 2, of 15 published");
+        assertThat(run.out().lines().filter(l -> l.startsWith("LABELED "))).hasSize(13);
+        assertThat(run.out()).containsPattern("FAILED  demo-corrupt UNDECODABLE_IMAGE: .*\\[\\d+ original bytes kept");
+        assertThat(run.out()).containsPattern("LABELED demo-reference ");
+        assertThat(run.out()).containsPattern("FAILED  demo-escape +REFERENCE_REFUSED: .*outside the allowed roots");
         // What Prometheus and a readiness probe saw while the demo ran.
-        assertThat(run.out).contains("GET /health/ready -> 200 {\"status\":\"UP\",\"pipeline\":\"RUNNING\"}");
-        assertThat(run.out).contains("labelstream_images_labeled_total 13.0")
+        assertThat(run.out()).contains("GET /health/ready -> 200 {\"status\":\"UP\",\"pipeline\":\"RUNNING\"}");
+        assertThat(run.out()).contains("labelstream_images_labeled_total 13.0")
                 .contains("labelstream_images_failed_total{reason=\"UNDECODABLE_IMAGE\"} 1.0")
                 .contains("labelstream_images_failed_total{reason=\"REFERENCE_REFUSED\"} 1.0")
                 .containsPattern("labelstream_model_info\\{name=\"resnet18-seed\\d+\",provider=\"cpu:0\"")
                 .containsPattern("labelstream_inference_seconds_count \\d+")
                 .containsPattern("labelstream_end_to_end_seconds_count 13");
-        assertThat(run.out).containsPattern("Kafka Streams' own metrics are there too, [1-9]\\d* lines");
+        assertThat(run.out()).containsPattern("Kafka Streams' own metrics are there too, [1-9]\\d* lines");
     }
 
     @Test
     void aBadSettingStopsStartUpNamingTheSetting() {
         Captured run = capture(() -> Main.execute("run", "-s", "max.batch.size=zero"));
-        assertThat(run.exitCode).isEqualTo(2);
-        assertThat(run.err).contains("Invalid setting max.batch.size='zero'");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("Invalid setting max.batch.size='zero'");
         Captured noModel = capture(() -> Main.execute("run"));
-        assertThat(noModel.exitCode).isEqualTo(2);
-        assertThat(noModel.err).contains("model.path is required");
+        assertThat(noModel.exitCode()).isEqualTo(2);
+        assertThat(noModel.err()).contains("model.path is required");
         Captured missing = capture(() -> Main.execute("run", "--model", dir.resolve("nope.onnx").toString()));
-        assertThat(missing.err).contains("Invalid setting model.path=").contains("no such file");
+        assertThat(missing.err()).contains("Invalid setting model.path=").contains("no such file");
     }
 
     @Test
     void modelGenerateWritesALoadableModel() throws Exception {
         Path out = dir.resolve("m.onnx");
         Captured run = capture(() -> Main.execute("model", "generate", "--arch", "resnet18", "--out", out.toString()));
-        assertThat(run.exitCode).as(run.err).isZero();
+        assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(Files.size(out)).isGreaterThan(40_000_000L);
-        assertThat(run.out).contains("resnet18").contains("sha256");
+        assertThat(run.out()).contains("resnet18").contains("sha256");
         Captured bad = capture(() -> Main.execute("model", "generate", "--arch", "vgg16", "--out", out.toString()));
-        assertThat(bad.exitCode).isEqualTo(2);
-        assertThat(bad.err).contains("allowed: resnet18, resnet50");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("allowed: resnet18, resnet50");
     }
 
     @Test
@@ -74,8 +74,8 @@ class CliTest {
                 fixtures.resolve("images/cifar10/airplane1.png").toString(),
                 fixtures.resolve("images/cifar10/truck3.png").toString(),
                 fixtures.resolve("images/cifar10/frog2.png").toString()));
-        assertThat(run.exitCode).as(run.err).isZero();
-        assertThat(run.out).containsPattern("airplane1\\.png +airplane \\(")
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("airplane1\\.png +airplane \\(")
                 .containsPattern("truck3\\.png +truck \\(").containsPattern("frog2\\.png +frog \\(");
     }
 
@@ -87,9 +87,9 @@ class CliTest {
         Files.writeString(text, "not an image");
         Captured run = capture(() -> Main.execute("classify", "--model", TestModels.resnet18().toString(), "--json",
                 "--top", "3", image.toString(), text.toString()));
-        assertThat(run.exitCode).isEqualTo(1);
+        assertThat(run.exitCode()).isEqualTo(1);
         var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        var lines = run.out.lines().map(l -> {
+        var lines = run.out().lines().map(l -> {
             try {
                 return mapper.readTree(l);
             } catch (Exception e) {
@@ -106,8 +106,8 @@ class CliTest {
     void aGpuProviderOnThisMachineStopsStartUpWithAClearMessage() {
         Captured run = capture(() -> Main.execute("run", "--model", TestModels.resnet18().toString(),
                 "-s", "model.provider=cuda:0"));
-        assertThat(run.exitCode).isEqualTo(2);
-        assertThat(run.err).contains("model.provider=cuda:0").contains("no CUDA execution provider")
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("model.provider=cuda:0").contains("no CUDA execution provider")
                 .contains("model.provider.fallback=cpu");
     }
 
@@ -127,22 +127,7 @@ class CliTest {
         }
     }
 
-    private record Captured(int exitCode, String out, String err) {
-    }
-
-    private static synchronized Captured capture(java.util.function.IntSupplier body) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = body.getAsInt();
-            return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Captured capture(java.util.function.IntSupplier body) {
+        return ConsoleCapture.run(body);
     }
 }

@@ -1,5 +1,8 @@
 package io.labelstream.cli;
 
+import io.labelstream.testing.ConsoleCapture;
+import io.labelstream.testing.ConsoleCapture.Captured;
+
 import io.labelstream.broker.EmbeddedKafkaCluster;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.SyntheticImages;
@@ -13,9 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,19 +63,19 @@ class ProduceAndTailTest {
                     assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
                     Captured inline = capture(() -> Main.execute("produce", "--bootstrap-servers",
                             kafka.bootstrapServers(), dir.resolve("photos").toString()));
-                    assertThat(inline.exitCode).as(inline.err).isZero();
-                    assertThat(inline.err).contains("Published 40 image(s)");
+                    assertThat(inline.exitCode()).as(inline.err()).isZero();
+                    assertThat(inline.err()).contains("Published 40 image(s)");
                     Captured refs = capture(() -> Main.execute("produce", "--bootstrap-servers",
                             kafka.bootstrapServers(), "--reference", "--rate", "100", byReference.toString()));
-                    assertThat(refs.exitCode).as(refs.err).isZero();
-                    assertThat(refs.err).contains("Published 20 image(s)").containsPattern("\\d+/20");
+                    assertThat(refs.exitCode()).as(refs.err()).isZero();
+                    assertThat(refs.err()).contains("Published 20 image(s)").containsPattern("\\d+/20");
 
                     Captured tail = capture(() -> Main.execute("tail", "--bootstrap-servers",
                             kafka.bootstrapServers(), "--failures", "--from-beginning", "--json", "--max", "60",
                             "--idle-timeout", "PT90S"));
-                    assertThat(tail.exitCode).as(tail.err).isZero();
+                    assertThat(tail.exitCode()).as(tail.err()).isZero();
                     var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-                    List<com.fasterxml.jackson.databind.JsonNode> lines = tail.out.lines().map(l -> {
+                    List<com.fasterxml.jackson.databind.JsonNode> lines = tail.out().lines().map(l -> {
                         try {
                             return mapper.readTree(l);
                         } catch (Exception e) {
@@ -108,28 +107,13 @@ class ProduceAndTailTest {
             }
             Captured run = capture(() -> Main.execute("produce", "--bootstrap-servers", kafka.bootstrapServers(),
                     "--topic", "tiny", dir.toString()));
-            assertThat(run.exitCode).isEqualTo(1);
-            assertThat(run.err).contains("Published 1 image(s)").contains("larger than topic 'tiny' accepts")
+            assertThat(run.exitCode()).isEqualTo(1);
+            assertThat(run.err()).contains("Published 1 image(s)").contains("larger than topic 'tiny' accepts")
                     .contains("--reference").contains("big.jpg");
         }
     }
 
-    private record Captured(int exitCode, String out, String err) {
-    }
-
-    private static synchronized Captured capture(IntSupplier body) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = body.getAsInt();
-            return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Captured capture(java.util.function.IntSupplier body) {
+        return ConsoleCapture.run(body);
     }
 }
