@@ -47,13 +47,24 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private final int controllerPort;
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, String> extraBrokerSettings;
+    private final Security security;
 
-    private EmbeddedKafkaCluster(int brokers, Map<String, String> extraBrokerSettings) throws IOException {
+    /**
+     * Clients must authenticate with SCRAM-SHA-512 over TLS: the client listener is SASL_SSL with this PKCS12
+     * keystore, and {@code scramUsers} (name → password) exist from the start. Brokers talk to each other on a
+     * separate loopback listener.
+     */
+    public record Security(java.nio.file.Path keystore, String keystorePassword, Map<String, String> scramUsers) {
+    }
+
+    private EmbeddedKafkaCluster(int brokers, Map<String, String> extraBrokerSettings, Security security)
+            throws IOException {
         this.dataDir = Files.createTempDirectory("labelstream-kafka-");
         this.extraBrokerSettings = Map.copyOf(extraBrokerSettings);
+        this.security = security;
         this.controllerPort = freePort();
         for (int id = 1; id <= brokers; id++) {
-            nodes.add(new Node(id, freePort(), dataDir.resolve("node-" + id)));
+            nodes.add(new Node(id, freePort(), security == null ? -1 : freePort(), dataDir.resolve("node-" + id)));
         }
     }
 
@@ -64,12 +75,17 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     /** Starts {@code brokers} brokers (the first also the controller) and waits until all have registered. */
     public static EmbeddedKafkaCluster start(int brokers, Map<String, String> extraBrokerSettings) {
+        return start(brokers, extraBrokerSettings, null);
+    }
+
+    /** As {@link #start(int, Map)}, with clients authenticated and encrypted when {@code security} is given. */
+    public static EmbeddedKafkaCluster start(int brokers, Map<String, String> extraBrokerSettings, Security security) {
         if (brokers < 1) {
             throw new IllegalArgumentException("a cluster needs at least one broker");
         }
         EmbeddedKafkaCluster cluster;
         try {
-            cluster = new EmbeddedKafkaCluster(brokers, extraBrokerSettings);
+            cluster = new EmbeddedKafkaCluster(brokers, extraBrokerSettings, security);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data folder for the embedded Kafka broker", e);
         }
@@ -136,11 +152,27 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         p.put("process.roles", controller ? "broker,controller" : "broker");
         p.put("controller.quorum.voters", CONTROLLER_NODE + "@" + HOST + ":" + controllerPort);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("listeners", "PLAINTEXT://" + HOST + ":" + node.port
-                + (controller ? ",CONTROLLER://" + HOST + ":" + controllerPort : ""));
-        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + node.port);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
+        String controllerListener = controller ? ",CONTROLLER://" + HOST + ":" + controllerPort : "";
+        if (security == null) {
+            p.put("listeners", "PLAINTEXT://" + HOST + ":" + node.port + controllerListener);
+            p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + node.port);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", "PLAINTEXT");
+        } else {
+            p.put("listeners", "CLIENTS://" + HOST + ":" + node.port + ",INTERNAL://" + HOST + ":" + node.internalPort
+                    + controllerListener);
+            p.put("advertised.listeners", "CLIENTS://" + HOST + ":" + node.port + ",INTERNAL://" + HOST + ":"
+                    + node.internalPort);
+            p.put("listener.security.protocol.map", "CLIENTS:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", "INTERNAL");
+            p.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+            p.put("listener.name.clients.scram-sha-512.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            p.put("listener.name.clients.ssl.keystore.location", security.keystore().toString());
+            p.put("listener.name.clients.ssl.keystore.password", security.keystorePassword());
+            p.put("listener.name.clients.ssl.key.password", security.keystorePassword());
+            p.put("listener.name.clients.ssl.keystore.type", "PKCS12");
+        }
         p.put("log.dirs", node.dir.toString());
         // Without these a small cluster cannot create the offsets and transaction topics, and consumers get nothing.
         p.put("offsets.topic.replication.factor", Integer.toString(replication));
@@ -170,6 +202,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                     .setMetadataLogDirectory(node.dir.toString()) // log.dirs is one folder; metadata lives there too
                     .addDirectory(node.dir.toString())
                     .setReleaseVersion(MetadataVersion.latestProduction())
+                    .setScramArguments(security == null ? java.util.List.of() : security.scramUsers().entrySet().stream()
+                            .map(u -> "SCRAM-SHA-512=[name=" + u.getKey() + ",password=" + u.getValue() + "]")
+                            .toList())
                     .run();
         } catch (Exception e) {
             throw new IllegalStateException("cannot format embedded Kafka storage in " + node.dir + ": "
@@ -185,7 +220,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     private void awaitBrokers(int expected, Duration timeout) {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        // The internal listener needs no credentials, so readiness can be checked the same way with security on.
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, security == null ? bootstrapServers()
+                : nodes.stream().map(n -> HOST + ":" + n.internalPort).collect(Collectors.joining(",")));
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(p)) {
             while (true) {
@@ -248,12 +285,14 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private static final class Node {
         final int id;
         final int port;
+        final int internalPort;
         final Path dir;
         KafkaRaftServer server;
 
-        Node(int id, int port, Path dir) {
+        Node(int id, int port, int internalPort, Path dir) {
             this.id = id;
             this.port = port;
+            this.internalPort = internalPort;
             this.dir = dir;
         }
     }

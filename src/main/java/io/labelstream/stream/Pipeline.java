@@ -198,6 +198,14 @@ public final class Pipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                    throw new io.labelstream.config.ConfigException("Kafka at " + streamsProps.get(
+                            StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + " refused labelstream's credentials ("
+                            + t.getMessage() + "): check kafka.security.protocol, kafka.sasl.mechanism, "
+                            + "kafka.sasl.jaas.config and kafka.ssl.truststore.*");
+                }
+            }
             throw new IllegalStateException("cannot create topics on " + streamsProps.get(
                     StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + e.getMessage(), e);
         }

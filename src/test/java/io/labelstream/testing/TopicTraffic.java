@@ -36,9 +36,16 @@ public final class TopicTraffic {
     private static final AvroSerde<ImageFailure> FAILURES = Serdes.imageFailure();
 
     private final String bootstrap;
+    private final Properties security;
 
     public TopicTraffic(String bootstrap) {
+        this(bootstrap, new Properties());
+    }
+
+    /** @param security client settings every producer and consumer here also gets (SASL, SSL) */
+    public TopicTraffic(String bootstrap, Properties security) {
         this.bootstrap = bootstrap;
+        this.security = security;
     }
 
     public static byte[] event(String id, byte[] image) {
@@ -71,6 +78,7 @@ public final class TopicTraffic {
 
     private KafkaProducer<byte[], byte[]> producer() {
         Properties p = new Properties();
+        p.putAll(security);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -104,6 +112,7 @@ public final class TopicTraffic {
     public Outcome awaitOutcome(String labelsTopic, String failuresTopic, int expected, Duration timeout,
                                 Duration settle, Supplier<Throwable> abortIf) {
         Properties p = new Properties();
+        p.putAll(security);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
