@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = {"Benchmarks that print figures.", "",
         "Example: labelstream bench engine --models resnet50 --batch-sizes 8 --rounds 7"},
-        subcommands = {BenchCommand.Engine.class})
+        subcommands = {BenchCommand.Engine.class, BenchCommand.Soak.class})
 final class BenchCommand {
 
     @Command(name = "engine", mixinStandardHelpOptions = true,
@@ -41,6 +41,33 @@ final class BenchCommand {
             new EngineBenchmark(new EngineBenchmark.Options(models.stream().map(ResNetGenerator.Architecture::parse)
                     .toList(), batchSizes, rounds, t), System.out).run();
             return 0;
+        }
+    }
+
+    @Command(name = "soak", mixinStandardHelpOptions = true,
+            description = {"Steady load for a fixed time on the embedded broker (producer at a fixed rate, the "
+                    + "pipeline, a read_committed reader), then throughput and heap after GC, threads and open files "
+                    + "at the start and the end. Exits 1 if any of them grew.", "",
+                    "Example: labelstream bench soak --duration PT30M --rate 20 --model resnet50.onnx"})
+    static final class Soak implements Callable<Integer> {
+
+        @picocli.CommandLine.Mixin
+        ConfigOptions options;
+
+        @Option(names = "--duration", defaultValue = "PT30M", description = "How long (default ${DEFAULT-VALUE}).")
+        java.time.Duration duration;
+
+        @Option(names = "--rate", defaultValue = "20", description = "Images per second (default ${DEFAULT-VALUE}).")
+        double rate;
+
+        @Override
+        public Integer call() throws Exception {
+            var config = options.load(java.util.Map.of("ops.port", "-1", "application.id", "labelstream-soak"));
+            if (config.get(io.labelstream.config.Settings.MODEL_PATH).isEmpty()) {
+                config = config.with("model.path", io.labelstream.model.DefaultModel.ensure(
+                        ResNetGenerator.Architecture.RESNET18).toString());
+            }
+            return new io.labelstream.bench.SoakRun(config, duration, rate, System.out).run().bounded() ? 0 : 1;
         }
     }
 }
