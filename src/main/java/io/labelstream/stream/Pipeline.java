@@ -167,6 +167,7 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         if (!config.get(Settings.MODERATION_RULES).isBlank()) {
+            // Flagged records repeat labels records, so the flagged topic is created like the labels topic.
             wanted.add(new NewTopic(config.get(Settings.FLAGGED_TOPIC), Optional.of(partitions),
                     Optional.of(replication)));
         }

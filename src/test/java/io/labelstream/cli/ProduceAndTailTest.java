@@ -40,11 +40,11 @@ class ProduceAndTailTest {
     void aFolderGoesInAndEveryImageComesOutLabeled() throws Exception {
         Path photos = Files.createDirectories(dir.resolve("photos/2026/november"));
         Path byReference = Files.createDirectories(dir.resolve("archive"));
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 160; i++) {
             Files.write((i % 2 == 0 ? photos : photos.getParent()).resolve("p" + i + ".jpg"),
                     SyntheticImages.jpeg(320, 240, i));
         }
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 60; i++) {
             Files.write(byReference.resolve("a" + i + ".png"), SyntheticImages.png(SyntheticImages.image(160, 120, i)));
         }
         Files.writeString(photos.resolve("notes.txt"), "not an image, not sent");
@@ -64,14 +64,14 @@ class ProduceAndTailTest {
                     Captured inline = capture(() -> Main.execute("produce", "--bootstrap-servers",
                             kafka.bootstrapServers(), dir.resolve("photos").toString()));
                     assertThat(inline.exitCode()).as(inline.err()).isZero();
-                    assertThat(inline.err()).contains("Published 40 image(s)");
+                    assertThat(inline.err()).contains("Published 160 image(s)");
                     Captured refs = capture(() -> Main.execute("produce", "--bootstrap-servers",
                             kafka.bootstrapServers(), "--reference", "--rate", "100", byReference.toString()));
                     assertThat(refs.exitCode()).as(refs.err()).isZero();
-                    assertThat(refs.err()).contains("Published 20 image(s)").containsPattern("\\d+/20");
+                    assertThat(refs.err()).contains("Published 60 image(s)").containsPattern("\\d+/60");
 
                     Captured tail = capture(() -> Main.execute("tail", "--bootstrap-servers",
-                            kafka.bootstrapServers(), "--failures", "--from-beginning", "--json", "--max", "60",
+                            kafka.bootstrapServers(), "--failures", "--from-beginning", "--json", "--max", "220",
                             "--idle-timeout", "PT90S"));
                     assertThat(tail.exitCode()).as(tail.err()).isZero();
                     var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -82,9 +82,9 @@ class ProduceAndTailTest {
                             throw new AssertionError(l, e);
                         }
                     }).toList();
-                    assertThat(lines).hasSize(60).allSatisfy(n -> assertThat(n.get("topic").asText()).isEqualTo("labels"));
+                    assertThat(lines).hasSize(220).allSatisfy(n -> assertThat(n.get("topic").asText()).isEqualTo("labels"));
                     Set<String> ids = lines.stream().map(n -> n.get("id").asText()).collect(Collectors.toSet());
-                    assertThat(ids).hasSize(60).allSatisfy(id -> assertThat(id).startsWith(dir.toString()));
+                    assertThat(ids).hasSize(220).allSatisfy(id -> assertThat(id).startsWith(dir.toString()));
                 } finally {
                     pipeline.close();
                 }

@@ -259,6 +259,62 @@ class PipelineEndToEndTest {
         }
     }
 
+    @Test
+    void poisonModerationAndDedupOnARealBroker() throws Exception {
+        String app = "e2e-semantics";
+        Map<String, String> s = settings(app, "semantics");
+        // The small model that ONNX Runtime cannot run on bright images, with its raw 32x32 recipe.
+        s.put("model.path", io.labelstream.testing.PoisonableModel.file().toString());
+        s.put("preprocess.preset", "cifar10");
+        s.put("preprocess.scale", "byte");
+        s.put("preprocess.mean", "0,0,0");
+        s.put("preprocess.std", "1,1,1");
+        s.put("preprocess.reduced.decode", "false");
+        s.put("moderation.rules", "sevens:index=7>=0.9");
+        s.put("flagged.topic", app + "-flagged");
+        s.put("dedup.enabled", "true");
+        s.put("max.batch.size", "8");
+        s.put("max.batch.delay.ms", "200");
+        s.put("topics.partitions", "1"); // one task, so the five images below share one delay-flushed batch
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Pipeline pipeline = startInProcess(s, closeables);
+            var batch = new java.util.LinkedHashMap<String, byte[]>();
+            for (int level : new int[] {7, 12, 250, 27, 99}) {
+                batch.put("level-" + level, TopicTraffic.event("level-" + level,
+                        io.labelstream.testing.PoisonableModel.image(level)));
+            }
+            traffic.publishAll(app + "-in", batch);
+            TopicTraffic.Outcome first = traffic.awaitOutcome(app + "-labels", app + "-failures", 5,
+                    Duration.ofMinutes(2), Duration.ofSeconds(1), pipeline::fatalError);
+            // The bright image fails alone inside its batch (flushed by the wall-clock punctuator); the rest label.
+            assertThat(first.failures()).singleElement().satisfies(f -> {
+                assertThat(f.getId()).isEqualTo("level-250");
+                assertThat(f.getReason()).isEqualTo(FailureReason.MODEL_ERROR);
+            });
+            assertThat(first.labeledCounts()).containsOnlyKeys("level-7", "level-12", "level-27", "level-99");
+            // Batches form as records arrive; at least some images shared an inference call.
+            assertThat(first.labels().stream().mapToInt(l -> l.getBatchSize()).max().orElse(0)).isGreaterThan(1);
+            TopicTraffic.Outcome flagged = traffic.awaitOutcome(app + "-flagged", app + "-failures", 3,
+                    Duration.ofSeconds(30), Duration.ofSeconds(1), pipeline::fatalError);
+            assertThat(flagged.labeledCounts()).containsOnlyKeys("level-7", "level-27");
+
+            // The same bytes again, under another id: answered from the dedup cache.
+            traffic.publishRaw(app + "-in", "again-12", TopicTraffic.event("again-12",
+                    io.labelstream.testing.PoisonableModel.image(12)));
+            TopicTraffic.Outcome second = traffic.awaitOutcome(app + "-labels", app + "-failures", 6,
+                    Duration.ofMinutes(1), Duration.ofSeconds(1), pipeline::fatalError);
+            assertThat(second.labels()).filteredOn(l -> l.getId().equals("again-12")).singleElement()
+                    .satisfies(l -> {
+                        assertThat(l.getFromCache()).isTrue();
+                        assertThat(l.getLabels().get(0).getClassIndex()).isEqualTo(2);
+                    });
+            assertThat(second.duplicates()).isEmpty();
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
     private static void awaitTopic(String topic, ChildInstance child) throws Exception {
         try (Admin admin = admin()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

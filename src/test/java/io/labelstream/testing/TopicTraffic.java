@@ -69,6 +69,14 @@ public final class TopicTraffic {
         return ids;
     }
 
+    /** Publishes every (key, value) with one producer, in order, so they arrive together. */
+    public void publishAll(String topic, java.util.LinkedHashMap<String, byte[]> records) {
+        try (var producer = producer()) {
+            records.forEach((k, v) -> producer.send(new ProducerRecord<>(topic, k.getBytes(StandardCharsets.UTF_8), v)));
+            producer.flush();
+        }
+    }
+
     public void publishRaw(String topic, String key, byte[] value) {
         try (var producer = producer()) {
             producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
