@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = {"Benchmarks that print figures.", "",
         "Example: labelstream bench engine --models resnet50 --batch-sizes 8 --rounds 7"},
-        subcommands = {BenchCommand.Engine.class, BenchCommand.Soak.class})
+        subcommands = {BenchCommand.Engine.class, BenchCommand.Pipeline.class, BenchCommand.Soak.class})
 final class BenchCommand {
 
     @Command(name = "engine", mixinStandardHelpOptions = true,
@@ -68,6 +68,33 @@ final class BenchCommand {
                         ResNetGenerator.Architecture.RESNET18).toString());
             }
             return new io.labelstream.bench.SoakRun(config, duration, rate, System.out).run().bounded() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "pipeline", mixinStandardHelpOptions = true,
+            description = {"Pipeline throughput against ONNX Runtime's own ceiling, in one process: a bare ORT loop, "
+                    + "then a backlog pre-loaded into the embedded broker's input topic timed from start until every "
+                    + "label is committed and visible to a read_committed consumer. Start-up time counts.", "",
+                    "Example: labelstream bench pipeline --models resnet50 --images 400"})
+    static final class Pipeline implements Callable<Integer> {
+
+        @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
+                description = "Generated models (default ${DEFAULT-VALUE}).")
+        List<String> models;
+
+        @Option(names = "--images", defaultValue = "400", description = "Backlog per run (default ${DEFAULT-VALUE}).")
+        int images;
+
+        @Option(names = "--batch-size", defaultValue = "8", description = "max.batch.size (default ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Override
+        public Integer call() throws Exception {
+            int cores = Runtime.getRuntime().availableProcessors();
+            new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
+                    models.stream().map(ResNetGenerator.Architecture::parse).toList(),
+                    List.of(new int[] {224, 224}, new int[] {640, 480}), images, batchSize, cores), System.out).run();
+            return 0;
         }
     }
 }

@@ -112,6 +112,15 @@ class CliTest {
     }
 
     @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void pipelineBenchmarkPrintsItsTable() {
+        Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--images", "24"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("resnet18 +224×224 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+")
+                .containsPattern("resnet18 +640×480 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+");
+    }
+
+    @Test
     void everyCommandsHelpShowsAnExample() {
         java.util.List<picocli.CommandLine> all = new java.util.ArrayList<>();
         java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(
