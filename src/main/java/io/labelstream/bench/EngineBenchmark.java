@@ -11,6 +11,7 @@ import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
+import io.labelstream.model.OnnxClassifier;
 import io.labelstream.model.ResNetGenerator;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
@@ -109,12 +110,8 @@ public final class EngineBenchmark {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (LabelingEngine engine = new LabelingEngine(model, preprocessor, 5, Scores.OutputKind.AUTO,
                 options.threads());
-             OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions()) {
-            sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            sessionOptions.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            sessionOptions.setIntraOpNumThreads(options.threads());
-            sessionOptions.setInterOpNumThreads(1);
-            sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0"); // as the engine's sessions
+             OrtSession.SessionOptions sessionOptions = OnnxClassifier.baseOptions(
+                     OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads(), 1)) {
             try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
                 out.printf("%s (generated weights), images per second:%n", arch.modelName());
                 out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch", "bare ORT (ceiling)",

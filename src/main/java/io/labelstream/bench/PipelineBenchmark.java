@@ -95,11 +95,8 @@ public final class PipelineBenchmark {
         for (int i = 0; i < batch; i++) {
             input.put(i * values.length, values);
         }
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            o.setIntraOpNumThreads(options.threads());
-            o.setInterOpNumThreads(1);
-            o.addConfigEntry("session.intra_op.allow_spinning", "0");
+        try (OrtSession.SessionOptions o = io.labelstream.model.OnnxClassifier.baseOptions(
+                OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads(), 1)) {
             try (OrtSession session = env.createSession(model.toString(), o);
                  OnnxTensor tensor = OnnxTensor.createTensor(env, input, new long[] {batch, 3, 224, 224})) {
                 session.run(Map.of("input", tensor)).close();

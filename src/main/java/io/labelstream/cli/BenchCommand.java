@@ -62,11 +62,8 @@ final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            var config = options.load(java.util.Map.of("ops.port", "-1", "application.id", "labelstream-soak"));
-            if (config.get(io.labelstream.config.Settings.MODEL_PATH).isEmpty()) {
-                config = config.with("model.path", io.labelstream.model.DefaultModel.ensure(
-                        ResNetGenerator.Architecture.RESNET18).toString());
-            }
+            var config = io.labelstream.model.DefaultModel.orGenerated(options.load(
+                    java.util.Map.of("ops.port", "-1", "application.id", "labelstream-soak")), System.out);
             return new io.labelstream.bench.SoakRun(config, duration, rate, System.out).run().bounded() ? 0 : 1;
         }
     }

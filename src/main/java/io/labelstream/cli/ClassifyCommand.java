@@ -8,7 +8,6 @@ import io.labelstream.config.Settings;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.model.ResNetGenerator;
 import io.labelstream.schema.Label;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,12 +69,10 @@ final class ClassifyCommand implements Callable<Integer> {
         if (labels != null) {
             values.put(Settings.MODEL_LABELS_PATH.key(), labels.toString());
         }
-        if (model == null) {
-            System.err.println("No --model given: using a generated ResNet-18 (untrained weights, meaningless labels)");
-            model = DefaultModel.ensure(ResNetGenerator.Architecture.RESNET18);
+        if (model != null) {
+            values.put(Settings.MODEL_PATH.key(), model.toString());
         }
-        values.put(Settings.MODEL_PATH.key(), model.toString());
-        LabelstreamConfig config = LabelstreamConfig.of(values);
+        LabelstreamConfig config = DefaultModel.orGenerated(LabelstreamConfig.of(values), System.err);
         List<Path> files = expand(inputs);
         if (files.isEmpty()) {
             System.err.println("labelstream: no image files in " + inputs);

@@ -46,6 +46,16 @@ final class ConfigOptions {
         return LabelstreamConfig.load(configFile, System.getenv(), overrides);
     }
 
+    /** False, after saying so, when {@code command} was given no cluster: tools never start the embedded broker. */
+    static boolean requireCluster(LabelstreamConfig config, String command) {
+        if (config.usesEmbeddedBroker()) {
+            System.err.println("labelstream: " + command + " needs --bootstrap-servers (or bootstrap.servers in the"
+                    + " configuration): it works on an existing cluster");
+            return false;
+        }
+        return true;
+    }
+
     /** bootstrap.servers and the kafka.* settings every client shares (security included), for tool commands. */
     static java.util.Properties clientProperties(LabelstreamConfig config) {
         java.util.Properties client = new java.util.Properties();

@@ -4,7 +4,6 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
-import io.labelstream.model.ResNetGenerator;
 import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
@@ -60,11 +59,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LabelstreamConfig config = options.load(Map.of(Settings.APPLICATION_ID.key(), "labelstream-demo",
                 Settings.OPS_PORT.key(), "0"));
-        if (config.get(Settings.MODEL_PATH).isEmpty()) {
-            System.out.println("No --model given: using a generated ResNet-18 (untrained weights, meaningless labels)");
-            config = config.with(Settings.MODEL_PATH.key(),
-                    DefaultModel.ensure(ResNetGenerator.Architecture.RESNET18).toString());
-        }
+        config = DefaultModel.orGenerated(config, System.out);
         Path allowed = Files.createTempDirectory("labelstream-demo-images");
         if (config.get(Settings.FETCH_FILE_ROOTS).isEmpty()) {
             config = config.with(Settings.FETCH_FILE_ROOTS.key(), allowed.toString());

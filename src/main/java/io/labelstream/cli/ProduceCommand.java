@@ -73,8 +73,7 @@ final class ProduceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LabelstreamConfig config = options.load(Map.of());
-        if (config.usesEmbeddedBroker()) {
-            System.err.println("labelstream: produce needs --bootstrap-servers (or bootstrap.servers in the configuration)");
+        if (!ConfigOptions.requireCluster(config, "produce")) {
             return 2;
         }
         String target = topic != null ? topic : config.get(Settings.INPUT_TOPICS).get(0);

@@ -50,8 +50,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         LabelstreamConfig config = options.load(Map.of());
-        if (config.usesEmbeddedBroker()) {
-            System.err.println("labelstream: replay needs --bootstrap-servers (the failures live in your Kafka cluster)");
+        if (!ConfigOptions.requireCluster(config, "replay")) {
             return 2;
         }
         EnumSet<FailureReason> wanted = EnumSet.noneOf(FailureReason.class);

@@ -61,8 +61,7 @@ final class TailCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LabelstreamConfig config = options.load(Map.of());
-        if (config.usesEmbeddedBroker()) {
-            System.err.println("labelstream: tail needs --bootstrap-servers (or bootstrap.servers in the configuration)");
+        if (!ConfigOptions.requireCluster(config, "tail")) {
             return 2;
         }
         String labels = config.get(Settings.LABELS_TOPIC);

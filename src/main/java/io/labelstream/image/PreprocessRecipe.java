@@ -91,11 +91,6 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
         return 3 * cropHeight * cropWidth;
     }
 
-    public PreprocessRecipe withName(String newName) {
-        return new PreprocessRecipe(newName, resizeMode, resizeSize, cropWidth, cropHeight, scale, mean, std,
-                channelOrder, reducedDecode);
-    }
-
     /** The canonical text of everything that affects the tensor, which {@link #hash()} digests. */
     public String canonical() {
         return "v" + VERSION + ";resize=" + (resizeMode == ResizeMode.SHORTER_SIDE ? "shorter:" + resizeSize : "exact")

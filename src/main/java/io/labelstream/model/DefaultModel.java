@@ -23,6 +23,20 @@ public final class DefaultModel {
         return base.resolve("labelstream");
     }
 
+    /**
+     * {@code config} as it is when it names a model; otherwise with a generated ResNet-18, saying so on
+     * {@code notice}, for the commands that must work on a fresh machine (demo, classify, soak).
+     */
+    public static io.labelstream.config.LabelstreamConfig orGenerated(io.labelstream.config.LabelstreamConfig config,
+                                                                     java.io.PrintStream notice) throws IOException {
+        if (!config.get(io.labelstream.config.Settings.MODEL_PATH).isEmpty()) {
+            return config;
+        }
+        notice.println("No --model given: using a generated ResNet-18 (untrained weights, meaningless labels)");
+        return config.with(io.labelstream.config.Settings.MODEL_PATH.key(),
+                ensure(ResNetGenerator.Architecture.RESNET18).toString());
+    }
+
     /** Returns the generated model file, generating it first if it is not in the cache yet. */
     public static Path ensure(ResNetGenerator.Architecture architecture) throws IOException {
         Path file = cacheDir().resolve("models").resolve(architecture.modelName() + "-seed"

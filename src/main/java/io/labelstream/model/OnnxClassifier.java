@@ -49,22 +49,15 @@ public final class OnnxClassifier implements AutoCloseable {
                                int intraOpThreads, Path cacheFile) throws ModelException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session = null;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            boolean cached = cacheFile != null && java.nio.file.Files.isRegularFile(cacheFile);
-            // An optimized model is loaded without optimizing it again: that is the point of the cache.
-            options.setOptimizationLevel(cached ? OrtSession.SessionOptions.OptLevel.NO_OPT
-                    : optimizationLevel(settings.optimization()));
+        boolean cached = cacheFile != null && java.nio.file.Files.isRegularFile(cacheFile);
+        // An optimized model is loaded without optimizing it again: that is the point of the cache.
+        OrtSession.SessionOptions.OptLevel level = cached ? OrtSession.SessionOptions.OptLevel.NO_OPT
+                : optimizationLevel(settings.optimization());
+        try (OrtSession.SessionOptions options = baseOptions(level, intraOpThreads, settings.interOpThreads())) {
             if (cacheFile != null && !cached) {
                 java.nio.file.Files.createDirectories(cacheFile.getParent());
                 options.setOptimizedModelFilePath(cacheFile.toString());
             }
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            if (intraOpThreads > 0) {
-                options.setIntraOpNumThreads(intraOpThreads);
-            }
-            options.setInterOpNumThreads(Math.max(1, settings.interOpThreads()));
-            // Idle ORT threads otherwise spin for a while after each run, taking the cores that decode the next batch.
-            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             switch (kind) {
                 case CUDA -> options.addCUDA(device);
                 case TENSORRT -> {
@@ -93,6 +86,26 @@ public final class OnnxClassifier implements AutoCloseable {
             closeQuietly(session);
             throw e;
         }
+    }
+
+    /**
+     * The options every labelstream session starts from; benchmarks build their bare ONNX Runtime loops on the
+     * same ones, so ceiling and engine differ only in what the engine adds.
+     *
+     * @param intraOpThreads 0 lets ORT use every core
+     */
+    public static OrtSession.SessionOptions baseOptions(OrtSession.SessionOptions.OptLevel level, int intraOpThreads,
+                                                        int interOpThreads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(level);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        if (intraOpThreads > 0) {
+            options.setIntraOpNumThreads(intraOpThreads);
+        }
+        options.setInterOpNumThreads(Math.max(1, interOpThreads));
+        // Idle ORT threads otherwise spin for a while after each run, taking the cores that decode the next batch.
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
     }
 
     static OrtSession.SessionOptions.OptLevel optimizationLevel(String name) {
