@@ -63,6 +63,9 @@ final class RunningInstance implements AutoCloseable {
                     model.identity().getVersion(), model.identity().getSha256(), model.classifier().classes(),
                     model.classifier().input(), model.classifier().provider(), engine.recipe());
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+            new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+            new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
             pipeline = Pipeline.start(config, bootstrap, engine, new PipelineMetrics(registry));
             OpsServer ops = null;
             int port = config.get(Settings.OPS_PORT);

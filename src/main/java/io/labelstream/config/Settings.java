@@ -50,6 +50,10 @@ public final class Settings {
     public static final Setting<Long> MAX_BATCH_DELAY_MS = new Setting<>("max.batch.delay.ms", "20",
             "Longest an image waits in the buffer before a partial batch is flushed (wall clock)",
             Setting.longRange(1, 60_000));
+    public static final Setting<Integer> MAX_BATCHES_IN_FLIGHT = new Setting<>("max.batches.in.flight", "2",
+            "Batches a task keeps in the engine at once: 2 decodes the next batch while the model runs the current "
+                    + "one; 1 labels each batch before reading on",
+            Setting.intRange(1, 8));
     public static final Setting<String> PROCESSING_GUARANTEE = new Setting<>("processing.guarantee",
             "exactly_once_v2", "exactly_once_v2, or at_least_once (may label a record twice after a crash)",
             Setting.oneOf("exactly_once_v2", "at_least_once"));
@@ -141,7 +145,7 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
-            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
+            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,

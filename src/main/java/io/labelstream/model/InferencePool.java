@@ -80,6 +80,10 @@ public final class InferencePool implements AutoCloseable {
         return provider;
     }
 
+    public int workers() {
+        return workers.size();
+    }
+
     public ModelInput input() {
         return workers.get(0).classifier.input();
     }
@@ -98,13 +102,37 @@ public final class InferencePool implements AutoCloseable {
 
     /** Runs the batch on the least-busy worker (fewest batches in flight; ties go to the lowest device). */
     public float[] run(TensorBatch batch, int count) throws ModelException {
+        return onOneWorker(session -> session.run(batch, count));
+    }
+
+    /** One worker's session, lent for a sequence of calls. */
+    public interface Session {
+        float[] run(TensorBatch batch, int count) throws ModelException;
+    }
+
+    /** Calls made on one worker while no other batch runs on it. */
+    public interface Calls<T> {
+        T run(Session session) throws ModelException;
+    }
+
+    /**
+     * Lends the least-busy worker (fewest batches in flight; ties go to the lowest device) for {@code calls}, which
+     * no other batch interrupts. A worker runs one batch at a time: its session already spreads a batch over all
+     * its intra-op threads (or its device), and overlapping runs would only fight over them. A batch and the
+     * re-runs that isolate a bad image in it hold the worker together, so their time is bounded on its own.
+     */
+    public <T> T onOneWorker(Calls<T> calls) throws ModelException {
         Worker worker = leastBusy();
+        worker.running.lock();
         try {
-            float[] out = worker.classifier.run(batch, count);
-            worker.batches.incrementAndGet();
-            worker.images.addAndGet(count);
-            return out;
+            return calls.run((batch, count) -> {
+                float[] out = worker.classifier.run(batch, count);
+                worker.batches.incrementAndGet();
+                worker.images.addAndGet(count);
+                return out;
+            });
         } finally {
+            worker.running.unlock();
             worker.inFlight.decrementAndGet();
         }
     }
@@ -140,6 +168,7 @@ public final class InferencePool implements AutoCloseable {
         final int device;
         final OnnxClassifier classifier;
         final AtomicInteger inFlight = new AtomicInteger();
+        final java.util.concurrent.locks.ReentrantLock running = new java.util.concurrent.locks.ReentrantLock(true);
         final AtomicLong batches = new AtomicLong();
         final AtomicLong images = new AtomicLong();
 

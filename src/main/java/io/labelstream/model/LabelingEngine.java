@@ -9,10 +9,12 @@ import io.labelstream.schema.Label;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * top-k per image. Knows nothing of Kafka. An image that cannot be decoded is rejected on its own; it never
  * fails its neighbours.
  *
- * <p>Thread-safe; each calling thread gets its own batch tensor ({@link #threadBatch}).
+ * <p>Thread-safe; each calling thread gets its own batch tensor ({@link #threadBatch}). {@link #submit} runs a
+ * batch on the engine's own batch threads instead, so a caller can decode the next batch while the model is busy
+ * with this one: two batch threads per inference worker keep every worker fed.
  */
 public final class LabelingEngine implements AutoCloseable {
 
@@ -31,6 +35,7 @@ public final class LabelingEngine implements AutoCloseable {
     private final Scores.OutputKind outputKind;
     private final ExecutorService pool;
     private final int poolThreads;
+    private final ExecutorService batchThreads;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LabelingEngine.class);
 
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
@@ -63,6 +68,12 @@ public final class LabelingEngine implements AutoCloseable {
         AtomicInteger counter = new AtomicInteger();
         this.pool = poolThreads == 1 ? null : Executors.newFixedThreadPool(poolThreads, r -> {
             Thread t = new Thread(r, "labelstream-preprocess-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicInteger batchCounter = new AtomicInteger();
+        this.batchThreads = Executors.newFixedThreadPool(2 * model.classifier().workers(), r -> {
+            Thread t = new Thread(r, "labelstream-batch-" + batchCounter.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -115,6 +126,15 @@ public final class LabelingEngine implements AutoCloseable {
     public record BatchResult(List<Outcome> outcomes, int inferred, double preprocessMs, double inferenceMs) {
     }
 
+    /**
+     * Labels a batch on one of the engine's batch threads, each of which has its own tensor of
+     * {@code maxBatchSize} images. Batches submitted together are decoded and inferred in an overlapped fashion:
+     * while one is in ONNX Runtime, the next is being decoded.
+     */
+    public CompletableFuture<BatchResult> submit(List<byte[]> images, int maxBatchSize) {
+        return CompletableFuture.supplyAsync(() -> label(images, threadBatch(maxBatchSize)), batchThreads);
+    }
+
     public BatchResult label(List<byte[]> images) {
         return label(images, threadBatch(images.size()));
     }
@@ -141,12 +161,20 @@ public final class LabelingEngine implements AutoCloseable {
         float[] raw = new float[slots * classes];
         String[] modelErrors = new String[slots];
         if (slots > 0) {
+            int dense = slots;
             try {
-                System.arraycopy(model.classifier().run(batch, slots), 0, raw, 0, slots * classes);
+                model.classifier().onOneWorker(session -> {
+                    try {
+                        System.arraycopy(session.run(batch, dense), 0, raw, 0, dense * classes);
+                    } catch (ModelException e) {
+                        log.warn("Inference failed on a batch of {} ({}); splitting it to isolate the image(s) at "
+                                + "fault", dense, e.getMessage());
+                        isolate(session, batch, 0, dense, raw, modelErrors, e.getMessage());
+                    }
+                    return null;
+                });
             } catch (ModelException e) {
-                log.warn("Inference failed on a batch of {} ({}); splitting it to isolate the image(s) at fault",
-                        slots, e.getMessage());
-                isolate(batch, 0, slots, raw, modelErrors, e.getMessage());
+                throw new IllegalStateException("unreachable: isolation handles every inference failure", e);
             }
         }
         long t2 = System.nanoTime();
@@ -175,7 +203,8 @@ public final class LabelingEngine implements AutoCloseable {
      * culprits get {@code errors[slot]}. Ranges are copied into a separate tensor, so a fixed-batch model can
      * be padded without touching the batch's other images.
      */
-    private void isolate(TensorBatch batch, int from, int count, float[] raw, String[] errors, String error) {
+    private void isolate(InferencePool.Session session, TensorBatch batch, int from, int count, float[] raw,
+                         String[] errors, String error) {
         if (count == 1) {
             errors[from] = "inference fails on this image alone: " + error;
             return;
@@ -185,11 +214,11 @@ public final class LabelingEngine implements AutoCloseable {
             TensorBatch part = atLeast(isolationBatches, batch.capacity());
             batch.copyTo(range[0], range[1], part);
             try {
-                float[] out = model.classifier().run(part, range[1]);
+                float[] out = session.run(part, range[1]);
                 int classes = model.classifier().classes();
                 System.arraycopy(out, 0, raw, range[0] * classes, range[1] * classes);
             } catch (ModelException e) {
-                isolate(batch, range[0], range[1], raw, errors, e.getMessage());
+                isolate(session, batch, range[0], range[1], raw, errors, e.getMessage());
             }
         }
     }
@@ -233,9 +262,20 @@ public final class LabelingEngine implements AutoCloseable {
         return null;
     }
 
-    /** Stops the preprocessing threads and releases the model's native session. */
+    /**
+     * Lets submitted batches finish (a session must not be closed under a running call), then stops the threads
+     * and releases the model's native sessions.
+     */
     @Override
     public void close() {
+        batchThreads.shutdown();
+        try {
+            if (!batchThreads.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("Batches still running after 60 s; closing the model under them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (pool != null) {
             pool.shutdownNow();
         }

@@ -28,17 +28,24 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
- * The heart of the pipeline. Each input record is checked and parked in the task's {@link BatchBuffer}; the
- * buffer is flushed through the {@link LabelingEngine} when it holds {@code max.batch.size} records, or when
- * its oldest record has waited {@code max.batch.delay.ms} (a wall-clock punctuator). Each flushed record goes
- * to exactly one place: {@link LabelingTopology#LABELS_SINK} or {@link LabelingTopology#FAILURES_SINK}.
+ * The heart of the pipeline. Each input record is checked and parked in the task's {@link BatchBuffer}; a batch
+ * is taken from the buffer when it holds {@code max.batch.size} pending records, or when its oldest pending record
+ * has waited {@code max.batch.delay.ms} (a wall-clock punctuator), and handed to the {@link LabelingEngine}. Up to
+ * {@code max.batches.in.flight} batches are in the engine at once (default 2), so the next batch is decoded while
+ * the model runs the current one and the model does not wait for Kafka. Batches are emitted in the order they were taken, on the
+ * stream thread; each record goes to exactly one place: {@link LabelingTopology#LABELS_SINK} or
+ * {@link LabelingTopology#FAILURES_SINK}.
  *
- * <p>Under exactly-once the output of a flush, the deletion of its records from the buffer and the input
- * offsets commit in one transaction, so a record is never both labeled and still buffered.
+ * <p>A record leaves the buffer only when its batch is emitted, and under exactly-once the output, the deletion
+ * and the input offsets commit in one transaction: a record is never both labeled and still buffered, and a batch
+ * still in the engine when the task is closed or crashes is labeled again from the buffer by its next owner.
  */
 final class BatchingProcessor implements Processor<byte[], byte[], byte[], SpecificRecord> {
 
@@ -52,14 +59,16 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final RecipeIdentity recipe;
     private final int maxBatchSize;
     private final long maxBatchDelayMs;
+    private final int maxInFlight;
     private final Duration tick;
 
     private ProcessorContext<byte[], SpecificRecord> context;
     private BatchBuffer buffer;
+    private final ArrayDeque<InFlightBatch> inFlight = new ArrayDeque<>();
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, ModerationRules moderation,
                       ReferenceFetcher fetcher, LabelingTopology.DedupOptions dedupOptions, PipelineMetrics metrics,
-                      int maxBatchSize, long maxBatchDelayMs, Duration tick) {
+                      int maxBatchSize, long maxBatchDelayMs, int maxInFlight, Duration tick) {
         this.engine = engine;
         this.events = events;
         this.moderation = moderation;
@@ -69,6 +78,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
+        this.maxInFlight = maxInFlight;
         this.tick = tick;
     }
 
@@ -84,15 +94,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                     dedupOptions.maxEntries(), dedupOptions.maxAgeMs());
             context.schedule(Duration.ofSeconds(30), PunctuationType.WALL_CLOCK_TIME, dedup::expire);
         }
+        // Records restored from the changelog after a crash are already due, so the first tick takes them.
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
-            if (buffer.oldestWaited(now, maxBatchDelayMs)) {
-                flushAll(now);
+            emitCompleted();
+            if (buffer.oldestPendingWaited(now, maxBatchDelayMs)) {
+                while (buffer.pending() > 0) {
+                    submitNext(now);
+                }
             }
         });
-        // Records restored from the changelog after a crash may already be due.
-        if (buffer.size() >= maxBatchSize) {
-            flushAll(context.currentSystemTimeMs());
-        }
     }
 
     @Override
@@ -122,32 +132,49 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 .setTimestamp(record.timestamp())
                 .setBufferedAt(now)
                 .build());
-        if (buffer.size() >= maxBatchSize) {
-            flushAll(now);
+        while (buffer.pending() >= maxBatchSize) {
+            submitNext(now);
+        }
+        emitCompleted();
+    }
+
+    /**
+     * Results of a task's batches still in the engine are dropped: the records are still in the buffer, so they
+     * are labeled again by whoever owns the task next, and nothing was emitted for them.
+     */
+    @Override
+    public void close() {
+        inFlight.clear();
+    }
+
+    /** Emits, oldest first, every batch the engine has finished, stopping at the first one still running. */
+    private void emitCompleted() {
+        while (!inFlight.isEmpty() && inFlight.peek().result().isDone()) {
+            emit(inFlight.poll());
         }
     }
 
-    /** Flushes full batches until the buffer is empty (a restored buffer may hold more than one batch). */
-    private void flushAll(long now) {
-        while (buffer.size() > 0) {
-            flush(buffer.peek(maxBatchSize), now);
-        }
-    }
-
-    private void flush(List<KeyValue<Long, BufferedRecord>> batch, long now) {
-        List<BufferedRecord> records = new ArrayList<>(batch.size());
-        List<ImageEvent> decoded = new ArrayList<>(batch.size());
-        for (KeyValue<Long, BufferedRecord> entry : batch) {
+    /**
+     * Takes the next batch of pending records, resolves what can be resolved on the stream thread (Avro, references,
+     * the dedup cache) and hands the rest to the engine; then, if the task has {@code max.batches.in.flight}
+     * batches in the engine, waits for the oldest and emits it (with 1, every batch is labeled before reading on).
+     */
+    private void submitNext(long now) {
+        List<KeyValue<Long, BufferedRecord>> entries = buffer.takePending(maxBatchSize);
+        List<BufferedRecord> records = new ArrayList<>(entries.size());
+        List<ImageEvent> decoded = new ArrayList<>(entries.size());
+        List<Failed> failed = new ArrayList<>();
+        for (KeyValue<Long, BufferedRecord> entry : entries) {
             BufferedRecord r = entry.value;
             try {
                 // Checked when buffered; decoded again here because only the original bytes are persisted.
                 decoded.add(events.decode(Records.bytes(r.getValue())));
                 records.add(r);
             } catch (RecordDecodeException e) {
-                forwardFailure(r, Records.failure(null, e.reason(), e.getMessage(), r));
+                failed.add(new Failed(r, Records.failure(null, e.reason(), e.getMessage(), r)));
             }
         }
-        fetchReferences(records, decoded);
+        fetchReferences(records, decoded, failed);
         List<byte[]> images = new ArrayList<>(records.size());
         for (ImageEvent event : decoded) {
             images.add(Records.bytes(((InlineImage) event.getImage()).getData()));
@@ -166,9 +193,32 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 }
             }
         }
-        LabelingEngine.BatchResult result = engine.label(toInfer, engine.threadBatch(maxBatchSize));
-        metrics.batch(result.inferred(), result.preprocessMs(), result.inferenceMs());
+        CompletableFuture<LabelingEngine.BatchResult> result = toInfer.isEmpty()
+                ? CompletableFuture.completedFuture(new LabelingEngine.BatchResult(List.of(), 0, 0, 0))
+                : engine.submit(toInfer, maxBatchSize);
+        inFlight.add(new InFlightBatch(entries, records, decoded, failed, cacheKeys, hits, now, result));
+        while (inFlight.size() >= maxInFlight) {
+            emit(inFlight.poll());
+        }
+    }
+
+    /** Forwards a finished batch's failures and labels, in arrival order, and deletes its records from the buffer. */
+    private void emit(InFlightBatch batch) {
+        LabelingEngine.BatchResult result;
+        try {
+            result = batch.result().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        batch.failed().forEach(f -> forwardFailure(f.record(), f.failure()));
+        if (!batch.records().isEmpty()) {
+            metrics.batch(result.inferred(), result.preprocessMs(), result.inferenceMs());
+        }
+        long now = batch.takenAt();
         Instant labeledAt = Instant.now();
+        List<BufferedRecord> records = batch.records();
+        List<ImageEvent> decoded = batch.decoded();
+        DedupEntry[] hits = batch.hits();
         for (int i = 0, inferred = 0; i < records.size(); i++) {
             BufferedRecord r = records.get(i);
             String id = decoded.get(i).getId();
@@ -185,14 +235,28 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                         (double) (now - r.getBufferedAt()), result.preprocessMs(), result.inferenceMs()), labeledAt,
                         false);
                 if (dedup != null) {
-                    dedup.put(cacheKeys[i], labeled.labels(), flags, now);
+                    dedup.put(batch.cacheKeys()[i], labeled.labels(), flags, now);
                 }
             } else {
                 LabelingEngine.Rejected rejected = (LabelingEngine.Rejected) outcome;
                 forwardFailure(r, Records.failure(id, rejected.reason(), rejected.message(), r));
             }
         }
-        buffer.remove(batch);
+        buffer.remove(batch.entries());
+    }
+
+    /** A record that failed before inference; its failure is forwarded when its batch is emitted. */
+    private record Failed(BufferedRecord record, ImageFailure failure) {
+    }
+
+    /**
+     * A batch handed to the engine. {@code records}, {@code decoded}, {@code cacheKeys} and {@code hits} are
+     * parallel; {@code entries} are every buffer entry the batch took, failed ones included.
+     */
+    private record InFlightBatch(List<KeyValue<Long, BufferedRecord>> entries, List<BufferedRecord> records,
+                                 List<ImageEvent> decoded, List<Failed> failed, String[] cacheKeys,
+                                 DedupEntry[] hits, long takenAt,
+                                 CompletableFuture<LabelingEngine.BatchResult> result) {
     }
 
     private void emitLabels(BufferedRecord r, ImageEvent event, List<Label> labels, List<ModerationFlag> flags,
@@ -222,9 +286,9 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     /**
      * Replaces each by-reference image with the fetched bytes, all of the batch's references at once; a record
-     * whose image cannot be fetched goes to the failures topic and leaves the batch.
+     * whose image cannot be fetched leaves the batch for {@code failed}.
      */
-    private void fetchReferences(List<BufferedRecord> records, List<ImageEvent> decoded) {
+    private void fetchReferences(List<BufferedRecord> records, List<ImageEvent> decoded, List<Failed> failed) {
         List<Integer> positions = new ArrayList<>();
         List<ImageReference> references = new ArrayList<>();
         for (int i = 0; i < decoded.size(); i++) {
@@ -245,8 +309,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                         reference.getContentType()));
             } else {
                 ReferenceFetcher.Refused refused = (ReferenceFetcher.Refused) results.get(j);
-                forwardFailure(records.get(i), Records.failure(decoded.get(i).getId(), refused.reason(),
-                        refused.message(), records.get(i)));
+                failed.add(new Failed(records.get(i), Records.failure(decoded.get(i).getId(), refused.reason(),
+                        refused.message(), records.get(i))));
                 records.remove(i);
                 decoded.remove(i);
             }

@@ -45,18 +45,20 @@ public final class LabelingTopology {
 
     /**
      * @param inputPattern when set, replaces {@code inputTopics}
-     * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age
+     * @param maxInFlight  batches a task keeps in the engine at once; 1 labels each batch before reading on
+     * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age and emits
+     *                     finished batches
      */
     public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
                           String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher,
                           DedupOptions dedup, PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs,
-                          Duration tick) {
+                          int maxInFlight, Duration tick) {
 
-        /** @param fetcher null refuses events that carry their image by reference */
+        /** No references, moderation or dedup. */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
-                       long maxBatchDelayMs, Duration tick) {
+                       long maxBatchDelayMs, int maxInFlight, Duration tick) {
             this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null, null,
-                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, tick);
+                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, maxInFlight, tick);
         }
     }
 
@@ -75,9 +77,12 @@ public final class LabelingTopology {
                     options.inputTopics().toArray(String[]::new));
         }
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(), options.dedup(), options.metrics(),
-                options.maxBatchSize(), options.maxBatchDelayMs(), options.tick()), SOURCE);
+                options.maxBatchSize(), options.maxBatchDelayMs(), options.maxInFlight(), options.tick()), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
+                // Cached: a record that is buffered and labeled between two commits never writes its image bytes
+                // to the changelog; only what is still buffered at a commit is logged.
+                .withCachingEnabled()
                 .withLoggingEnabled(Map.of()), BATCHER);
         if (options.dedup() != null) {
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE),

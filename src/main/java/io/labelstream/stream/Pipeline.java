@@ -69,7 +69,7 @@ public final class Pipeline implements AutoCloseable {
                 Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
                         config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 metrics,
-                config.get(Settings.MAX_BATCH_SIZE), delay, tick(delay));
+                config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT), tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         var model = engine.model();

@@ -47,7 +47,7 @@ class DedupTopologyTest {
             var metrics = io.labelstream.ops.PipelineMetrics.inMemory();
             var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged",
                     ModerationRules.none(), null, new LabelingTopology.DedupOptions(2, 60_000), metrics, 1, 1000,
-                    Duration.ofMillis(10));
+                    1, Duration.ofMillis(10));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dedup-test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

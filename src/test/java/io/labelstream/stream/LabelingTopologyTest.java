@@ -75,7 +75,7 @@ class LabelingTopologyTest {
     @BeforeEach
     void startDriver() {
         var options = new LabelingTopology.Options(List.of("images"), "labels", "failures", MAX_BATCH, DELAY_MS,
-                Duration.ofMillis(10));
+                1, Duration.ofMillis(10)); // one batch in flight: the driver sees each batch's output at once
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -122,6 +122,39 @@ class LabelingTopologyTest {
         TestRecord<byte[], byte[]> last = out.get(MAX_BATCH - 1);
         assertThat(last.headers().lastHeader("trace-id").value()).isEqualTo("abc".getBytes(StandardCharsets.UTF_8));
         assertThat(last.timestamp()).isEqualTo(1234L);
+    }
+
+    @Test
+    void withTwoBatchesInFlightTheNextBatchIsTakenBeforeThePreviousIsEmittedAndOrderIsKept() throws Exception {
+        var options = new LabelingTopology.Options(List.of("images"), "labels", "failures", MAX_BATCH, DELAY_MS, 2,
+                Duration.ofMillis(10));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "in-flight-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        try (TopologyTestDriver twoInFlight = new TopologyTestDriver(LabelingTopology.build(options, engine), props,
+                Instant.EPOCH)) {
+            var in = twoInFlight.createInputTopic("images", new ByteArraySerializer(), new ByteArraySerializer());
+            var out = twoInFlight.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            KeyValueStore<Long, ?> store = twoInFlight.getKeyValueStore(LabelingTopology.BUFFER_STORE);
+            for (int i = 0; i < 2 * MAX_BATCH; i++) {
+                in.pipeInput(key("f-" + i), event("f-" + i, SyntheticImages.jpeg(320, 240, 50 + i)));
+            }
+            // Taking the second batch waited for the first, which is out; the second is still in the buffer.
+            List<ImageLabels> first = out.readRecordsToList().stream().map(this::decodeLabels).toList();
+            assertThat(first).extracting(ImageLabels::getId).containsExactly("f-0", "f-1", "f-2", "f-3");
+            assertThat(store.approximateNumEntries()).isEqualTo(MAX_BATCH);
+            // The second is emitted by the punctuator once the engine is done with it, without any new input.
+            List<ImageLabels> second = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (second.size() < MAX_BATCH && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                twoInFlight.advanceWallClockTime(Duration.ofMillis(10));
+                out.readRecordsToList().forEach(r -> second.add(decodeLabels(r)));
+            }
+            assertThat(second).extracting(ImageLabels::getId).containsExactly("f-4", "f-5", "f-6", "f-7");
+            assertThat(second).allSatisfy(l -> assertThat(l.getBatchSize()).isEqualTo(MAX_BATCH));
+            assertThat(store.approximateNumEntries()).isZero();
+        }
     }
 
     @Test

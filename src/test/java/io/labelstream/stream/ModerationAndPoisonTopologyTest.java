@@ -42,7 +42,8 @@ class ModerationAndPoisonTopologyTest {
             var fetcher = new io.labelstream.image.ReferenceFetcher(new io.labelstream.image.ReferenceFetcher.Policy(
                     List.of(root), java.util.Set.of(), 2000, 1 << 20, 2));
             var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged", rules,
-                    fetcher, null, io.labelstream.ops.PipelineMetrics.inMemory(), 5, 1000, Duration.ofMillis(10));
+                    fetcher, null, io.labelstream.ops.PipelineMetrics.inMemory(), 5, 1000, 1,
+                    Duration.ofMillis(10));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "moderation-test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
