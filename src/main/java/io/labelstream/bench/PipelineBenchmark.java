@@ -1,63 +1,59 @@
 package io.labelstream.bench;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import io.labelstream.broker.EmbeddedKafkaCluster;
-import io.labelstream.config.LabelstreamConfig;
-import io.labelstream.image.ImageDecoder;
-import io.labelstream.image.ImageLimits;
-import io.labelstream.image.ImagePreprocessor;
-import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.ResNetGenerator;
-import io.labelstream.schema.ImageEvent;
-import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
-import io.labelstream.stream.Pipeline;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
+import java.util.ServiceLoader;
 
 /**
- * How much of ONNX Runtime's capacity reaches the output topic: for each model and image size, a bare ORT loop
- * on pre-made tensors (the ceiling) is timed, then the images are pre-loaded into the input topic of the
- * embedded broker and the pipeline is timed from start until every label is committed and visible to a
- * read_committed consumer. Both run in the same process, back to back.
+ * How much of the hardware's inference capacity reaches the output topic, measured side by side in one process:
+ * for each model, image size and batch size, every round runs the bare ONNX Runtime loop (the ceiling), the engine,
+ * any peer library found on the class path, and the pipeline through a real broker, back to back, so each round's
+ * ratios compare figures taken under the same conditions. Then latency under a fixed load, and peak memory under a
+ * large backlog. Prints a table of medians (min–max) and writes CSVs and a PNG chart.
  */
 public final class PipelineBenchmark {
 
-    public record Options(List<ResNetGenerator.Architecture> models, List<int[]> sizes, int images, int batchSize,
-                          int threads) {
+    /**
+     * @param seconds         roughly how long each in-process loop runs per round
+     * @param pipelineSeconds the pipeline's backlog is sized to take this long at the ceiling's speed
+     * @param loads         fractions of the measured pipeline capacity offered in the latency runs
+     * @param backlog       images in the memory run's backlog (0 skips it)
+     * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
+     * @param settings      labelstream settings for every pipeline run, over the benchmark's own
+     */
+    public record Options(List<ResNetGenerator.Architecture> models, List<int[]> sizes, List<Integer> batchSizes,
+                          int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
+                          int streamThreads,
+                          String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
+                          int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
+                          List<String> memoryJvm, Map<String, String> settings, Path outDir) {
+    }
+
+    /** Measured in one round: images per second of one series for one configuration. */
+    record Figure(String model, String size, int batch, String series, int round, double imagesPerSecond) {
     }
 
     private final Options options;
     private final PrintStream out;
+    private final List<Figure> figures = new ArrayList<>();
+    private final Map<String, Double> startupSeconds = new LinkedHashMap<>();
+    private final Map<String, List<Double>> meanBatches = new LinkedHashMap<>();
+    private final List<String> peerDescriptions = new ArrayList<>();
 
     public PipelineBenchmark(Options options, PrintStream out) {
         this.options = options;
@@ -65,122 +61,330 @@ public final class PipelineBenchmark {
     }
 
     public void run() throws Exception {
-        out.printf("labelstream pipeline benchmark: %d cores, %d images per run, max.batch.size %d, ORT threads %d,"
-                        + " exactly_once_v2, embedded broker%n%n", Runtime.getRuntime().availableProcessors(),
-                options.images(), options.batchSize(), options.threads());
-        out.printf("  %-9s %-9s %-14s %-16s %-6s %-10s%n", "model", "images", "ceiling img/s", "pipeline img/s",
-                "ratio", "mean batch");
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
-            int run = 0;
-            for (ResNetGenerator.Architecture arch : options.models()) {
-                Path model = DefaultModel.ensure(arch);
-                for (int[] size : options.sizes()) {
-                    double ceiling = ceiling(model, options.batchSize());
-                    double[] pipeline = pipeline(kafka, model, size, "run" + (run++));
-                    out.printf("  %-9s %-9s %-14.1f %-16.1f %-6.3f %-10.1f%n", arch.modelName(),
-                            size[0] + "×" + size[1], ceiling, pipeline[0], pipeline[0] / ceiling, pipeline[1]);
-                }
+        List<PeerEngine.Provider> providers = new ArrayList<>();
+        if (options.peers()) {
+            for (PeerEngine.Provider provider : ServiceLoader.load(PeerEngine.Provider.class)) {
+                provider.initialize(); // before anything here creates ONNX Runtime's environment
+                providers.add(provider);
+            }
+        }
+        Files.createDirectories(options.outDir());
+        out.printf(Locale.ROOT, "labelstream side-by-side benchmark: %d cores, %s, ORT intra-op and preprocess threads "
+                        + "%d, %d round(s), %d partition(s), %d stream thread(s), %s%n", Runtime.getRuntime()
+                        .availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty(
+                        "java.version"), options.threads(), options.rounds(), options.partitions(),
+                options.streamThreads(), options.bootstrapServers() == null ? "embedded single-node KRaft broker"
+                        : "broker " + options.bootstrapServers());
+        if (!options.settings().isEmpty()) {
+            out.println("Pipeline settings: " + options.settings());
+        }
+        if (providers.isEmpty()) {
+            out.println("No peer on the class path: build target/labelstream-bench.jar (mvn -Pbench package) to "
+                    + "measure DJL beside the engine.");
+        }
+        Map<ResNetGenerator.Architecture, Path> models = new LinkedHashMap<>();
+        for (ResNetGenerator.Architecture arch : options.models()) {
+            models.put(arch, DefaultModel.ensure(arch));
+        }
+        Map<String, List<byte[]>> images = new LinkedHashMap<>();
+        for (int[] size : options.sizes()) {
+            images.put(sizeName(size), jpegs(size, 32));
+        }
+        EmbeddedKafkaCluster cluster = options.bootstrapServers() == null ? EmbeddedKafkaCluster.startSingleNode()
+                : null;
+        try {
+            String bootstrap = cluster == null ? options.bootstrapServers() : cluster.bootstrapServers();
+            PipelineRuns runs = new PipelineRuns(new PipelineRuns.Setup(bootstrap, options.partitions(),
+                    options.streamThreads(), options.threads(), options.settings()));
+            String runId = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+            throughput(runs, runId, models, images, providers);
+            printThroughput(providers);
+            List<BenchChart.Latencies> latencies = latency(runs, runId, models, images);
+            MemoryRun.Result memory = memory(runs, runId, models, images);
+            writeCsv(latencies, memory);
+            BenchChart.write(options.outDir().resolve("bench.png"), "labelstream side by side ("
+                    + Runtime.getRuntime().availableProcessors() + " cores)", chartPoints(), latencies);
+            out.printf("%nWritten: %s, %s, %s, %s%n", options.outDir().resolve("bench-throughput.csv"),
+                    options.outDir().resolve("bench-latency.csv"), options.outDir().resolve("bench-summary.csv"),
+                    options.outDir().resolve("bench.png"));
+        } finally {
+            if (cluster != null) {
+                cluster.close();
             }
         }
     }
 
-    /** Bare ORT on one pre-made batch, same options as the engine's sessions. */
-    private double ceiling(Path model, int batch) throws Exception {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
-        new ImagePreprocessor(PreprocessRecipe.IMAGENET, new ImageDecoder(ImageLimits.defaults()))
-                .preprocess(SyntheticImages.jpeg(640, 480, 1), values);
-        FloatBuffer input = ByteBuffer.allocateDirect(batch * values.length * 4).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-        for (int i = 0; i < batch; i++) {
-            input.put(i * values.length, values);
-        }
-        try (OrtSession.SessionOptions o = io.labelstream.model.OnnxClassifier.baseOptions(
-                OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads(), 1)) {
-            try (OrtSession session = env.createSession(model.toString(), o);
-                 OnnxTensor tensor = OnnxTensor.createTensor(env, input, new long[] {batch, 3, 224, 224})) {
-                session.run(Map.of("input", tensor)).close();
-                int runs = Math.max(3, options.images() / batch / 4);
-                long t0 = System.nanoTime();
-                for (int i = 0; i < runs; i++) {
-                    session.run(Map.of("input", tensor)).close();
-                }
-                return runs * batch / ((System.nanoTime() - t0) / 1e9);
-            }
-        }
-    }
-
-    /** Returns {images per second, mean batch size} for one pre-loaded backlog. */
-    private double[] pipeline(EmbeddedKafkaCluster kafka, Path model, int[] size, String name) throws Exception {
-        String in = name + "-in";
-        String labels = name + "-labels";
-        Properties client = new Properties();
-        client.put("bootstrap.servers", kafka.bootstrapServers());
-        try (Admin admin = Admin.create(client)) {
-            admin.createTopics(List.of(new NewTopic(in, 1, (short) 1))).all().get();
-        }
-        List<byte[]> jpegs = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            jpegs.add(SyntheticImages.jpeg(size[0], size[1], 9000 + i));
-        }
-        Properties p = new Properties();
-        p.putAll(client);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        var serde = Serdes.imageEvent();
-        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < options.images(); i++) {
-                String id = name + "-" + i;
-                producer.send(new ProducerRecord<>(in, id.getBytes(StandardCharsets.UTF_8), serde.encode(
-                        ImageEvent.newBuilder().setId(id).setEventTime(Instant.now())
-                                .setImage(new InlineImage(ByteBuffer.wrap(jpegs.get(i % jpegs.size())), "image/jpeg"))
-                                .build())));
-            }
-            producer.flush();
-        }
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", kafka.bootstrapServers());
-        s.put("application.id", name);
-        s.put("input.topics", in);
-        s.put("labels.topic", labels);
-        s.put("failures.topic", name + "-failures");
-        s.put("topics.partitions", "1");
-        s.put("max.batch.size", Integer.toString(options.batchSize()));
-        s.put("model.path", model.toString());
-        s.put("model.intra.op.threads", Integer.toString(options.threads()));
-        s.put("state.dir", Files.createTempDirectory("labelstream-bench").toString());
-        LabelstreamConfig config = LabelstreamConfig.of(s);
-        try (LabelingEngine engine = EngineFactory.create(config)) {
-            long t0 = System.nanoTime();
-            Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
-            try {
-                Properties c = new Properties();
-                c.putAll(client);
-                c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-                long seen = 0;
-                long batchSum = 0;
-                try (var consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-                    TopicPartition tp = new TopicPartition(labels, 0);
-                    while (consumer.partitionsFor(labels, Duration.ofSeconds(10)).isEmpty()) {
-                        Thread.sleep(50);
-                    }
-                    consumer.assign(List.of(tp));
-                    consumer.seekToBeginning(List.of(tp));
-                    var labelsSerde = Serdes.imageLabels();
-                    while (seen < options.images()) {
-                        for (var r : consumer.poll(Duration.ofMillis(100))) {
-                            seen++;
-                            batchSum += labelsSerde.deserializer().deserialize(labels, r.value()).getBatchSize();
-                        }
-                        if (pipeline.fatalError() != null) {
-                            throw new IllegalStateException("pipeline failed", pipeline.fatalError());
+    private void throughput(PipelineRuns runs, String runId, Map<ResNetGenerator.Architecture, Path> models,
+                            Map<String, List<byte[]>> images, List<PeerEngine.Provider> providers) throws Exception {
+        int maxBatch = options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
+        for (var model : models.entrySet()) {
+            String modelName = model.getKey().modelName();
+            Map<Integer, ThroughputLoops.Ceiling> ceilings = new LinkedHashMap<>();
+            Map<String, PeerEngine> peers = new LinkedHashMap<>();
+            try (LabelingEngine engine = EngineFactory.create(runs.config(runId + "-engine", model.getValue(),
+                    maxBatch))) {
+                Map<Integer, Integer> batchesPerRound = new LinkedHashMap<>();
+                for (int batch : options.batchSizes()) {
+                    ThroughputLoops.Ceiling ceiling = new ThroughputLoops.Ceiling(model.getValue(), batch,
+                            options.threads(), images.values().iterator().next().get(0));
+                    ceilings.put(batch, ceiling);
+                    double probe = ceiling.imagesPerSecond(2);
+                    batchesPerRound.put(batch, Math.max(3, (int) Math.ceil(options.seconds() * probe / batch)));
+                    for (PeerEngine.Provider provider : providers) {
+                        PeerEngine peer = provider.open(model.getValue(), batch, options.threads());
+                        peers.put(provider.name() + "/" + batch, peer);
+                        if (!peerDescriptions.contains(peer.description())) {
+                            peerDescriptions.add(peer.description());
                         }
                     }
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                return new double[] {options.images() / seconds, (double) batchSum / seen};
+                // A short pipeline run first, not counted: the JIT compiles Kafka's, Streams' and Avro's paths
+                // once per process, and a service pays that once, not per batch.
+                List<byte[]> warmupImages = images.values().iterator().next();
+                runs.backlog("bench-" + runId + "-warmup-" + modelName, model.getValue(), warmupImages, maxBatch,
+                        Math.max(64, (int) (options.seconds() * ceilings.get(maxBatch).imagesPerSecond(2))));
+                for (int round = 1; round <= options.rounds(); round++) {
+                    for (var size : images.entrySet()) {
+                        for (int batch : options.batchSizes()) {
+                            int n = batchesPerRound.get(batch);
+                            String config = modelName + " " + size.getKey() + " b" + batch;
+                            double ceiling = ceilings.get(batch).imagesPerSecond(n);
+                            add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
+                            add(modelName, size.getKey(), batch, "engine", round, ThroughputLoops.engine(engine,
+                                    size.getValue(), batch, n, 2 * engine.model().classifier().workers()));
+                            for (PeerEngine.Provider provider : providers) {
+                                add(modelName, size.getKey(), batch, provider.name(), round,
+                                        ThroughputLoops.peer(peers.get(provider.name() + "/" + batch),
+                                                size.getValue(), batch, n));
+                            }
+                            int backlog = Math.max(8 * batch, (int) Math.round(options.pipelineSeconds() * ceiling
+                                    / batch) * batch);
+                            String name = String.format(Locale.ROOT, "bench-%s-r%d-%s-%s-b%d", runId, round,
+                                    modelName, size.getKey().replace('×', 'x'), batch);
+                            PipelineRuns.Backlog result = runs.backlog(name, model.getValue(), size.getValue(), batch,
+                                    backlog);
+                            add(modelName, size.getKey(), batch, "pipeline", round, result.steadyImagesPerSecond());
+                            add(modelName, size.getKey(), batch, "pipeline incl. start-up", round,
+                                    result.totalImagesPerSecond());
+                            startupSeconds.merge(config, result.startupSeconds(), Math::max);
+                            meanBatches.computeIfAbsent(config, k -> new ArrayList<>()).add(result.meanBatch());
+                            out.printf(Locale.ROOT, "  round %d %-26s ceiling %7.1f  pipeline %7.1f img/s (%d images,"
+                                            + " start-up %.1f s, mean batch %.1f)%n", round, config, ceiling,
+                                    result.steadyImagesPerSecond(), backlog, result.startupSeconds(),
+                                    result.meanBatch());
+                        }
+                    }
+                }
             } finally {
-                pipeline.close();
+                for (ThroughputLoops.Ceiling c : ceilings.values()) {
+                    c.close();
+                }
+                peers.values().forEach(PeerEngine::close);
             }
         }
+    }
+
+    private void add(String model, String size, int batch, String series, int round, double value) {
+        figures.add(new Figure(model, size, batch, series, round, value));
+    }
+
+    private void printThroughput(List<PeerEngine.Provider> providers) {
+        List<String> series = new ArrayList<>(List.of("engine"));
+        providers.forEach(p -> series.add(p.name()));
+        series.add("pipeline");
+        series.add("pipeline incl. start-up");
+        out.printf("%nThroughput, images per second: median (min–max) over %d round(s); ratio = median of each round's"
+                + " figure ÷ that round's ceiling%n", options.rounds());
+        StringBuilder header = new StringBuilder(String.format("  %-9s %-8s %-5s %-22s", "model", "images", "batch",
+                "ceiling (bare ORT)"));
+        for (String s : series) {
+            header.append(String.format(" %-30s", s));
+        }
+        out.println(header.append("  mean batch"));
+        for (String[] key : configurations()) {
+            String model = key[0];
+            String size = key[1];
+            int batch = Integer.parseInt(key[2]);
+            Samples ceiling = samples(model, size, batch, "ceiling");
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-9s %-8s %-5d %-22s", model, size,
+                    batch, ceiling.format("")));
+            for (String s : series) {
+                Samples value = samples(model, size, batch, s);
+                line.append(String.format(Locale.ROOT, " %-30s", value.values().length == 0 ? "—"
+                        : value.format("") + " ×" + String.format(Locale.ROOT, "%.3f", ratio(model, size, batch, s,
+                        "ceiling"))));
+            }
+            List<Double> fills = meanBatches.getOrDefault(model + " " + size + " b" + batch, List.of());
+            out.println(line.append(String.format(Locale.ROOT, "  %.1f", Samples.of(fills).median())));
+        }
+        for (PeerEngine.Provider provider : providers) {
+            out.printf("%nEngine ÷ %s (same files, model, batch, threads and ONNX Runtime), median of per-round "
+                    + "ratios:%n", provider.name());
+            for (String[] key : configurations()) {
+                out.printf(Locale.ROOT, "  %-9s %-8s batch %-3s  %.2f%n", key[0], key[1], key[2],
+                        ratio(key[0], key[1], Integer.parseInt(key[2]), "engine", provider.name()));
+            }
+        }
+        peerDescriptions.forEach(d -> out.println("  peer: " + d));
+        out.printf("Start-up (Pipeline.start to RUNNING), worst per configuration: %s%n", startupSeconds.values()
+                .stream().mapToDouble(Double::doubleValue).summaryStatistics());
+    }
+
+    /** Model, size and batch of every measured configuration, in measuring order. */
+    private List<String[]> configurations() {
+        List<String[]> keys = new ArrayList<>();
+        for (Figure f : figures) {
+            if (f.round() == 1 && f.series().equals("ceiling")) {
+                keys.add(new String[] {f.model(), f.size(), Integer.toString(f.batch())});
+            }
+        }
+        return keys;
+    }
+
+    Samples samples(String model, String size, int batch, String series) {
+        return Samples.of(figures.stream().filter(f -> f.model().equals(model) && f.size().equals(size)
+                && f.batch() == batch && f.series().equals(series)).map(Figure::imagesPerSecond).toList());
+    }
+
+    /** Median over rounds of (series ÷ baseline) within each round. */
+    double ratio(String model, String size, int batch, String series, String baseline) {
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 1; round <= options.rounds(); round++) {
+            int r = round;
+            var mine = figures.stream().filter(f -> f.round() == r && f.model().equals(model) && f.size().equals(size)
+                    && f.batch() == batch && f.series().equals(series)).findFirst();
+            var base = figures.stream().filter(f -> f.round() == r && f.model().equals(model)
+                    && f.size().equals(size) && f.batch() == batch && f.series().equals(baseline)).findFirst();
+            if (mine.isPresent() && base.isPresent()) {
+                ratios.add(mine.get().imagesPerSecond() / base.get().imagesPerSecond());
+            }
+        }
+        return Samples.of(ratios).median();
+    }
+
+    private List<BenchChart.Latencies> latency(PipelineRuns runs, String runId,
+                                               Map<ResNetGenerator.Architecture, Path> models,
+                                               Map<String, List<byte[]>> images) throws Exception {
+        List<BenchChart.Latencies> all = new ArrayList<>();
+        if (options.loads().isEmpty()) {
+            return all;
+        }
+        String size = sizeName(options.latencySize());
+        List<byte[]> jpegs = images.computeIfAbsent(size, k -> jpegs(options.latencySize(), 32));
+        int batch = options.batchSizes().contains(8) ? 8
+                : options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
+        long delayMs = Long.parseLong(io.labelstream.config.Settings.MAX_BATCH_DELAY_MS.defaultValue());
+        out.printf("%nLatency under load: %s JPEGs, max.batch.size %d, max.batch.delay.ms %d, commit.interval.ms 100 "
+                        + "(exactly-once), %d s per level; event time → label visible to a read_committed consumer%n",
+                size, batch, delayMs, options.latencyDuration().toSeconds());
+        out.printf("  %-9s %-5s %-10s %-9s %-9s %-9s %-10s %-32s%n", "model", "load", "offered/s", "p50 ms", "p95 ms",
+                "p99 ms", "mean batch", "target p99 ≤ delay + 2×b8 infer + commit");
+        for (var model : models.entrySet()) {
+            String modelName = model.getKey().modelName();
+            Samples capacity = samples(modelName, size, batch, "pipeline");
+            // The ceiling runs on pre-made tensors, so any image size's rounds measured it for this model and batch.
+            Samples ceiling = Samples.of(figures.stream().filter(f -> f.model().equals(modelName)
+                    && f.batch() == batch && f.series().equals("ceiling")).map(Figure::imagesPerSecond).toList());
+            if (capacity.values().length == 0) {
+                capacity = Samples.of(List.of(runs.backlog("bench-" + runId + "-capacity-" + modelName,
+                        model.getValue(), jpegs, batch, 400).steadyImagesPerSecond()));
+            }
+            double batchInferenceMs = ceiling.values().length == 0 ? Double.NaN : 1000.0 * batch / ceiling.median();
+            double bound = delayMs + 2 * batchInferenceMs + 100;
+            for (double load : options.loads()) {
+                double rate = load * capacity.median();
+                String name = String.format(Locale.ROOT, "bench-%s-latency-%s-%d", runId, modelName,
+                        Math.round(load * 100));
+                PipelineRuns.Latency result = runs.latency(name, model.getValue(), jpegs, batch, rate,
+                        options.latencyDuration());
+                Percentiles p = Percentiles.of(result.latencyMs());
+                out.printf(Locale.ROOT, "  %-9s %-5s %-10.1f %-9.0f %-9.0f %-9.0f %-10.1f %.0f ms: %s%n", modelName,
+                        Math.round(load * 100) + "%", rate, p.at(50), p.at(95), p.at(99), result.meanBatch(), bound,
+                        p.at(99) <= bound ? "met" : "missed");
+                all.add(new BenchChart.Latencies(String.format(Locale.ROOT, "%s %s at %d%% (%.0f/s)", modelName, size,
+                        Math.round(load * 100), rate), result.latencyMs()));
+                latencyRows.add(String.format(Locale.ROOT, "%s,%s,%d,%d,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f", modelName, size,
+                        batch, Math.round(load * 100), rate, p.at(50), p.at(95), p.at(99), result.meanBatch(), bound));
+            }
+        }
+        return all;
+    }
+
+    private final List<String> latencyRows = new ArrayList<>();
+
+    private MemoryRun.Result memory(PipelineRuns runs, String runId, Map<ResNetGenerator.Architecture, Path> models,
+                                    Map<String, List<byte[]>> images) throws Exception {
+        if (options.backlog() <= 0) {
+            return null;
+        }
+        Path model = models.containsKey(options.backlogModel()) ? models.get(options.backlogModel())
+                : DefaultModel.ensure(options.backlogModel());
+        List<byte[]> jpegs = images.computeIfAbsent("640×480", k -> jpegs(new int[] {640, 480}, 32));
+        out.printf("%nMemory: a backlog of %d 640×480 JPEGs through `labelstream run` in its own JVM (%s), %s, batch 8"
+                + "%n", options.backlog(), String.join(" ", options.memoryJvm()), options.backlogModel().modelName());
+        MemoryRun.Result result = MemoryRun.run(runs, "bench-" + runId + "-memory", model, jpegs, 8,
+                options.backlog(), options.memoryJvm());
+        out.printf(Locale.ROOT, "  %d images in %.0f s (%.1f img/s, start-up included); peak RSS %.0f MB, peak heap in "
+                        + "use %.0f MB; target RSS ≤ 1536 MB: %s%n", result.images(), result.seconds(),
+                result.images() / result.seconds(), result.peakRssMb(), result.peakHeapMb(),
+                result.peakRssMb() <= 1536 ? "met" : "missed");
+        return result;
+    }
+
+    private void writeCsv(List<BenchChart.Latencies> latencies, MemoryRun.Result memory) throws IOException {
+        List<String> rows = new ArrayList<>(List.of("model,images,batch,series,round,images_per_second"));
+        for (Figure f : figures) {
+            rows.add(String.format(Locale.ROOT, "%s,%s,%d,%s,%d,%.3f", f.model(), f.size(), f.batch(), f.series(),
+                    f.round(), f.imagesPerSecond()));
+        }
+        Files.write(options.outDir().resolve("bench-throughput.csv"), rows);
+        List<String> latency = new ArrayList<>(List.of("model,images,batch,load_percent,offered_per_second,p50_ms,"
+                + "p95_ms,p99_ms,mean_batch,target_p99_ms"));
+        latency.addAll(latencyRows);
+        Files.write(options.outDir().resolve("bench-latency.csv"), latency);
+        List<String> summary = new ArrayList<>(List.of("model,images,batch,series,median_images_per_second,min,max,"
+                + "ratio_to_ceiling"));
+        for (String[] key : configurations()) {
+            for (String series : figures.stream().map(Figure::series).distinct().toList()) {
+                Samples s = samples(key[0], key[1], Integer.parseInt(key[2]), series);
+                if (s.values().length > 0) {
+                    summary.add(String.format(Locale.ROOT, "%s,%s,%s,%s,%.2f,%.2f,%.2f,%.4f", key[0], key[1], key[2],
+                            series, s.median(), s.min(), s.max(), ratio(key[0], key[1], Integer.parseInt(key[2]),
+                                    series, "ceiling")));
+                }
+            }
+        }
+        if (memory != null) {
+            summary.add(String.format(Locale.ROOT, "memory,%d images 640×480,8,peak_rss_mb,%.0f,,,", memory.images(),
+                    memory.peakRssMb()));
+            summary.add(String.format(Locale.ROOT, "memory,%d images 640×480,8,peak_heap_mb,%.0f,,,", memory.images(),
+                    memory.peakHeapMb()));
+        }
+        Files.write(options.outDir().resolve("bench-summary.csv"), summary);
+    }
+
+    private List<BenchChart.Point> chartPoints() {
+        List<BenchChart.Point> points = new ArrayList<>();
+        for (String[] key : configurations()) {
+            for (String series : figures.stream().map(Figure::series).distinct().toList()) {
+                Samples s = samples(key[0], key[1], Integer.parseInt(key[2]), series);
+                if (s.values().length > 0 && !series.equals("pipeline incl. start-up")) {
+                    points.add(new BenchChart.Point(key[0], key[1], series, Integer.parseInt(key[2]), s.median()));
+                }
+            }
+        }
+        return points;
+    }
+
+    static String sizeName(int[] size) {
+        return size[0] + "×" + size[1];
+    }
+
+    private static List<byte[]> jpegs(int[] size, int count) {
+        List<byte[]> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(SyntheticImages.jpeg(size[0], size[1], 9000 + i));
+        }
+        return list;
     }
 }

@@ -11,6 +11,9 @@ record Samples(double[] values) {
     }
 
     double median() {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;

@@ -69,29 +69,105 @@ final class BenchCommand {
     }
 
     @Command(name = "pipeline", mixinStandardHelpOptions = true,
-            description = {"Pipeline throughput against ONNX Runtime's own ceiling, in one process: a bare ORT loop, "
-                    + "then a backlog pre-loaded into the embedded broker's input topic timed from start until every "
-                    + "label is committed and visible to a read_committed consumer. Start-up time counts.", "",
-                    "Example: labelstream bench pipeline --models resnet50 --images 400"})
+            description = {"Side by side, in one process: a bare ONNX Runtime loop on pre-made tensors (the ceiling), "
+                    + "the engine (decode + preprocess + infer from the same JPEGs), a peer library if the bench jar "
+                    + "carries one (DJL), and the pipeline through a real broker (a pre-loaded backlog, timed until "
+                    + "every label is visible to a read_committed consumer), interleaved round by round; then latency "
+                    + "at fixed loads and peak memory under a large backlog. Prints medians (min–max) and ratios, "
+                    + "writes CSVs and a PNG chart.", "",
+                    "Examples:",
+                    "  java -jar target/labelstream-bench.jar bench pipeline",
+                    "  labelstream bench pipeline --models resnet50 --sizes 224x224 --batch-sizes 8 --rounds 3 "
+                            + "--loads 0.5 --backlog 0"})
     static final class Pipeline implements Callable<Integer> {
 
         @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
                 description = "Generated models (default ${DEFAULT-VALUE}).")
         List<String> models;
 
-        @Option(names = "--images", defaultValue = "400", description = "Backlog per run (default ${DEFAULT-VALUE}).")
-        int images;
+        @Option(names = "--sizes", split = ",", defaultValue = "224x224,640x480",
+                description = "JPEG sizes, generated photo-like (default ${DEFAULT-VALUE}).")
+        List<String> sizes;
 
-        @Option(names = "--batch-size", defaultValue = "8", description = "max.batch.size (default ${DEFAULT-VALUE}).")
-        int batchSize;
+        @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",
+                description = "max.batch.size values (default ${DEFAULT-VALUE}).")
+        List<Integer> batchSizes;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "Rounds; figures are medians (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--seconds", defaultValue = "4",
+                description = "About how long each in-process loop runs per round (default ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--pipeline-seconds", defaultValue = "20",
+                description = "Each pipeline backlog holds about this many seconds of work at the ceiling's speed "
+                        + "(default ${DEFAULT-VALUE}).")
+        double pipelineSeconds;
+
+        @Option(names = "--threads", defaultValue = "0",
+                description = "ORT intra-op and preprocessing threads everywhere; 0 = one per core (default).")
+        int threads;
+
+        @Option(names = "--partitions", defaultValue = "1", description = "Input topic partitions (default ${DEFAULT-VALUE}).")
+        int partitions;
+
+        @Option(names = "--stream-threads", defaultValue = "1",
+                description = "num.stream.threads of the pipeline (default ${DEFAULT-VALUE}).")
+        int streamThreads;
+
+        @Option(names = "--bootstrap-servers", description = "Use this Kafka instead of an embedded broker.")
+        String bootstrapServers;
+
+        @Option(names = "--peers", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Measure peers found on the class path; --no-peers skips them (default: yes).")
+        boolean peers;
+
+        @Option(names = "--loads", split = ",", defaultValue = "0.5,0.8",
+                description = "Latency runs at these fractions of the measured pipeline capacity; empty skips "
+                        + "(default ${DEFAULT-VALUE}).")
+        List<Double> loads;
+
+        @Option(names = "--latency-duration", defaultValue = "PT30S", description = "Per load level (default ${DEFAULT-VALUE}).")
+        java.time.Duration latencyDuration;
+
+        @Option(names = "--latency-size", defaultValue = "640x480", description = "JPEG size of the latency runs (default ${DEFAULT-VALUE}).")
+        String latencySize;
+
+        @Option(names = "--backlog", defaultValue = "10000",
+                description = "Images in the memory run's backlog, 640×480; 0 skips it (default ${DEFAULT-VALUE}).")
+        int backlog;
+
+        @Option(names = "--backlog-model", defaultValue = "resnet18", description = "Model of the memory run (default ${DEFAULT-VALUE}).")
+        String backlogModel;
+
+        @Option(names = "--memory-jvm", split = " ", defaultValue = "-Xmx1g",
+                description = "JVM options of the memory run's process (default ${DEFAULT-VALUE}).")
+        List<String> memoryJvm;
+
+        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+                description = "A labelstream setting for every pipeline run, e.g. -s max.batches.in.flight=3 or "
+                        + "-s kafka.commit.interval.ms=200.")
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+
+        @Option(names = "--out", defaultValue = "target/bench", description = "Where the CSVs and chart go (default ${DEFAULT-VALUE}).")
+        java.nio.file.Path outDir;
 
         @Override
         public Integer call() throws Exception {
-            int cores = Runtime.getRuntime().availableProcessors();
+            int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
                     models.stream().map(ResNetGenerator.Architecture::parse).toList(),
-                    List.of(new int[] {224, 224}, new int[] {640, 480}), images, batchSize, cores), System.out).run();
+                    sizes.stream().map(Pipeline::size).toList(), batchSizes, rounds, t, seconds, pipelineSeconds, partitions,
+                    streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
+                    latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
+                    memoryJvm, settings, outDir), System.out).run();
             return 0;
+        }
+
+        private static int[] size(String text) {
+            String[] wh = text.toLowerCase(java.util.Locale.ROOT).split("[x×]");
+            return new int[] {Integer.parseInt(wh[0].strip()), Integer.parseInt(wh[1].strip())};
         }
     }
 }

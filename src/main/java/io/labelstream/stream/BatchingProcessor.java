@@ -37,7 +37,8 @@ import java.util.concurrent.CompletionException;
 /**
  * The heart of the pipeline. Each input record is checked and parked in the task's {@link BatchBuffer}; a batch
  * is taken from the buffer when it holds {@code max.batch.size} pending records, or when its oldest pending record
- * has waited {@code max.batch.delay.ms} (a wall-clock punctuator), and handed to the {@link LabelingEngine}. Up to
+ * has waited {@code max.batch.delay.ms} (a wall-clock punctuator) and the batch would run at once (the task has
+ * nothing in the engine, or a worker is idle), and handed to the {@link LabelingEngine}. Up to
  * {@code max.batches.in.flight} batches are in the engine at once (default 2), so the next batch is decoded while
  * the model runs the current one and the model does not wait for Kafka. Batches are emitted in the order they were taken, on the
  * stream thread; each record goes to exactly one place: {@link LabelingTopology#LABELS_SINK} or
@@ -97,7 +98,10 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         // Records restored from the changelog after a crash are already due, so the first tick takes them.
         context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
             emitCompleted();
-            if (buffer.oldestPendingWaited(now, maxBatchDelayMs)) {
+            // A partial batch that has waited its delay goes at once if it would run at once; behind a busy
+            // worker it would only queue, so it keeps filling until this task's batch in the engine is done.
+            boolean wouldRunNow = inFlight.isEmpty() || engine.model().classifier().hasIdleWorker();
+            if (wouldRunNow && buffer.oldestPendingWaited(now, maxBatchDelayMs)) {
                 while (buffer.pending() > 0) {
                     submitNext(now);
                 }

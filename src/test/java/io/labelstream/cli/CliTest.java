@@ -113,11 +113,24 @@ class CliTest {
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
-    void pipelineBenchmarkPrintsItsTable() {
-        Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--images", "24"));
+    void pipelineBenchmarkPrintsItsTablesAndWritesCsvAndChart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
+            throws Exception {
+        Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--sizes", "224x224",
+                "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--loads", "0.5", "--latency-duration",
+                "PT3S", "--latency-size", "224x224", "--backlog", "48", "--out", out.toString()));
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).containsPattern("resnet18 +224×224 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+")
-                .containsPattern("resnet18 +640×480 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+");
+        assertThat(run.out())
+                .containsPattern("resnet18 +224×224 +8 +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) ×[0-9.]+")
+                .containsPattern("resnet18 +50% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9]+ ms: (met|missed)")
+                .containsPattern("48 images in [0-9]+ s .*peak RSS [0-9]+ MB, peak heap in use [1-9][0-9]* MB");
+        java.util.List<String> csv = java.nio.file.Files.readAllLines(out.resolve("bench-throughput.csv"));
+        assertThat(csv.get(0)).isEqualTo("model,images,batch,series,round,images_per_second");
+        assertThat(csv).anyMatch(l -> l.startsWith("resnet18,224×224,8,ceiling,1,"))
+                .anyMatch(l -> l.startsWith("resnet18,224×224,8,engine,1,"))
+                .anyMatch(l -> l.startsWith("resnet18,224×224,8,pipeline,1,"));
+        assertThat(java.nio.file.Files.readAllLines(out.resolve("bench-latency.csv"))).hasSize(2);
+        byte[] png = java.nio.file.Files.readAllBytes(out.resolve("bench.png"));
+        assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png)).getWidth()).isGreaterThan(800);
     }
 
     @Test

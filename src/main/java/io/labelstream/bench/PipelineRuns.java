@@ -1,0 +1,246 @@
+package io.labelstream.bench;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.model.EngineFactory;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.InlineImage;
+import io.labelstream.schema.Serdes;
+import io.labelstream.stream.Pipeline;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The pipeline on a real broker, as a user runs it: {@link Pipeline#start} with settings, each run with its own
+ * topics and application id. Labels are counted by a read_committed consumer, so an image counts only once its
+ * label's transaction has committed.
+ */
+final class PipelineRuns {
+
+    /** Pipeline settings that are the same for every run: the rest are labelstream's defaults. */
+    record Setup(String bootstrapServers, int partitions, int streamThreads, int threads, Map<String, String> extra) {
+    }
+
+    /**
+     * @param steadyImagesPerSecond images over the time from the pipeline reaching RUNNING to the last label
+     * @param totalImagesPerSecond  images over the time from {@link Pipeline#start} (start-up included)
+     */
+    record Backlog(double steadyImagesPerSecond, double totalImagesPerSecond, double startupSeconds,
+                   double meanBatch) {
+    }
+
+    /** @param latencyMs event time (the producer's send time) to label visible, per image */
+    record Latency(double offeredPerSecond, double[] latencyMs, double meanBatch) {
+    }
+
+    private final Setup setup;
+
+    PipelineRuns(Setup setup) {
+        this.setup = setup;
+    }
+
+    /** Pre-loads {@code images} events into a new input topic, then times the pipeline through all of them. */
+    Backlog backlog(String name, Path model, List<byte[]> jpegs, int batch, int images) throws Exception {
+        createTopic(name + "-in");
+        try (var producer = producer()) {
+            for (int i = 0; i < images; i++) {
+                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
+            }
+            producer.flush();
+        }
+        LabelstreamConfig config = config(name, model, batch);
+        try (LabelingEngine engine = EngineFactory.create(config)) {
+            long t0 = System.nanoTime();
+            Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
+            try (pipeline; var labels = labelsConsumer(name, 50)) {
+                if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
+                    throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
+                }
+                long running = System.nanoTime();
+                long batchSum = 0;
+                long seen = 0;
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+                var serde = Serdes.imageLabels();
+                while (seen < images) {
+                    for (ConsumerRecord<byte[], byte[]> r : labels.poll(Duration.ofMillis(100))) {
+                        seen++;
+                        batchSum += serde.deserializer().deserialize(r.topic(), r.value()).getBatchSize();
+                    }
+                    failIfStuck(pipeline, deadline, name);
+                }
+                long end = System.nanoTime();
+                return new Backlog(images / ((end - running) / 1e9), images / ((end - t0) / 1e9),
+                        (running - t0) / 1e9, (double) batchSum / seen);
+            }
+        }
+    }
+
+    /**
+     * Offers events at a fixed rate for {@code duration} after a warm-up, each stamped with its send time, and
+     * records how long each took to become a visible label.
+     */
+    Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration duration)
+            throws Exception {
+        createTopic(name + "-in");
+        LabelstreamConfig config = config(name, model, batch);
+        try (LabelingEngine engine = EngineFactory.create(config);
+             Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
+             var producer = producer();
+             var labels = labelsConsumer(name, 5)) {
+            if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
+                throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
+            }
+            AvroSerde<ImageLabels> serde = Serdes.imageLabels();
+            int warmup = 4 * batch;
+            for (int i = 0; i < warmup; i++) {
+                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
+            }
+            producer.flush();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            for (int seen = 0; seen < warmup; ) {
+                seen += labels.poll(Duration.ofMillis(20)).count();
+                failIfStuck(pipeline, deadline, name);
+            }
+            int offered = (int) Math.round(perSecond * duration.toMillis() / 1000.0);
+            List<Double> latencies = new ArrayList<>(offered);
+            long batchSum = 0;
+            long start = System.nanoTime();
+            long intervalNanos = (long) (1e9 / perSecond);
+            int sent = 0;
+            deadline = start + duration.toNanos() + TimeUnit.MINUTES.toNanos(5);
+            while (latencies.size() < offered) {
+                long now = System.nanoTime();
+                while (sent < offered && now >= start + sent * intervalNanos) {
+                    producer.send(event(name, warmup + sent, jpegs.get(sent % jpegs.size()),
+                            System.currentTimeMillis()));
+                    producer.flush();
+                    sent++;
+                    now = System.nanoTime();
+                }
+                long untilNext = sent < offered ? start + sent * intervalNanos - now : 5_000_000;
+                var records = labels.poll(Duration.ofNanos(Math.max(0, Math.min(untilNext, 5_000_000))));
+                long visibleAt = System.currentTimeMillis();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    latencies.add((double) (visibleAt - r.timestamp()));
+                    batchSum += serde.deserializer().deserialize(r.topic(), r.value()).getBatchSize();
+                }
+                failIfStuck(pipeline, deadline, name);
+            }
+            return new Latency(perSecond, latencies.stream().mapToDouble(Double::doubleValue).toArray(),
+                    (double) batchSum / latencies.size());
+        }
+    }
+
+    LabelstreamConfig config(String name, Path model, int batch) throws java.io.IOException {
+        return LabelstreamConfig.of(settings(name, model, batch));
+    }
+
+    /** The settings of one run, as they would be given to {@code labelstream run}. */
+    Map<String, String> settings(String name, Path model, int batch) throws java.io.IOException {
+        Map<String, String> s = new HashMap<>();
+        s.put("bootstrap.servers", setup.bootstrapServers());
+        s.put("application.id", name);
+        s.put("input.topics", name + "-in");
+        s.put("labels.topic", name + "-labels");
+        s.put("failures.topic", name + "-failures");
+        s.put("flagged.topic", name + "-flagged");
+        s.put("topics.partitions", Integer.toString(setup.partitions()));
+        s.put("num.stream.threads", Integer.toString(setup.streamThreads()));
+        s.put("max.batch.size", Integer.toString(batch));
+        s.put("model.path", model.toString());
+        s.put("model.intra.op.threads", Integer.toString(setup.threads()));
+        s.put("preprocess.threads", Integer.toString(setup.threads()));
+        s.put("state.dir", Files.createTempDirectory("labelstream-bench").toString());
+        s.putAll(setup.extra());
+        return s;
+    }
+
+    private void failIfStuck(Pipeline pipeline, long deadline, String name) throws TimeoutException {
+        if (pipeline.fatalError() != null) {
+            throw new IllegalStateException("pipeline " + name + " failed", pipeline.fatalError());
+        }
+        if (System.nanoTime() > deadline) {
+            throw new TimeoutException("pipeline " + name + " did not label every image in time");
+        }
+    }
+
+    void createTopic(String topic) throws Exception {
+        try (Admin admin = Admin.create(clientProperties())) {
+            admin.createTopics(List.of(new NewTopic(topic, setup.partitions(), (short) 1)
+                    .configs(Map.of("max.message.bytes", Integer.toString(Pipeline.MAX_RECORD_BYTES))))).all().get();
+        }
+    }
+
+    KafkaProducer<byte[], byte[]> producer() {
+        Properties p = clientProperties();
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Pipeline.MAX_RECORD_BYTES);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static final AvroSerde<ImageEvent> EVENTS = Serdes.imageEvent();
+
+    /** An event stamped with {@code sentAt}, which is both its event time and its record timestamp. */
+    static ProducerRecord<byte[], byte[]> event(String name, int i, byte[] jpeg, long sentAt) {
+        String id = name + "-" + i;
+        byte[] value = EVENTS.encode(ImageEvent.newBuilder().setId(id).setEventTime(Instant.ofEpochMilli(sentAt))
+                .setImage(new InlineImage(ByteBuffer.wrap(jpeg), "image/jpeg")).build());
+        return new ProducerRecord<>(name + "-in", null, sentAt, id.getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    /**
+     * Reads every partition of the labels topic from the start, committed transactions only. {@code fetchWaitMs}
+     * bounds how late a label is seen; the shorter, the more the reader itself costs the broker.
+     */
+    KafkaConsumer<byte[], byte[]> labelsConsumer(String name, int fetchWaitMs) throws Exception {
+        Properties c = clientProperties();
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchWaitMs);
+        var consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        String topic = name + "-labels";
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (consumer.partitionsFor(topic, Duration.ofSeconds(10)).size() < setup.partitions()) {
+            if (System.nanoTime() > deadline) {
+                consumer.close();
+                throw new TimeoutException("topic " + topic + " was not created");
+            }
+            Thread.sleep(50);
+        }
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+
+    Properties clientProperties() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", setup.bootstrapServers());
+        return p;
+    }
+}

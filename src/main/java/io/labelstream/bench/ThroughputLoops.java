@@ -1,0 +1,119 @@
+package io.labelstream.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.ImageLimits;
+import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.image.PreprocessRecipe;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.OnnxClassifier;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The three in-process loops of the side-by-side benchmark, each timed over the same number of images: the bare
+ * ONNX Runtime loop on a pre-made tensor (the ceiling), the engine from JPEG bytes, and a peer library from the
+ * same bytes. Each does two untimed batches first.
+ */
+final class ThroughputLoops {
+
+    private ThroughputLoops() {
+    }
+
+    /** A bare session with the engine's own options, fed one tensor of real preprocessed images. */
+    static final class Ceiling implements AutoCloseable {
+        private final OrtSession session;
+        private final OnnxTensor input;
+        private final int batch;
+
+        Ceiling(Path model, int batch, int threads, byte[] sampleJpeg) throws Exception {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+            new ImagePreprocessor(PreprocessRecipe.IMAGENET, new ImageDecoder(ImageLimits.defaults()))
+                    .preprocess(sampleJpeg, values);
+            FloatBuffer buffer = ByteBuffer.allocateDirect(batch * values.length * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            for (int i = 0; i < batch; i++) {
+                buffer.put(i * values.length, values);
+            }
+            try (OrtSession.SessionOptions options = OnnxClassifier.baseOptions(
+                    OrtSession.SessionOptions.OptLevel.ALL_OPT, threads, 1)) {
+                this.session = env.createSession(model.toString(), options);
+            }
+            this.input = OnnxTensor.createTensor(env, buffer, new long[] {batch, 3, 224, 224});
+            this.batch = batch;
+        }
+
+        double imagesPerSecond(int batches) throws Exception {
+            return timed(batches, batch, () -> {
+                try (OrtSession.Result result = session.run(Map.of("input", input))) {
+                    ((OnnxTensor) result.get(0)).getFloatBuffer();
+                }
+            });
+        }
+
+        @Override
+        public void close() throws Exception {
+            input.close();
+            session.close();
+        }
+    }
+
+    /**
+     * The engine as the pipeline drives it: batches are submitted with {@code inFlight} of them in the engine at
+     * once, so decoding overlaps inference.
+     */
+    static double engine(LabelingEngine engine, List<byte[]> jpegs, int batch, int batches, int inFlight) {
+        int[] cursor = {0};
+        for (int i = 0; i < 2; i++) {
+            engine.submit(slice(jpegs, cursor, batch), batch).join();
+        }
+        ArrayDeque<CompletableFuture<LabelingEngine.BatchResult>> running = new ArrayDeque<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < batches; i++) {
+            if (running.size() >= inFlight) {
+                running.poll().join();
+            }
+            running.add(engine.submit(slice(jpegs, cursor, batch), batch));
+        }
+        running.forEach(CompletableFuture::join);
+        return batches * batch / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    static double peer(PeerEngine peer, List<byte[]> jpegs, int batch, int batches) throws Exception {
+        int[] cursor = {0};
+        return timed(batches, batch, () -> peer.classify(slice(jpegs, cursor, batch)));
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    private static double timed(int batches, int batch, Step step) throws Exception {
+        step.run();
+        step.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < batches; i++) {
+            step.run();
+        }
+        return batches * batch / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    static List<byte[]> slice(List<byte[]> all, int[] cursor, int n) {
+        List<byte[]> batch = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            batch.add(all.get(cursor[0]++ % all.size()));
+        }
+        return batch;
+    }
+}
