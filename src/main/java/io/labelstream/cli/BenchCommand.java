@@ -96,11 +96,11 @@ final class BenchCommand {
         @Option(names = "--rounds", defaultValue = "3", description = "Rounds; figures are medians (default ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--seconds", defaultValue = "4",
+        @Option(names = "--seconds", defaultValue = "3",
                 description = "About how long each in-process loop runs per round (default ${DEFAULT-VALUE}).")
         double seconds;
 
-        @Option(names = "--pipeline-seconds", defaultValue = "20",
+        @Option(names = "--pipeline-seconds", defaultValue = "15",
                 description = "Each pipeline backlog holds about this many seconds of work at the ceiling's speed "
                         + "(default ${DEFAULT-VALUE}).")
         double pipelineSeconds;
