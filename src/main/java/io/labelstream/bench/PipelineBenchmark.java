@@ -138,11 +138,11 @@ public final class PipelineBenchmark {
                         }
                     }
                 }
-                // A short pipeline run first, not counted: the JIT compiles Kafka's, Streams' and Avro's paths
-                // once per process, and a service pays that once, not per batch.
+                // One pipeline run first, as long as a measured one and not counted: the JIT compiles the broker's,
+                // Streams' and Avro's paths once per process (a service pays that once, not per batch).
                 List<byte[]> warmupImages = images.values().iterator().next();
                 runs.backlog("bench-" + runId + "-warmup-" + modelName, model.getValue(), warmupImages, maxBatch,
-                        Math.max(64, (int) (options.seconds() * ceilings.get(maxBatch).imagesPerSecond(2))));
+                        Math.max(64, (int) (options.pipelineSeconds() * ceilings.get(maxBatch).imagesPerSecond(2))));
                 for (int round = 1; round <= options.rounds(); round++) {
                     for (var size : images.entrySet()) {
                         for (int batch : options.batchSizes()) {

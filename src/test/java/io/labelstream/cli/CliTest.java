@@ -116,8 +116,8 @@ class CliTest {
     void pipelineBenchmarkPrintsItsTablesAndWritesCsvAndChart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
             throws Exception {
         Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--sizes", "224x224",
-                "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--loads", "0.5", "--latency-duration",
-                "PT3S", "--latency-size", "224x224", "--backlog", "48", "--out", out.toString()));
+                "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--pipeline-seconds", "0.5", "--loads",
+                "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--out", out.toString()));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
                 .containsPattern("resnet18 +224×224 +8 +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) ×[0-9.]+")
