@@ -150,7 +150,8 @@ final class BenchCommand {
                         + "-s kafka.commit.interval.ms=200.")
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
 
-        @Option(names = "--out", defaultValue = "target/bench", description = "Where the CSVs and chart go (default ${DEFAULT-VALUE}).")
+        @Option(names = "--out", defaultValue = "target/bench-results",
+                description = "Where the CSVs and chart go (default ${DEFAULT-VALUE}).")
         java.nio.file.Path outDir;
 
         @Override
