@@ -269,16 +269,21 @@ public final class LabelingEngine implements AutoCloseable {
     @Override
     public void close() {
         batchThreads.shutdown();
+        boolean idle;
         try {
-            if (!batchThreads.awaitTermination(60, TimeUnit.SECONDS)) {
-                log.warn("Batches still running after 60 s; closing the model under them");
-            }
+            idle = batchThreads.awaitTermination(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            idle = false;
         }
         if (pool != null) {
             pool.shutdownNow();
         }
-        model.close();
+        if (idle) {
+            model.close();
+        } else {
+            // Closing a native session under a running call can crash the JVM; leaking it until exit cannot.
+            log.warn("Batches still running after 60 s; leaving the model's sessions open until the process exits");
+        }
     }
 }

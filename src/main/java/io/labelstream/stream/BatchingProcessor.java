@@ -148,13 +148,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      */
     @Override
     public void close() {
+        // A batch the engine has not started yet is skipped; one that is running finishes, unused.
+        inFlight.forEach(batch -> batch.result().cancel(false));
         inFlight.clear();
     }
 
     /** Emits, oldest first, every batch the engine has finished, stopping at the first one still running. */
     private void emitCompleted() {
         while (!inFlight.isEmpty() && inFlight.peek().result().isDone()) {
-            emit(inFlight.poll());
+            emitOldest();
         }
     }
 
@@ -202,18 +204,24 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 : engine.submit(toInfer, maxBatchSize);
         inFlight.add(new InFlightBatch(entries, records, decoded, failed, cacheKeys, hits, now, result));
         while (inFlight.size() >= maxInFlight) {
-            emit(inFlight.poll());
+            emitOldest();
         }
     }
 
-    /** Forwards a finished batch's failures and labels, in arrival order, and deletes its records from the buffer. */
-    private void emit(InFlightBatch batch) {
+    /**
+     * Waits for the oldest batch in the engine, forwards its failures and labels in arrival order, and deletes its
+     * records from the buffer.
+     */
+    private void emitOldest() {
+        InFlightBatch batch = inFlight.peek();
         LabelingEngine.BatchResult result;
         try {
             result = batch.result().join();
         } catch (CompletionException e) {
+            // The batch stays at the head, so its records are neither stranded nor overtaken by newer ones.
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
+        inFlight.poll();
         batch.failed().forEach(f -> forwardFailure(f.record(), f.failure()));
         if (!batch.records().isEmpty()) {
             metrics.batch(result.inferred(), result.preprocessMs(), result.inferenceMs());
