@@ -1,10 +1,12 @@
 package io.labelstream.stream;
 
+import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,71 +16,58 @@ import java.util.List;
  *
  * <p>A record is <em>pending</em> until it is taken for a batch, then <em>in flight</em> until its batch is
  * emitted and {@link #remove removed}; both kinds stay in the store, so a crash with a batch in flight labels it
- * again from the changelog. Keys are a per-task sequence number; the store's big-endian long keys iterate in
- * arrival order. Counts and the oldest pending arrival time are mirrored in memory and rebuilt from the store when
- * the task starts (everything restored is pending again).
+ * again from the changelog. The store is only written while the task runs: pending records are also held in
+ * memory, with the event already decoded at intake, and read back from the store only when the task starts
+ * (everything restored is pending again). Keys are a per-task sequence number; the store's big-endian long keys
+ * iterate in arrival order.
  */
 final class BatchBuffer {
 
+    /** @param event the decoded event, or null for a record restored from the changelog */
+    record Entry(long key, BufferedRecord record, ImageEvent event) {
+    }
+
     private final KeyValueStore<Long, BufferedRecord> store;
-    private long nextSequence;
-    private long nextPending;
-    private int size;
+    private final ArrayDeque<Entry> pending = new ArrayDeque<>();
     private int inFlight;
-    private long oldestPendingAt = Long.MAX_VALUE;
+    private long nextSequence;
 
     BatchBuffer(KeyValueStore<Long, BufferedRecord> store) {
         this.store = store;
         try (KeyValueIterator<Long, BufferedRecord> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<Long, BufferedRecord> entry = all.next();
-                if (size == 0) {
-                    oldestPendingAt = entry.value.getBufferedAt();
-                    nextPending = entry.key;
-                }
+                pending.add(new Entry(entry.key, entry.value, null));
                 nextSequence = entry.key + 1;
-                size++;
             }
         }
     }
 
-    void add(BufferedRecord record) {
-        store.put(nextSequence++, record);
-        if (pending() == 0) {
-            oldestPendingAt = record.getBufferedAt();
-        }
-        size++;
+    void add(BufferedRecord record, ImageEvent event) {
+        store.put(nextSequence, record);
+        pending.add(new Entry(nextSequence++, record, event));
     }
 
     int size() {
-        return size;
+        return pending.size() + inFlight;
     }
 
     int pending() {
-        return size - inFlight;
+        return pending.size();
     }
 
     /** True when the oldest pending record has waited at least {@code delayMs} by {@code now}. */
     boolean oldestPendingWaited(long now, long delayMs) {
-        return pending() > 0 && now - oldestPendingAt >= delayMs;
+        return !pending.isEmpty() && now - pending.peek().record().getBufferedAt() >= delayMs;
     }
 
-    /**
-     * Takes the next {@code max} pending records, in arrival order, for a batch; they stay in the store until
-     * {@link #remove}.
-     */
-    List<KeyValue<Long, BufferedRecord>> takePending(int max) {
-        List<KeyValue<Long, BufferedRecord>> batch = new ArrayList<>(Math.min(max, pending()));
-        try (KeyValueIterator<Long, BufferedRecord> next = store.range(nextPending, Long.MAX_VALUE)) {
-            while (next.hasNext() && batch.size() < max) {
-                batch.add(next.next());
-            }
-            oldestPendingAt = next.hasNext() ? next.next().value.getBufferedAt() : Long.MAX_VALUE;
+    /** Takes the next {@code max} pending records, in arrival order; they stay stored until {@link #remove}. */
+    List<Entry> takePending(int max) {
+        List<Entry> batch = new ArrayList<>(Math.min(max, pending.size()));
+        while (batch.size() < max && !pending.isEmpty()) {
+            batch.add(pending.poll());
         }
         inFlight += batch.size();
-        if (!batch.isEmpty()) {
-            nextPending = batch.get(batch.size() - 1).key + 1;
-        }
         return batch;
     }
 
@@ -86,16 +75,14 @@ final class BatchBuffer {
      * Deletes an emitted batch (the oldest in flight); under exactly-once the deletes commit atomically with the
      * batch's output.
      */
-    void remove(List<KeyValue<Long, BufferedRecord>> batch) {
-        for (KeyValue<Long, BufferedRecord> entry : batch) {
-            store.delete(entry.key);
+    void remove(List<Entry> batch) {
+        for (Entry entry : batch) {
+            store.delete(entry.key());
         }
-        size -= batch.size();
         inFlight -= batch.size();
-        if (size == 0) {
+        if (size() == 0) {
             // An empty buffer restarts numbering, so sequence numbers never run out.
             nextSequence = 0;
-            nextPending = 0;
         }
     }
 }

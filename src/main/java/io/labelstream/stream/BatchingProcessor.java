@@ -19,7 +19,6 @@ import io.labelstream.schema.Label;
 import io.labelstream.schema.internal.BufferedRecord;
 import io.labelstream.schema.internal.DedupEntry;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -135,7 +134,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 .setSource(source)
                 .setTimestamp(record.timestamp())
                 .setBufferedAt(now)
-                .build());
+                .build(), event);
         while (buffer.pending() >= maxBatchSize) {
             submitNext(now);
         }
@@ -166,15 +165,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      * batches in the engine, waits for the oldest and emits it (with 1, every batch is labeled before reading on).
      */
     private void submitNext(long now) {
-        List<KeyValue<Long, BufferedRecord>> entries = buffer.takePending(maxBatchSize);
+        List<BatchBuffer.Entry> entries = buffer.takePending(maxBatchSize);
         List<BufferedRecord> records = new ArrayList<>(entries.size());
         List<ImageEvent> decoded = new ArrayList<>(entries.size());
         List<Failed> failed = new ArrayList<>();
-        for (KeyValue<Long, BufferedRecord> entry : entries) {
-            BufferedRecord r = entry.value;
+        for (BatchBuffer.Entry entry : entries) {
+            BufferedRecord r = entry.record();
             try {
-                // Checked when buffered; decoded again here because only the original bytes are persisted.
-                decoded.add(events.decode(Records.bytes(r.getValue())));
+                // Decoded at intake; only a record restored from the changelog has just its original bytes.
+                decoded.add(entry.event() != null ? entry.event() : events.decode(Records.bytes(r.getValue())));
                 records.add(r);
             } catch (RecordDecodeException e) {
                 failed.add(new Failed(r, Records.failure(null, e.reason(), e.getMessage(), r)));
@@ -265,7 +264,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      * A batch handed to the engine. {@code records}, {@code decoded}, {@code cacheKeys} and {@code hits} are
      * parallel; {@code entries} are every buffer entry the batch took, failed ones included.
      */
-    private record InFlightBatch(List<KeyValue<Long, BufferedRecord>> entries, List<BufferedRecord> records,
+    private record InFlightBatch(List<BatchBuffer.Entry> entries, List<BufferedRecord> records,
                                  List<ImageEvent> decoded, List<Failed> failed, String[] cacheKeys,
                                  DedupEntry[] hits, long takenAt,
                                  CompletableFuture<LabelingEngine.BatchResult> result) {
