@@ -212,19 +212,13 @@ public final class BenchChart {
     private static XYSeries cdf(String label, double[] sorted) {
         int n = sorted.length;
         XYSeries series = new XYSeries(String.format("%s  (n=%d, p50 %.1f, p99 %.1f, max %.1f ms)", label, n,
-                percentile(sorted, 50), percentile(sorted, 99), sorted[n - 1]), false, true);
+                new Percentiles(sorted).at(50), new Percentiles(sorted).at(99), sorted[n - 1]), false, true);
         int step = Math.max(1, n / MAX_CDF_POINTS);
         for (int i = 0; i < n; i += step) {
             series.add(sorted[i], 100.0 * (i + 1) / n);
         }
         series.add(sorted[n - 1], 100.0);
         return series;
-    }
-
-    /** Nearest-rank percentile of ascending values. */
-    private static double percentile(double[] sorted, double p) {
-        int rank = (int) Math.ceil(p / 100 * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
     }
 
     /**

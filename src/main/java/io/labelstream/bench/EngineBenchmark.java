@@ -149,8 +149,8 @@ public final class EngineBenchmark {
                                 }
                             });
                             int[] next = {0};
-                            double s = rate(perRound, batch, () -> engine.label(slice(small, next, batch), tensors));
-                            double v = rate(perRound, batch, () -> engine.label(slice(vga, next, batch), tensors));
+                            double s = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(small, next, batch), tensors));
+                            double v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch), tensors));
                             // As the pipeline drives it: the next batch is decoded while this one is inferred.
                             double o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
                             if (r > 0) {
@@ -193,14 +193,6 @@ public final class EngineBenchmark {
             step.run();
         }
         return images / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    private static List<byte[]> slice(List<byte[]> all, int[] cursor, int n) {
-        List<byte[]> batch = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            batch.add(all.get(cursor[0]++ % all.size()));
-        }
-        return batch;
     }
 
     private static List<byte[]> jpegs(int w, int h, int count) {

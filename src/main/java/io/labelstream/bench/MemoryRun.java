@@ -30,13 +30,7 @@ final class MemoryRun {
 
     static Result run(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images,
                       List<String> jvmOptions) throws Exception {
-        runs.createTopic(name + "-in");
-        try (var producer = runs.producer()) {
-            for (int i = 0; i < images; i++) {
-                producer.send(PipelineRuns.event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
-            }
-            producer.flush();
-        }
+        runs.preload(name, jpegs, images);
         int port;
         try (var socket = new java.net.ServerSocket(0)) {
             port = socket.getLocalPort();

@@ -37,6 +37,6 @@ public interface PeerEngine extends AutoCloseable {
         void initialize() throws Exception;
 
         /** @param threads ONNX Runtime intra-op threads, the same number the engine and the bare loop use */
-        PeerEngine open(Path model, int batchSize, int threads) throws Exception;
+        PeerEngine open(Path model, int threads) throws Exception;
     }
 }

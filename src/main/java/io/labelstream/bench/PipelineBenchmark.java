@@ -130,12 +130,12 @@ public final class PipelineBenchmark {
                     ceilings.put(batch, ceiling);
                     double probe = ceiling.imagesPerSecond(2);
                     batchesPerRound.put(batch, Math.max(3, (int) Math.ceil(options.seconds() * probe / batch)));
-                    for (PeerEngine.Provider provider : providers) {
-                        PeerEngine peer = provider.open(model.getValue(), batch, options.threads());
-                        peers.put(provider.name() + "/" + batch, peer);
-                        if (!peerDescriptions.contains(peer.description())) {
-                            peerDescriptions.add(peer.description());
-                        }
+                }
+                for (PeerEngine.Provider provider : providers) {
+                    PeerEngine peer = provider.open(model.getValue(), options.threads());
+                    peers.put(provider.name(), peer);
+                    if (!peerDescriptions.contains(peer.description())) {
+                        peerDescriptions.add(peer.description());
                     }
                 }
                 // One pipeline run first, as long as a measured one and not counted: the JIT compiles the broker's,
@@ -154,7 +154,7 @@ public final class PipelineBenchmark {
                                     size.getValue(), batch, n, 2 * engine.model().classifier().workers()));
                             for (PeerEngine.Provider provider : providers) {
                                 add(modelName, size.getKey(), batch, provider.name(), round,
-                                        ThroughputLoops.peer(peers.get(provider.name() + "/" + batch),
+                                        ThroughputLoops.peer(peers.get(provider.name()),
                                                 size.getValue(), batch, n));
                             }
                             int backlog = Math.max(8 * batch, (int) Math.round(options.pipelineSeconds() * ceiling

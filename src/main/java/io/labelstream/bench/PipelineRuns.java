@@ -66,13 +66,7 @@ final class PipelineRuns {
 
     /** Pre-loads {@code images} events into a new input topic, then times the pipeline through all of them. */
     Backlog backlog(String name, Path model, List<byte[]> jpegs, int batch, int images) throws Exception {
-        createTopic(name + "-in");
-        try (var producer = producer()) {
-            for (int i = 0; i < images; i++) {
-                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
-            }
-            producer.flush();
-        }
+        preload(name, jpegs, images);
         LabelstreamConfig config = config(name, model, batch);
         try (LabelingEngine engine = EngineFactory.create(config)) {
             long t0 = System.nanoTime();
@@ -186,6 +180,17 @@ final class PipelineRuns {
         }
         if (System.nanoTime() > deadline) {
             throw new TimeoutException("pipeline " + name + " did not label every image in time");
+        }
+    }
+
+    /** Creates the run's input topic and fills it with {@code images} events, cycling through {@code jpegs}. */
+    void preload(String name, List<byte[]> jpegs, int images) throws Exception {
+        createTopic(name + "-in");
+        try (var producer = producer()) {
+            for (int i = 0; i < images; i++) {
+                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
+            }
+            producer.flush();
         }
     }
 

@@ -22,8 +22,9 @@ final class ConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         LabelstreamConfig config = options.load(Map.of());
-        int width = config.describe().stream().mapToInt(r -> r[0].length()).max().orElse(10);
-        for (String[] row : config.describe()) {
+        var rows = config.describe();
+        int width = rows.stream().mapToInt(r -> r[0].length()).max().orElse(10);
+        for (String[] row : rows) {
             System.out.printf("%-" + width + "s  %-12s %s%n", row[0], row[2], row[1].isEmpty() ? "(empty)" : row[1]);
         }
         return 0;

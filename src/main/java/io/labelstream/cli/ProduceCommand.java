@@ -118,7 +118,7 @@ final class ProduceCommand implements Callable<Integer> {
                 byte[] value = serde.encode(event);
                 if (value.length + 512 > maxBytes) {
                     refused.add(file + " (" + Files.size(file) + " bytes)");
-                    progress.update(i + 1, sent.get(), refused.size());
+                    progress.update(i + 1, refused.size());
                     continue;
                 }
                 producer.send(new ProducerRecord<>(target, id.getBytes(StandardCharsets.UTF_8), value), (meta, e) -> {
@@ -128,7 +128,7 @@ final class ProduceCommand implements Callable<Integer> {
                         sent.incrementAndGet();
                     }
                 });
-                progress.update(i + 1, sent.get(), refused.size());
+                progress.update(i + 1, refused.size());
                 if (rate > 0) {
                     long due = start + (long) ((i + 1) / rate * 1e9);
                     long wait = due - System.nanoTime();
@@ -192,7 +192,7 @@ final class ProduceCommand implements Callable<Integer> {
             this.total = total;
         }
 
-        void update(int done, int sent, int refused) {
+        void update(int done, int refused) {
             long now = System.nanoTime();
             if (now - lastPrint < (terminal ? 200_000_000L : 5_000_000_000L) && done < total) {
                 return;

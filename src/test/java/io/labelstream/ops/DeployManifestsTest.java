@@ -49,6 +49,7 @@ class DeployManifestsTest {
         int opsPort = config.get(Settings.OPS_PORT);
         assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(opsPort);
         String portName = container.at("/ports/0/name").asText();
+        assertThat(portName).as("the ops port is named, so probes and the Service can refer to it").isNotEmpty();
         assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/health/live");
         assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health/ready");
         assertThat(container.at("/livenessProbe/httpGet/port").asText()).isEqualTo(portName);

@@ -35,7 +35,7 @@ public final class DjlPeerProvider implements PeerEngine.Provider {
     }
 
     @Override
-    public PeerEngine open(Path model, int batchSize, int threads) throws Exception {
+    public PeerEngine open(Path model, int threads) throws Exception {
         return DjlPeerEngine.open(model, threads);
     }
 }
