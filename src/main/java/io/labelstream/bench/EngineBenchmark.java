@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.JpegDecoding;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.PreprocessRecipe;
@@ -57,15 +58,20 @@ public final class EngineBenchmark {
     }
 
     private void preprocessing() throws Exception {
-        ImageDecoder decoder = new ImageDecoder(ImageLimits.defaults());
-        ImagePreprocessor reduced = new ImagePreprocessor(PreprocessRecipe.IMAGENET, decoder);
-        ImagePreprocessor full = new ImagePreprocessor(new PreprocessRecipe("imagenet-full-decode",
-                PreprocessRecipe.ResizeMode.SHORTER_SIDE, 256, 224, 224, PreprocessRecipe.PixelScale.UNIT,
-                PreprocessRecipe.IMAGENET.mean(), PreprocessRecipe.IMAGENET.std(), PreprocessRecipe.ChannelOrder.RGB,
-                false), decoder);
+        // Every available JPEG decoder side by side, so their ratio comes from one run.
+        Map<String, ImageDecoder> decoders = new LinkedHashMap<>();
+        JpegDecoding automatic = JpegDecoding.automatic();
+        decoders.put(automatic.settingValue(), new ImageDecoder(ImageLimits.defaults(), automatic));
+        if (automatic != JpegDecoding.JDK) {
+            decoders.put("jdk", new ImageDecoder(ImageLimits.defaults(), JpegDecoding.JDK));
+        }
+        out.println(automatic.describe());
         out.println("Preprocessing alone, one thread (decode + resize + crop + normalize), ms per image:");
         int[][] sizes = {{224, 224}, {640, 480}, {1920, 1080}, {4000, 3000}};
-        float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+        PreprocessRecipe fullDecode = new PreprocessRecipe("imagenet-full-decode",
+                PreprocessRecipe.ResizeMode.SHORTER_SIDE, 256, 224, 224, PreprocessRecipe.PixelScale.UNIT,
+                PreprocessRecipe.IMAGENET.mean(), PreprocessRecipe.IMAGENET.std(), PreprocessRecipe.ChannelOrder.RGB,
+                false);
         for (int[] size : sizes) {
             int distinct = size[0] >= 1920 ? 4 : 16;
             List<byte[]> jpegs = new ArrayList<>();
@@ -73,30 +79,48 @@ public final class EngineBenchmark {
                 jpegs.add(SyntheticImages.jpeg(size[0], size[1], 1000 + i));
             }
             int perRound = size[0] >= 4000 ? 8 : size[0] >= 1920 ? 16 : 64;
-            Map<String, ImagePreprocessor> variants = new LinkedHashMap<>();
-            variants.put("", reduced);
-            if (size[0] >= 4000) {
-                variants.put(" (full-resolution decode)", full);
-            }
-            for (var variant : variants.entrySet()) {
-                // Two seconds of warm-up first: the resize loops need the JIT's second tier to be representative.
-                long warmUntil = System.nanoTime() + 2_000_000_000L;
-                for (int i = 0; System.nanoTime() < warmUntil; i++) {
-                    variant.getValue().preprocess(jpegs.get(i % jpegs.size()), values);
+            // The decoders are compared within a group; full-resolution decoding of the largest size is a group
+            // of its own, so its garbage (36 MB per image) does not slow the other group's rounds.
+            List<PreprocessRecipe> groups = size[0] >= 4000 ? List.of(PreprocessRecipe.IMAGENET, fullDecode)
+                    : List.of(PreprocessRecipe.IMAGENET);
+            for (PreprocessRecipe recipe : groups) {
+                Map<String, ImagePreprocessor> variants = new LinkedHashMap<>();
+                for (var decoder : decoders.entrySet()) {
+                    variants.put(", " + decoder.getKey() + (recipe == fullDecode ? ", full-resolution decode" : ""),
+                            new ImagePreprocessor(recipe, decoder.getValue()));
                 }
-                List<Double> ms = new ArrayList<>();
-                for (int r = 0; r < options.rounds(); r++) {
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < perRound; i++) {
-                        variant.getValue().preprocess(jpegs.get(i % jpegs.size()), values);
-                    }
-                    ms.add((System.nanoTime() - t0) / 1e6 / perRound);
-                }
-                out.printf("  %4d×%-4d JPEG (%3d KB)%s: %s%n", size[0], size[1], jpegs.get(0).length / 1024,
-                        variant.getKey(), Samples.of(ms).format("ms"));
+                timePreprocessing(size, jpegs, perRound, variants);
             }
         }
         out.println();
+    }
+
+    private void timePreprocessing(int[] size, List<byte[]> jpegs, int perRound,
+                                   Map<String, ImagePreprocessor> variants) throws Exception {
+        float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+        // Two seconds of warm-up each first: the resize loops need the JIT's second tier to be representative.
+        for (ImagePreprocessor variant : variants.values()) {
+            long warmUntil = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; System.nanoTime() < warmUntil; i++) {
+                variant.preprocess(jpegs.get(i % jpegs.size()), values);
+            }
+        }
+        // Rounds interleaved across the variants, so machine noise hits all of them alike.
+        Map<String, List<Double>> ms = new LinkedHashMap<>();
+        for (int r = 0; r < options.rounds(); r++) {
+            for (var variant : variants.entrySet()) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < perRound; i++) {
+                    variant.getValue().preprocess(jpegs.get(i % jpegs.size()), values);
+                }
+                ms.computeIfAbsent(variant.getKey(), k -> new ArrayList<>())
+                        .add((System.nanoTime() - t0) / 1e6 / perRound);
+            }
+        }
+        for (var variant : ms.entrySet()) {
+            out.printf("  %4d×%-4d JPEG (%4d KB)%-38s %s%n", size[0], size[1], jpegs.get(0).length / 1024,
+                    variant.getKey() + ":", Samples.of(variant.getValue()).format("ms"));
+        }
     }
 
     private void inference(ResNetGenerator.Architecture arch) throws Exception {

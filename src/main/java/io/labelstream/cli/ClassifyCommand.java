@@ -148,7 +148,7 @@ final class ClassifyCommand implements Callable<Integer> {
             }
             line.putObject("model").put("name", engine.model().identity().getName())
                     .put("sha256", engine.model().identity().getSha256());
-            line.put("recipe", engine.recipe().hash());
+            line.put("recipe", engine.recipeHash());
         } else {
             LabelingEngine.Rejected r = (LabelingEngine.Rejected) outcome;
             line.putObject("error").put("reason", r.reason().name()).put("message", r.message());

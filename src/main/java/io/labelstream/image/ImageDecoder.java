@@ -14,16 +14,32 @@ import java.io.IOException;
 import java.util.Iterator;
 
 /**
- * Decodes encoded image bytes with the JDK's ImageIO readers. The header is read first so that size limits are
- * enforced before any pixel memory is allocated, and reader warnings (e.g. a truncated JPEG, which ImageIO would
- * otherwise return half grey) are treated as errors.
+ * Decodes encoded image bytes: JPEGs with libjpeg-turbo when chosen ({@link JpegDecoding}), everything else
+ * with the JDK's ImageIO readers (TwelveMonkeys adds CMYK JPEG, WebP and TIFF). The header is read first so that
+ * size limits are enforced before any pixel memory is allocated, and decoder warnings (e.g. a truncated JPEG,
+ * which would otherwise come back half grey) are treated as errors.
  */
 public final class ImageDecoder {
 
     private final ImageLimits limits;
+    private final JpegDecoding jpegDecoding;
 
+    /** Decodes JPEGs with libjpeg-turbo where it is installed, else with ImageIO. */
     public ImageDecoder(ImageLimits limits) {
+        this(limits, JpegDecoding.automatic());
+    }
+
+    /** @throws IllegalStateException for {@link JpegDecoding#LIBJPEG_TURBO} where the library cannot be loaded */
+    public ImageDecoder(ImageLimits limits, JpegDecoding jpegDecoding) {
+        if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpeg.unavailableReason() != null) {
+            throw new IllegalStateException(TurboJpeg.unavailableReason());
+        }
         this.limits = limits;
+        this.jpegDecoding = jpegDecoding;
+    }
+
+    public JpegDecoding jpegDecoding() {
+        return jpegDecoding;
     }
 
     public BufferedImage decode(byte[] encoded) throws ImageRejectedException {
@@ -31,10 +47,40 @@ public final class ImageDecoder {
     }
 
     /**
-     * Decodes, reading only every k-th pixel when the image's shorter side is at least 4 × {@code neededShorter}
-     * (k keeps at least 2 × that). 0 decodes at full resolution.
+     * Decodes at a reduced resolution that keeps the shorter side at least 2 × {@code neededShorter}: libjpeg-turbo
+     * scales JPEGs by n/8 in the DCT domain; ImageIO reads every k-th pixel once the shorter side is at least
+     * 4 × {@code neededShorter}. 0 decodes at full resolution.
      */
     public BufferedImage decode(byte[] encoded, int neededShorter) throws ImageRejectedException {
+        checkEncodedSize(encoded);
+        if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpegDecoder.isJpeg(encoded)) {
+            RgbPixels pixels = TurboJpegDecoder.decode(encoded, limits, neededShorter, false);
+            if (pixels != null) {
+                return ExifOrientation.apply(TurboJpegDecoder.image(pixels), ExifOrientation.ofJpeg(encoded));
+            }
+        }
+        return decodeWithImageIO(encoded, neededShorter);
+    }
+
+    /**
+     * As {@link #decode(byte[], int)}, for the preprocessor: an upright JPEG's pixels may stay in this thread's
+     * decode buffer, valid until the thread's next call, so the hot path allocates nothing per image.
+     */
+    RgbPixels decodePixels(byte[] encoded, int neededShorter) throws ImageRejectedException {
+        checkEncodedSize(encoded);
+        if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpegDecoder.isJpeg(encoded)) {
+            int orientation = ExifOrientation.ofJpeg(encoded);
+            boolean upright = orientation == ExifOrientation.NORMAL;
+            RgbPixels pixels = TurboJpegDecoder.decode(encoded, limits, neededShorter, upright);
+            if (pixels != null) {
+                return upright ? pixels
+                        : RgbPixels.of(ExifOrientation.apply(TurboJpegDecoder.image(pixels), orientation));
+            }
+        }
+        return RgbPixels.of(decodeWithImageIO(encoded, neededShorter));
+    }
+
+    private void checkEncodedSize(byte[] encoded) throws ImageRejectedException {
         if (encoded == null || encoded.length == 0) {
             throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE, "image is empty (0 bytes)");
         }
@@ -42,21 +88,16 @@ public final class ImageDecoder {
             throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + encoded.length
                     + " bytes; the limit (image.max.bytes) is " + limits.maxEncodedBytes());
         }
+    }
+
+    private BufferedImage decodeWithImageIO(byte[] encoded, int neededShorter) throws ImageRejectedException {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             ImageReader reader = firstReader(in);
             try {
                 reader.setInput(in, true, true);
                 long width = reader.getWidth(0);
                 long height = reader.getHeight(0);
-                if (width <= 0 || height <= 0) {
-                    throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
-                            "image header gives a size of " + width + "×" + height);
-                }
-                if (width * height > limits.maxPixels()) {
-                    throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + width + "×" + height
-                            + " = " + (width * height) + " pixels; the limit (image.max.pixels) is "
-                            + limits.maxPixels());
-                }
+                limits.checkPixels(width, height);
                 WarningCollector warnings = new WarningCollector();
                 reader.addIIOReadWarningListener(warnings);
                 javax.imageio.ImageReadParam param = reader.getDefaultReadParam();

@@ -1,5 +1,7 @@
 package io.labelstream.image;
 
+import io.labelstream.schema.FailureReason;
+
 /**
  * Bounds checked before an image is decoded, so a hostile file cannot make the pipeline allocate gigabytes.
  *
@@ -10,5 +12,17 @@ public record ImageLimits(long maxEncodedBytes, long maxPixels) {
 
     public static ImageLimits defaults() {
         return new ImageLimits(20L * 1024 * 1024, 40_000_000L);
+    }
+
+    /** Refuses a header's size that is empty or over {@link #maxPixels()}. */
+    void checkPixels(long width, long height) throws ImageRejectedException {
+        if (width <= 0 || height <= 0) {
+            throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                    "image header gives a size of " + width + "×" + height);
+        }
+        if (width * height > maxPixels) {
+            throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + width + "×" + height
+                    + " = " + (width * height) + " pixels; the limit (image.max.pixels) is " + maxPixels);
+        }
     }
 }

@@ -51,17 +51,25 @@ public final class ImagePreprocessor {
         return recipe;
     }
 
+    /** The recipe's hash as this preprocessor applies it (with its JPEG decoder): what output records carry. */
+    public String recipeHash() {
+        return recipe.hash(decoder.jpegDecoding());
+    }
+
     public TensorLayout layout() {
         return layout;
     }
 
     /** Decodes {@code encoded} and writes {@link PreprocessRecipe#valuesPerImage()} values into {@code out}. */
     public void preprocess(byte[] encoded, float[] out) throws ImageRejectedException {
-        preprocess(decoder.decode(encoded, recipe.reducedDecode() ? recipe.neededShorterSide() : 0), out);
+        preprocess(decoder.decodePixels(encoded, recipe.reducedDecode() ? recipe.neededShorterSide() : 0), out);
     }
 
     public void preprocess(BufferedImage image, float[] out) {
-        RgbPixels pixels = RgbPixels.of(image);
+        preprocess(RgbPixels.of(image), out);
+    }
+
+    private void preprocess(RgbPixels pixels, float[] out) {
         int w = pixels.width();
         int h = pixels.height();
         int cropW = recipe.cropWidth();

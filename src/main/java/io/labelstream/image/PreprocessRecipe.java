@@ -13,13 +13,13 @@ import java.util.Locale;
  * are scaled ({@code ToTensor()}'s 0–1, or kept 0–255), put in {@code channelOrder} and normalized with
  * {@code mean} and {@code std}, which are given per channel in the model's channel order.
  *
- * <p>With {@code reducedDecode}, an image at least four times larger than needed is decoded at 1/k resolution
- * (every k-th pixel, k ≥ 2, keeping at least twice the needed size) before the antialiased resize: a 12 MP
- * photo then decodes in about half the time. Such images differ slightly from Pillow's full-resolution result;
- * images smaller than that are untouched and match Pillow exactly.
+ * <p>With {@code reducedDecode}, an image much larger than needed is decoded at a reduced resolution that keeps
+ * at least twice the needed size before the antialiased resize (libjpeg-turbo scales JPEGs by n/8 in the DCT
+ * domain; ImageIO reads every k-th pixel): a 12 MP photo then decodes several times faster. Such images differ
+ * slightly from Pillow's full-resolution result; images smaller than that are untouched and match Pillow exactly.
  *
- * <p>{@link #hash()} identifies the recipe in output records: two recipes with the same hash produce the same
- * tensor from the same image.
+ * <p>{@link #hash(JpegDecoding)} identifies the recipe, as applied with a JPEG decoder, in output records: the
+ * same hash means the same tensor from the same image.
  */
 public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSize, int cropWidth, int cropHeight,
                                PixelScale scale, float[] mean, float[] std, ChannelOrder channelOrder,
@@ -99,10 +99,14 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
                 + ";filter=pillow-bilinear-aa" + (reducedDecode ? ";decode=reduced" : "");
     }
 
-    /** First 16 hex digits of the SHA-256 of {@link #canonical()}. */
-    public String hash() {
+    /**
+     * First 16 hex digits of the SHA-256 of {@link #canonical()} and the JPEG decoder, which is part of what
+     * makes the tensor: the two scale large images differently when decoding reduced.
+     */
+    public String hash(JpegDecoding jpegDecoding) {
+        String text = canonical() + ";jpeg=" + jpegDecoding.settingValue();
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);

@@ -7,6 +7,7 @@ import io.labelstream.config.Settings;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.image.JpegDecoding;
 import io.labelstream.image.PreprocessRecipe;
 
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.util.Locale;
 
 /** Builds the {@link LabelingEngine} a configuration describes, failing with the name of the setting at fault. */
 public final class EngineFactory {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EngineFactory.class);
 
     private EngineFactory() {
     }
@@ -36,6 +39,7 @@ public final class EngineFactory {
             throw ConfigException.invalid(Settings.MODEL_LABELS_PATH.key(), labelsPath, "no such file");
         }
         PreprocessRecipe recipe = recipe(config);
+        JpegDecoding jpegDecoding = jpegDecoding(config);
         LoadedModel loaded;
         try {
             loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME), sessionSettings(config));
@@ -55,10 +59,23 @@ public final class EngineFactory {
         }
         int threads = config.get(Settings.PREPROCESS_THREADS);
         ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
-                config.get(Settings.IMAGE_MAX_PIXELS)));
+                config.get(Settings.IMAGE_MAX_PIXELS)), jpegDecoding);
         return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder, input.layout()),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
                 threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+    }
+
+    /** The JPEG decoder {@code image.jpeg.decoder} asks for; start-up stops if it names one that cannot be loaded. */
+    static JpegDecoding jpegDecoding(LabelstreamConfig config) {
+        String value = config.get(Settings.IMAGE_JPEG_DECODER);
+        try {
+            JpegDecoding decoding = JpegDecoding.of(value);
+            log.info(decoding.describe());
+            return decoding;
+        } catch (IllegalStateException e) {
+            throw ConfigException.invalid(Settings.IMAGE_JPEG_DECODER.key(), value, e.getMessage()
+                    + ", or set it to auto or jdk");
+        }
     }
 
     static SessionSettings sessionSettings(LabelstreamConfig config) {

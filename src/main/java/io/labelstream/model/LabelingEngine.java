@@ -89,6 +89,11 @@ public final class LabelingEngine implements AutoCloseable {
         return preprocessor.recipe();
     }
 
+    /** Identifies the preprocessing in output records: see {@link ImagePreprocessor#recipeHash()}. */
+    public String recipeHash() {
+        return preprocessor.recipeHash();
+    }
+
     /**
      * The calling thread's batch tensor, allocated on first use. A stream thread runs its tasks one at a time,
      * so its tasks share one tensor instead of each holding its own.

@@ -75,7 +75,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         this.fetcher = fetcher;
         this.dedupOptions = dedupOptions;
         this.metrics = metrics;
-        this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipe().hash());
+        this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipeHash());
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMs = maxBatchDelayMs;
         this.maxInFlight = maxInFlight;

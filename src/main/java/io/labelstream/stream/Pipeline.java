@@ -74,7 +74,7 @@ public final class Pipeline implements AutoCloseable {
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         var model = engine.model();
         metrics.modelInfo(model.identity().getName(), model.identity().getVersion(), model.identity().getSha256(),
-                model.classifier().provider().toString(), engine.recipe().hash());
+                model.classifier().provider().toString(), engine.recipeHash());
         Pipeline pipeline = new Pipeline(streams, fetcher);
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {

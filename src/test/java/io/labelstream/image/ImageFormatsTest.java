@@ -102,7 +102,14 @@ class ImageFormatsTest {
         g.dispose();
         byte[] plain = SyntheticImages.jpeg(stored, 0.95f);
         for (int orientation = 1; orientation <= 8; orientation++) {
-            BufferedImage upright = decoder.decode(withExifOrientation(plain, orientation));
+            byte[] file = withExifOrientation(plain, orientation);
+            BufferedImage upright = decoder.decode(file);
+            // The preprocessor's own decode path (which may keep pixels in a reused buffer) turns it upright too.
+            float[] fromFile = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
+            float[] fromUpright = new float[fromFile.length];
+            preprocessor.preprocess(file, fromFile);
+            preprocessor.preprocess(upright, fromUpright);
+            assertThat(fromFile).as("orientation %d tensor", orientation).isEqualTo(fromUpright);
             boolean swapped = orientation >= 5;
             assertThat(upright.getWidth()).as("orientation %d", orientation).isEqualTo(swapped ? 20 : 40);
             // Where does the red (stored left) half end up?

@@ -25,13 +25,13 @@ class ImagePreprocessorPilTest {
     @CsvSource({"640,480", "480,640", "333,500", "1000,250", "300,300", "224,224", "100,80", "257,1031"})
     void matchesPillowExactly(int w, int h) throws IOException {
         byte[] expected = reference(w, h);
-        assertThat(crop8bit(formulaImage(w, h, BufferedImage.TYPE_3BYTE_BGR))).isEqualTo(expected);
+        assertThat(crop8bit(preprocessor, formulaImage(w, h, BufferedImage.TYPE_3BYTE_BGR))).isEqualTo(expected);
         // The generic path (no direct raster access) must agree with the fast path.
-        assertThat(crop8bit(formulaImage(w, h, BufferedImage.TYPE_INT_RGB))).isEqualTo(expected);
+        assertThat(crop8bit(preprocessor, formulaImage(w, h, BufferedImage.TYPE_INT_RGB))).isEqualTo(expected);
     }
 
-    /** Runs the preprocessor and maps the normalized floats back to 8 bits, HWC. */
-    private byte[] crop8bit(BufferedImage image) {
+    /** Runs an ImageNet preprocessor and maps the normalized floats back to 8 bits, HWC. */
+    static byte[] crop8bit(ImagePreprocessor preprocessor, BufferedImage image) {
         int per = PreprocessRecipe.IMAGENET.valuesPerImage();
         float[] out = new float[per];
         preprocessor.preprocess(image, out);

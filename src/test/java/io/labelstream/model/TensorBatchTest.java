@@ -2,6 +2,7 @@ package io.labelstream.model;
 
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
+import io.labelstream.image.JpegDecoding;
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SyntheticImages;
@@ -55,6 +56,9 @@ class TensorBatchTest {
             float blueLevel = nchw[2 * plane + p] * std[2] + mean[2];
             assertThat(bgr[p]).isCloseTo((blueLevel - mean[0]) / std[0], org.assertj.core.api.Assertions.within(1e-4f));
         }
-        assertThat(swapped.hash()).isNotEqualTo(PreprocessRecipe.IMAGENET.hash()).hasSize(16);
+        assertThat(swapped.hash(JpegDecoding.JDK)).isNotEqualTo(PreprocessRecipe.IMAGENET.hash(JpegDecoding.JDK))
+                .hasSize(16);
+        assertThat(PreprocessRecipe.IMAGENET.hash(JpegDecoding.JDK))
+                .isNotEqualTo(PreprocessRecipe.IMAGENET.hash(JpegDecoding.LIBJPEG_TURBO));
     }
 }

@@ -38,6 +38,10 @@ class DockerFilesTest {
         String text = String.join("\n", lines);
         assertThat(text).containsPattern("(?s)HEALTHCHECK [^\\n]*\\\\\\n\\s*CMD \\[\"java\", \"-jar\", \"/app/labelstream.jar\", \"health\"");
         assertThat(text).contains("labelstream.jar");
+        // The runtime stage installs libjpeg-turbo and insists on it, so a broken image stops at start-up.
+        String runtime = text.substring(text.lastIndexOf("\nFROM "));
+        assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg")
+                .contains("ENV LABELSTREAM_IMAGE_JPEG_DECODER=libjpeg-turbo");
         if (dockerfile.endsWith(".gpu")) {
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("FROM nvidia/cuda:12").contains("cudnn"));
             assertThat(lines).anySatisfy(l -> assertThat(l).contains("-Pgpu"));
