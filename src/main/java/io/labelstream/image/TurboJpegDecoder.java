@@ -77,7 +77,12 @@ final class TurboJpegDecoder {
             int w = scaled(width[0], scale);
             int h = scaled(height[0], scale);
             int channels = grey ? 1 : 3;
-            int bytes = Math.toIntExact((long) w * h * channels);
+            long needed = (long) w * h * channels;
+            if (needed > Integer.MAX_VALUE - 8) {
+                throw new ImageRejectedException(FailureReason.TOO_LARGE, "image is " + width[0] + "×" + height[0]
+                        + ": decoded, it would need " + needed + " bytes, more than one array can hold");
+            }
+            int bytes = (int) needed;
             boolean keep = bytes <= REUSED_BUFFER_BYTES;
             Memory buffer = keep ? NATIVE.get().atLeast(bytes) : new Memory(bytes);
             try {
