@@ -120,10 +120,10 @@ public final class Settings {
             "rgb or bgr: the order the model expects its colour channels in; empty: preset's",
             Setting.optional(Setting.oneOf("rgb", "bgr")));
     public static final Setting<String> PREPROCESS_REDUCED_DECODE = new Setting<>("preprocess.reduced.decode", "true",
-            "Decode images much larger than needed at a reduced resolution that keeps the shorter side at least"
-                    + " 2× the resize size (JPEGs scaled by n/8 in the DCT domain with libjpeg-turbo; several times"
-                    + " faster for 12 MP photos; slightly different from Pillow for those images only); false decodes"
-                    + " everything in full",
+            "Decode images at least 4× larger than needed at a reduced resolution that keeps the shorter side at"
+                    + " least 2× the resize size (JPEGs scaled by 1/2, 1/4 or 1/8 in the DCT domain with libjpeg-turbo;"
+                    + " several times faster for 12 MP photos; slightly different from Pillow for those images only);"
+                    + " false decodes everything in full",
             Setting.oneOf("true", "false"));
     public static final Setting<Integer> PREPROCESS_THREADS = new Setting<>("preprocess.threads", "0",
             "Threads decoding and preprocessing a batch's images in parallel; 0 uses one per core",

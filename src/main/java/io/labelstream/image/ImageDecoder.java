@@ -54,9 +54,9 @@ public final class ImageDecoder {
     public BufferedImage decode(byte[] encoded, int neededShorter) throws ImageRejectedException {
         checkEncodedSize(encoded);
         if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpegDecoder.isJpeg(encoded)) {
-            RgbPixels pixels = TurboJpegDecoder.decode(encoded, limits, neededShorter, false);
+            RgbPixels pixels = withLibjpegTurbo(encoded, neededShorter, false);
             if (pixels != null) {
-                return ExifOrientation.apply(TurboJpegDecoder.image(pixels), ExifOrientation.ofJpeg(encoded));
+                return TurboJpegDecoder.image(pixels);
             }
         }
         return decodeWithImageIO(encoded, neededShorter);
@@ -69,15 +69,28 @@ public final class ImageDecoder {
     RgbPixels decodePixels(byte[] encoded, int neededShorter) throws ImageRejectedException {
         checkEncodedSize(encoded);
         if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpegDecoder.isJpeg(encoded)) {
-            int orientation = ExifOrientation.ofJpeg(encoded);
-            boolean upright = orientation == ExifOrientation.NORMAL;
-            RgbPixels pixels = TurboJpegDecoder.decode(encoded, limits, neededShorter, upright);
+            RgbPixels pixels = withLibjpegTurbo(encoded, neededShorter, true);
             if (pixels != null) {
-                return upright ? pixels
-                        : RgbPixels.of(ExifOrientation.apply(TurboJpegDecoder.image(pixels), orientation));
+                return pixels;
             }
         }
         return RgbPixels.of(decodeWithImageIO(encoded, neededShorter));
+    }
+
+    /** Upright pixels, or null for ImageIO to decode; only an upright image may use the thread's buffer. */
+    private RgbPixels withLibjpegTurbo(byte[] jpeg, int neededShorter, boolean mayReuse)
+            throws ImageRejectedException {
+        try {
+            int orientation = ExifOrientation.ofJpeg(jpeg);
+            boolean upright = orientation == ExifOrientation.NORMAL;
+            RgbPixels pixels = TurboJpegDecoder.decode(jpeg, limits, neededShorter, mayReuse && upright);
+            return pixels == null || upright ? pixels
+                    : RgbPixels.of(ExifOrientation.apply(TurboJpegDecoder.image(pixels), orientation));
+        } catch (RuntimeException e) {
+            // As on the ImageIO path: an unexpected failure is this image's, never the stream thread's.
+            throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                    "cannot decode image: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
     }
 
     private void checkEncodedSize(byte[] encoded) throws ImageRejectedException {

@@ -39,7 +39,7 @@ final class TurboJpeg {
             NativeLibrary library = NativeLibrary.getInstance("turbojpeg");
             Native.register(TurboJpeg.class, library);
             location = library.getFile() == null ? library.getName() : library.getFile().toString();
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
+        } catch (LinkageError | RuntimeException e) {
             unavailable = "libturbojpeg could not be loaded (" + String.valueOf(e.getMessage()).lines().findFirst()
                     .orElse("").replaceAll(":\\s*$", "") + ")";
         }

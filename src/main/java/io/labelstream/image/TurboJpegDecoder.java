@@ -25,15 +25,26 @@ import java.util.List;
 final class TurboJpegDecoder {
 
     /**
-     * Decoded images up to this size (21 MP at full scale) reuse per-thread buffers, a native one and an array:
-     * fresh multi-megabyte memory per image costs more in page faults and zeroing than the decode itself (a
-     * 12 MP photo at full scale: 62 ms reused, 215 ms fresh, measured here). Larger images get their own,
-     * released after the call, so a rare huge one does not pin its memory. With reduced decoding (the default)
-     * a thread's buffers stay a few MB, as the largest decode is then about 1000 × 750.
+     * Decoded images up to this size (5 MP RGB; with reduced decoding, the default, nearly every photo) reuse
+     * per-thread buffers, a native one and an array: fresh multi-megabyte memory per image costs more in page
+     * faults and zeroing than the decode itself. At most 2 × 16 MB stays with each decoding thread.
      */
-    private static final int REUSED_BUFFER_BYTES = 64 * 1024 * 1024;
+    private static final int THREAD_BUFFER_BYTES = 16 * 1024 * 1024;
 
-    /** The library's scale factors no larger than 1, as {numerator, denominator}, smallest first. */
+    /**
+     * Larger decodes (full-resolution photos) share one native buffer per process, kept if it is at most this
+     * size (21 MP RGB): a 12 MP photo decodes in 62 ms with it and 215 ms with fresh memory each time, measured
+     * here. Their pixel array is a fresh heap array, which the garbage collector recycles cheaply.
+     */
+    private static final long SHARED_BUFFER_BYTES = 64L * 1024 * 1024;
+
+    private static final java.util.concurrent.atomic.AtomicReference<Memory> SHARED =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * The library's scales 1/2, 1/4 and 1/8, as {numerator, denominator}, smallest first. The others (3/8 … 7/8)
+     * would reduce images barely larger than needed, which then no longer match Pillow, and have no SIMD code.
+     */
     private static final List<int[]> SCALES = scales();
 
     private static final ThreadLocal<Reused<Memory>> NATIVE =
@@ -51,7 +62,8 @@ final class TurboJpegDecoder {
 
     /**
      * The decoded pixels (RGB, or grey), or null when ImageIO should decode this file instead: CMYK/YCCK colour,
-     * a header or a fatal error libjpeg-turbo reports (ImageIO then either decodes it or gives its own reason).
+     * or a header libjpeg-turbo refuses (e.g. 12-bit or lossless JPEG; ImageIO then decodes it or gives its own
+     * reason). A warning, in the header or the data, rejects the image as damaged.
      * With {@code reuse}, the pixels live in this thread's array until its next decode.
      */
     static RgbPixels decode(byte[] jpeg, ImageLimits limits, int neededShorter, boolean reuse)
@@ -66,6 +78,9 @@ final class TurboJpegDecoder {
             int[] height = new int[1];
             int[] colorspace = new int[1];
             if (TurboJpeg.tjDecompressHeader3(handle, jpeg, size, width, height, new int[1], colorspace) != 0) {
+                if (TurboJpeg.tjGetErrorCode(handle) == TurboJpeg.ERROR_WARNING) {
+                    throw damaged(handle);
+                }
                 return null;
             }
             limits.checkPixels(width[0], height[0]);
@@ -83,25 +98,27 @@ final class TurboJpegDecoder {
                         + ": decoded, it would need " + needed + " bytes, more than one array can hold");
             }
             int bytes = (int) needed;
-            boolean keep = bytes <= REUSED_BUFFER_BYTES;
-            Memory buffer = keep ? NATIVE.get().atLeast(bytes) : new Memory(bytes);
+            boolean small = bytes <= THREAD_BUFFER_BYTES;
+            Memory buffer = small ? NATIVE.get().atLeast(bytes) : takeShared(bytes);
             try {
                 int flags = TurboJpeg.FLAG_STOP_ON_WARNING | TurboJpeg.FLAG_LIMIT_SCANS;
                 if (TurboJpeg.tjDecompress2(handle, jpeg, size, buffer, w, 0, h,
                         grey ? TurboJpeg.PIXEL_GRAY : TurboJpeg.PIXEL_RGB, flags) != 0) {
                     if (TurboJpeg.tjGetErrorCode(handle) == TurboJpeg.ERROR_WARNING) {
-                        throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
-                                "JPEG image is damaged: " + TurboJpeg.tjGetErrorStr2(handle));
+                        throw damaged(handle);
                     }
-                    return null;
+                    // Fatal once the header was accepted: corrupt data, or a progressive file with more than
+                    // 500 scans. ImageIO would only fail again, or spend minutes on those scans.
+                    throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                            "cannot decode JPEG image: " + TurboJpeg.tjGetErrorStr2(handle));
                 }
-                byte[] pixels = reuse && keep ? PIXELS.get().atLeast(bytes) : new byte[bytes];
+                byte[] pixels = reuse && small ? PIXELS.get().atLeast(bytes) : new byte[bytes];
                 buffer.read(0, pixels, 0, bytes);
                 return grey ? new RgbPixels(pixels, w, h, 1, w, 0, 0, 0)
                         : new RgbPixels(pixels, w, h, 3, w * 3, 0, 1, 2);
             } finally {
-                if (!keep) {
-                    buffer.close();
+                if (!small) {
+                    returnShared(buffer);
                 }
             }
         } finally {
@@ -109,7 +126,31 @@ final class TurboJpegDecoder {
         }
     }
 
-    /** A BufferedImage over pixels this class decoded (no copy). */
+    private static ImageRejectedException damaged(Pointer handle) {
+        return new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
+                "JPEG image is damaged: " + TurboJpeg.tjGetErrorStr2(handle));
+    }
+
+    /** The process's shared large buffer if it is free and big enough, else a new one. */
+    private static Memory takeShared(int bytes) {
+        Memory spare = SHARED.getAndSet(null);
+        if (spare != null && spare.size() >= bytes) {
+            return spare;
+        }
+        if (spare != null) {
+            spare.close();
+        }
+        return new Memory(bytes);
+    }
+
+    /** Keeps the buffer as the shared one unless it is too large to keep or another thread returned one first. */
+    private static void returnShared(Memory buffer) {
+        if (buffer.size() > SHARED_BUFFER_BYTES || !SHARED.compareAndSet(null, buffer)) {
+            buffer.close();
+        }
+    }
+
+    /** A BufferedImage over interleaved 8-bit RGB or grey pixels, such as this class decodes (no copy). */
     static BufferedImage image(RgbPixels pixels) {
         boolean grey = pixels.pixelStride() == 1;
         ColorSpace space = ColorSpace.getInstance(grey ? ColorSpace.CS_GRAY : ColorSpace.CS_sRGB);
@@ -118,13 +159,15 @@ final class TurboJpegDecoder {
         int bands = pixels.pixelStride();
         WritableRaster raster = Raster.createInterleavedRaster(new DataBufferByte(pixels.data(),
                         pixels.rowStride() * pixels.height()), pixels.width(), pixels.height(), pixels.rowStride(),
-                bands, grey ? new int[] {0} : new int[] {0, 1, 2}, null);
+                bands, grey ? new int[] {pixels.red()} : new int[] {pixels.red(), pixels.green(), pixels.blue()},
+                null);
         return new BufferedImage(model, raster, false, null);
     }
 
     /**
-     * The smallest scale that keeps the shorter side at least twice {@code neededShorter} (so the antialiased
-     * resize after it still has real detail to average), or 1/1 when {@code neededShorter} is 0.
+     * The smallest of {@code scales} that keeps the shorter side at least twice {@code neededShorter} (so the
+     * antialiased resize after it still has real detail to average), or 1/1 when none does or
+     * {@code neededShorter} is 0. With 1/2 the largest, only images at least 4 × the needed size are reduced.
      */
     static int[] scaleFor(int width, int height, int neededShorter, List<int[]> scales) {
         int shorter = Math.min(width, height);
@@ -173,7 +216,7 @@ final class TurboJpegDecoder {
             if (factors != null) {
                 int[] pairs = factors.getIntArray(0, 2 * count[0]);
                 for (int i = 0; i < count[0]; i++) {
-                    if (pairs[2 * i] <= pairs[2 * i + 1]) {
+                    if (pairs[2 * i] == 1 && pairs[2 * i + 1] >= 2) {
                         scales.add(new int[] {pairs[2 * i], pairs[2 * i + 1]});
                     }
                 }

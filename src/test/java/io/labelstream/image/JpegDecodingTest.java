@@ -12,6 +12,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,15 +40,38 @@ class JpegDecodingTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("filesAndDecoders")
-    void decodesExactlyAsPillowAndTheCropIsTorchvisions(JpegDecoding decoding, String name) throws IOException {
+    void decodesExactlyAsPillowAndTheCropIsTorchvisions(JpegDecoding decoding, String name) throws Exception {
+        byte[] jpeg = resource("jpeg-" + name + ".jpg");
         if (decoding == JpegDecoding.LIBJPEG_TURBO) {
             requireTurbo();
+            // libjpeg-turbo itself decodes it, rather than handing it to ImageIO.
+            assertThat(TurboJpegDecoder.decode(jpeg, ImageLimits.defaults(), 0, false)).isNotNull();
         }
-        BufferedImage decoded = decode(new ImageDecoder(ImageLimits.defaults(), decoding),
-                resource("jpeg-" + name + ".jpg"));
-        assertThat(rgb(decoded)).isEqualTo(rgb(png("jpeg-" + name + ".decoded.png")));
+        ImageDecoder decoder = new ImageDecoder(ImageLimits.defaults(), decoding);
+        BufferedImage decoded = decode(decoder, jpeg);
+        byte[] pillow = rgb(png("jpeg-" + name + ".decoded.png"));
+        assertThat(rgb(decoded)).isEqualTo(pillow);
+        assertThat(rgb(decoder.decodePixels(jpeg, 0))).as("the preprocessor's decode path").isEqualTo(pillow);
         assertThat(ImagePreprocessorPilTest.crop8bit(preprocessor, decoded))
                 .isEqualTo(rgb(png("jpeg-" + name + ".crop.png")));
+    }
+
+    /** Reused buffers: a small image after large ones (thread buffer, then the shared one) decodes exactly. */
+    @Test
+    void aSmallImageAfterLargeOnesOnTheSameThreadStillDecodesExactly() throws Exception {
+        requireTurbo();
+        ImageDecoder turbo = new ImageDecoder(ImageLimits.defaults(), JpegDecoding.LIBJPEG_TURBO);
+        byte[] small = resource("jpeg-baseline-420.jpg");
+        byte[] grey = resource("jpeg-grey.jpg");
+        byte[] pillow = rgb(png("jpeg-baseline-420.decoded.png"));
+        byte[] pillowGrey = rgb(png("jpeg-grey.decoded.png"));
+        // 9 MB (this thread's buffers), then 24 MB (the shared buffer), each followed by small colour and grey.
+        for (byte[] large : List.of(SyntheticImages.jpeg(2048, 1536, 4), SyntheticImages.jpeg(4000, 2000, 5))) {
+            RgbPixels big = turbo.decodePixels(large, 0);
+            assertThat(big.width() * big.height()).isGreaterThan(3_000_000);
+            assertThat(rgb(turbo.decodePixels(small, 0))).isEqualTo(pillow);
+            assertThat(rgb(turbo.decodePixels(grey, 0))).isEqualTo(pillowGrey);
+        }
     }
 
     @Test
@@ -58,6 +82,9 @@ class JpegDecodingTest {
         assertThat(size(turbo.decode(SyntheticImages.jpeg(4000, 3000, 7), needed))).isEqualTo("1000x750");
         assertThat(size(turbo.decode(SyntheticImages.jpeg(1920, 1080, 7), needed))).isEqualTo("960x540");
         assertThat(size(turbo.decode(SyntheticImages.jpeg(640, 480, 7), needed))).isEqualTo("640x480");
+        // Under 4 × the needed size, nothing is reduced (so such images still match Pillow exactly).
+        assertThat(size(turbo.decode(SyntheticImages.jpeg(1280, 960, 7), needed))).isEqualTo("1280x960");
+        assertThat(size(turbo.decode(SyntheticImages.jpeg(2048, 1536, 7), needed))).isEqualTo("1024x768");
         assertThat(size(turbo.decode(SyntheticImages.jpeg(4000, 3000, 7), 0))).isEqualTo("4000x3000");
 
         // The reduced decode changes the tensor only slightly.
@@ -137,7 +164,10 @@ class JpegDecodingTest {
 
     /** 8-bit RGB, row by row, of any decoded image (grey repeated in each channel, as Pillow's convert does). */
     private static byte[] rgb(BufferedImage image) {
-        RgbPixels pixels = RgbPixels.of(image);
+        return rgb(RgbPixels.of(image));
+    }
+
+    private static byte[] rgb(RgbPixels pixels) {
         byte[] out = new byte[pixels.width() * pixels.height() * 3];
         for (int y = 0, o = 0; y < pixels.height(); y++) {
             for (int x = 0; x < pixels.width(); x++, o += 3) {
