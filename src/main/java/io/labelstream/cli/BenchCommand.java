@@ -13,6 +13,22 @@ import java.util.concurrent.Callable;
         subcommands = {BenchCommand.Engine.class, BenchCommand.Pipeline.class, BenchCommand.Soak.class})
 final class BenchCommand {
 
+    /** The generated models and batch sizes both throughput benchmarks measure. */
+    static final class ModelsAndBatches {
+
+        @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
+                description = "Generated models to measure (default ${DEFAULT-VALUE}).")
+        List<String> models;
+
+        @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",
+                description = "Batch sizes, i.e. max.batch.size for the pipeline (default ${DEFAULT-VALUE}).")
+        List<Integer> batchSizes;
+
+        List<ResNetGenerator.Architecture> architectures() {
+            return models.stream().map(ResNetGenerator.Architecture::parse).toList();
+        }
+    }
+
     @Command(name = "engine", mixinStandardHelpOptions = true,
             description = {"Bare ONNX Runtime loop vs the engine (pre-made tensors, and decode + preprocess + infer "
                     + "from JPEGs) for generated ResNets, interleaved in one process; plus preprocessing alone per "
@@ -20,13 +36,8 @@ final class BenchCommand {
                     "Example: labelstream bench engine --models resnet18,resnet50 --batch-sizes 1,8"})
     static final class Engine implements Callable<Integer> {
 
-        @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
-                description = "Generated models to measure (default ${DEFAULT-VALUE}).")
-        List<String> models;
-
-        @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",
-                description = "Batch sizes (default ${DEFAULT-VALUE}).")
-        List<Integer> batchSizes;
+        @picocli.CommandLine.Mixin
+        ModelsAndBatches measured;
 
         @Option(names = "--rounds", defaultValue = "5", description = "Measured rounds per figure (default ${DEFAULT-VALUE}).")
         int rounds;
@@ -38,8 +49,8 @@ final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-            new EngineBenchmark(new EngineBenchmark.Options(models.stream().map(ResNetGenerator.Architecture::parse)
-                    .toList(), batchSizes, rounds, t), System.out).run();
+            new EngineBenchmark(new EngineBenchmark.Options(measured.architectures(), measured.batchSizes, rounds, t),
+                    System.out).run();
             return 0;
         }
     }
@@ -81,17 +92,12 @@ final class BenchCommand {
                             + "--loads 0.5 --backlog 0"})
     static final class Pipeline implements Callable<Integer> {
 
-        @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
-                description = "Generated models (default ${DEFAULT-VALUE}).")
-        List<String> models;
+        @picocli.CommandLine.Mixin
+        ModelsAndBatches measured;
 
         @Option(names = "--sizes", split = ",", defaultValue = "224x224,640x480",
                 description = "JPEG sizes, generated photo-like (default ${DEFAULT-VALUE}).")
         List<String> sizes;
-
-        @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",
-                description = "max.batch.size values (default ${DEFAULT-VALUE}).")
-        List<Integer> batchSizes;
 
         @Option(names = "--rounds", defaultValue = "3", description = "Rounds; figures are medians (default ${DEFAULT-VALUE}).")
         int rounds;
@@ -158,9 +164,8 @@ final class BenchCommand {
         public Integer call() throws Exception {
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
-                    models.stream().map(ResNetGenerator.Architecture::parse).toList(),
-                    sizes.stream().map(Pipeline::size).toList(), batchSizes, rounds, t, seconds, pipelineSeconds, partitions,
-                    streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
+                    measured.architectures(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
+                    t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
                     memoryJvm, settings, outDir), System.out).run();
             return 0;

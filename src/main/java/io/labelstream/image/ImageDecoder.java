@@ -31,11 +31,8 @@ public final class ImageDecoder {
 
     /** @throws IllegalStateException for {@link JpegDecoding#LIBJPEG_TURBO} where the library cannot be loaded */
     public ImageDecoder(ImageLimits limits, JpegDecoding jpegDecoding) {
-        if (jpegDecoding == JpegDecoding.LIBJPEG_TURBO && TurboJpeg.unavailableReason() != null) {
-            throw new IllegalStateException(TurboJpeg.unavailableReason());
-        }
         this.limits = limits;
-        this.jpegDecoding = jpegDecoding;
+        this.jpegDecoding = jpegDecoding.requireAvailable();
     }
 
     public JpegDecoding jpegDecoding() {

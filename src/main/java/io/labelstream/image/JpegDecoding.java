@@ -11,6 +11,8 @@ public enum JpegDecoding {
     LIBJPEG_TURBO("libjpeg-turbo"),
     JDK("jdk");
 
+    private static final String INSTALL_HINT = "install libturbojpeg0 (Debian) or libturbojpeg (Ubuntu)";
+
     private final String settingValue;
 
     JpegDecoding(String settingValue) {
@@ -32,20 +34,24 @@ public enum JpegDecoding {
      * @throws IllegalStateException when {@code libjpeg-turbo} is asked for and cannot be loaded, saying why
      */
     public static JpegDecoding of(String value) {
-        switch (value) {
-            case "auto":
-                return automatic();
-            case "jdk":
-                return JDK;
-            case "libjpeg-turbo":
-                if (TurboJpeg.unavailableReason() != null) {
-                    throw new IllegalStateException(TurboJpeg.unavailableReason()
-                            + "; install libturbojpeg0 (Debian) or libturbojpeg (Ubuntu)");
-                }
-                return LIBJPEG_TURBO;
-            default:
-                throw new IllegalArgumentException("unknown JPEG decoding '" + value + "'");
+        return switch (value) {
+            case "auto" -> automatic();
+            case "jdk" -> JDK;
+            case "libjpeg-turbo" -> LIBJPEG_TURBO.requireAvailable();
+            default -> throw new IllegalArgumentException("unknown JPEG decoding '" + value + "'");
+        };
+    }
+
+    /**
+     * This decoding, if it can run here.
+     *
+     * @throws IllegalStateException for {@link #LIBJPEG_TURBO} where the library cannot be loaded, saying why
+     */
+    JpegDecoding requireAvailable() {
+        if (this == LIBJPEG_TURBO && TurboJpeg.unavailableReason() != null) {
+            throw new IllegalStateException(TurboJpeg.unavailableReason() + "; " + INSTALL_HINT);
         }
+        return this;
     }
 
     /** A line for the start-up log: which decoder, and where it was loaded from or why it was not. */
@@ -55,6 +61,6 @@ public enum JpegDecoding {
         }
         String reason = TurboJpeg.unavailableReason();
         return "JPEG decoding: the JDK's ImageIO reader" + (reason == null ? ""
-                : "; " + reason + ", install libturbojpeg0 (Debian) or libturbojpeg (Ubuntu) for about twice the speed");
+                : "; " + reason + "; " + INSTALL_HINT + " for about twice the speed");
     }
 }

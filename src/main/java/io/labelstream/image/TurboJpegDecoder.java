@@ -47,10 +47,7 @@ final class TurboJpegDecoder {
      */
     private static final List<int[]> SCALES = scales();
 
-    private static final ThreadLocal<Reused<Memory>> NATIVE =
-            ThreadLocal.withInitial(() -> new Reused<>(Memory::new, Memory::size));
-    private static final ThreadLocal<Reused<byte[]>> PIXELS =
-            ThreadLocal.withInitial(() -> new Reused<>(byte[]::new, array -> array.length));
+    private static final ThreadLocal<ThreadBuffers> BUFFERS = ThreadLocal.withInitial(ThreadBuffers::new);
 
     private TurboJpegDecoder() {
     }
@@ -99,7 +96,7 @@ final class TurboJpegDecoder {
             }
             int bytes = (int) needed;
             boolean small = bytes <= THREAD_BUFFER_BYTES;
-            Memory buffer = small ? NATIVE.get().atLeast(bytes) : takeShared(bytes);
+            Memory buffer = small ? BUFFERS.get().decoded(bytes) : takeShared(bytes);
             try {
                 int flags = TurboJpeg.FLAG_STOP_ON_WARNING | TurboJpeg.FLAG_LIMIT_SCANS;
                 if (TurboJpeg.tjDecompress2(handle, jpeg, size, buffer, w, 0, h,
@@ -112,7 +109,7 @@ final class TurboJpegDecoder {
                     throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
                             "cannot decode JPEG image: " + TurboJpeg.tjGetErrorStr2(handle));
                 }
-                byte[] pixels = reuse && small ? PIXELS.get().atLeast(bytes) : new byte[bytes];
+                byte[] pixels = reuse && small ? BUFFERS.get().pixels(bytes) : new byte[bytes];
                 buffer.read(0, pixels, 0, bytes);
                 return grey ? new RgbPixels(pixels, w, h, 1, w, 0, 0, 0)
                         : new RgbPixels(pixels, w, h, 3, w * 3, 0, 1, 2);
@@ -186,25 +183,26 @@ final class TurboJpegDecoder {
         return (int) (((long) dimension * scale[0] + scale[1] - 1) / scale[1]);
     }
 
-    /** A per-thread buffer that only grows: a fresh one per image would cost page faults or zeroing every time. */
-    private static final class Reused<T> {
-        private final java.util.function.IntFunction<T> allocate;
-        private final java.util.function.ToLongFunction<T> capacity;
-        private T current;
+    /** One decoding thread's buffers; they only grow (1 MB at least), so the steady state allocates nothing. */
+    private static final class ThreadBuffers {
+        private Memory decoded;
+        private byte[] pixels = new byte[0];
 
-        Reused(java.util.function.IntFunction<T> allocate, java.util.function.ToLongFunction<T> capacity) {
-            this.allocate = allocate;
-            this.capacity = capacity;
+        Memory decoded(int bytes) {
+            if (decoded == null || decoded.size() < bytes) {
+                if (decoded != null) {
+                    decoded.close();
+                }
+                decoded = new Memory(Math.max(bytes, 1 << 20));
+            }
+            return decoded;
         }
 
-        T atLeast(int bytes) {
-            if (current == null || capacity.applyAsLong(current) < bytes) {
-                if (current instanceof Memory old) {
-                    old.close();
-                }
-                current = allocate.apply(Math.max(bytes, 1 << 20));
+        byte[] pixels(int bytes) {
+            if (pixels.length < bytes) {
+                pixels = new byte[Math.max(bytes, 1 << 20)];
             }
-            return current;
+            return pixels;
         }
     }
 
