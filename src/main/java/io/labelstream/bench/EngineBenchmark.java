@@ -146,7 +146,7 @@ public final class EngineBenchmark {
                     float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
                     FloatBuffer bareInput = ByteBuffer.allocateDirect(batch * values.length * 4)
                             .order(ByteOrder.nativeOrder()).asFloatBuffer();
-                    TensorBatch tensors = model.classifier().allocateBatch(maxBatch);
+                    TensorBatch tensors = model.inferencePool().allocateBatch(maxBatch);
                     for (int i = 0; i < batch; i++) {
                         preprocessor.preprocess(vga.get(i), values);
                         bareInput.put(i * values.length, values);
@@ -167,7 +167,7 @@ public final class EngineBenchmark {
                                 }
                             });
                             double t = rate(perRound, batch, () -> {
-                                float[] raw = model.classifier().run(tensors, batch);
+                                float[] raw = model.inferencePool().run(tensors, batch);
                                 for (int i = 0; i < batch; i++) {
                                     Scores.topK(Scores.probabilities(raw, i * 1000, 1000, Scores.OutputKind.AUTO), 5);
                                 }

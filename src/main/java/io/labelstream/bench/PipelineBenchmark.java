@@ -151,7 +151,7 @@ public final class PipelineBenchmark {
                             double ceiling = ceilings.get(batch).imagesPerSecond(n);
                             add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
                             add(modelName, size.getKey(), batch, "engine", round, ThroughputLoops.engine(engine,
-                                    size.getValue(), batch, n, 2 * engine.model().classifier().workers()));
+                                    size.getValue(), batch, n, 2 * engine.model().inferencePool().workers()));
                             for (PeerEngine.Provider provider : providers) {
                                 add(modelName, size.getKey(), batch, provider.name(), round,
                                         ThroughputLoops.peer(peers.get(provider.name()),

@@ -78,7 +78,7 @@ final class ThroughputLoops {
         for (int i = 0; i < 2; i++) {
             engine.submit(slice(jpegs, cursor, batch), batch).join();
         }
-        ArrayDeque<CompletableFuture<LabelingEngine.BatchResult>> running = new ArrayDeque<>();
+        ArrayDeque<CompletableFuture<io.labelstream.model.BatchOutcome>> running = new ArrayDeque<>();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             if (running.size() >= inFlight) {

@@ -7,8 +7,10 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
+import io.labelstream.model.BatchOutcome;
+import io.labelstream.model.ClassScore;
+import io.labelstream.model.ImageOutcome;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.schema.Label;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -91,10 +93,10 @@ final class ClassifyCommand implements Callable<Integer> {
                 for (Path p : chunk) {
                     bytes.add(Files.readAllBytes(p));
                 }
-                LabelingEngine.BatchResult result = engine.label(bytes);
+                BatchOutcome result = engine.label(bytes);
                 for (int i = 0; i < chunk.size(); i++) {
-                    LabelingEngine.Outcome outcome = result.outcomes().get(i);
-                    failures += outcome instanceof LabelingEngine.Rejected ? 1 : 0;
+                    ImageOutcome outcome = result.outcomes().get(i);
+                    failures += outcome instanceof ImageOutcome.Rejected ? 1 : 0;
                     System.out.println(json ? jsonLine(mapper, engine, chunk.get(i), outcome)
                             : tableLine(chunk.get(i), outcome));
                 }
@@ -123,34 +125,34 @@ final class ClassifyCommand implements Callable<Integer> {
         return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
-    private static String tableLine(Path file, LabelingEngine.Outcome outcome) {
+    private static String tableLine(Path file, ImageOutcome outcome) {
         String shown = file.toString().length() > 40 ? "…" + file.toString().substring(file.toString().length() - 39)
                 : file.toString();
-        if (outcome instanceof LabelingEngine.Labeled labeled) {
+        if (outcome instanceof ImageOutcome.Labeled labeled) {
             StringBuilder b = new StringBuilder();
-            for (Label l : labeled.labels()) {
-                b.append(b.length() == 0 ? "" : ", ").append(String.format("%s (%.3f)", l.getLabel(), l.getScore()));
+            for (ClassScore l : labeled.top()) {
+                b.append(b.length() == 0 ? "" : ", ").append(String.format("%s (%.3f)", l.label(), l.score()));
             }
             return String.format("%-40s  %s", shown, b);
         }
-        LabelingEngine.Rejected r = (LabelingEngine.Rejected) outcome;
+        ImageOutcome.Rejected r = (ImageOutcome.Rejected) outcome;
         return String.format("%-40s  FAILED %s: %s", shown, r.reason(), r.message());
     }
 
     private static String jsonLine(ObjectMapper mapper, LabelingEngine engine, Path file,
-                                   LabelingEngine.Outcome outcome) throws IOException {
+                                   ImageOutcome outcome) throws IOException {
         ObjectNode line = mapper.createObjectNode();
         line.put("file", file.toString());
-        if (outcome instanceof LabelingEngine.Labeled labeled) {
+        if (outcome instanceof ImageOutcome.Labeled labeled) {
             ArrayNode array = line.putArray("labels");
-            for (Label l : labeled.labels()) {
-                array.addObject().put("index", l.getClassIndex()).put("label", l.getLabel()).put("score", l.getScore());
+            for (ClassScore l : labeled.top()) {
+                array.addObject().put("index", l.index()).put("label", l.label()).put("score", l.score());
             }
-            line.putObject("model").put("name", engine.model().identity().getName())
-                    .put("sha256", engine.model().identity().getSha256());
+            line.putObject("model").put("name", engine.model().identity().name())
+                    .put("sha256", engine.model().identity().sha256());
             line.put("recipe", engine.recipeHash());
         } else {
-            LabelingEngine.Rejected r = (LabelingEngine.Rejected) outcome;
+            ImageOutcome.Rejected r = (ImageOutcome.Rejected) outcome;
             line.putObject("error").put("reason", r.reason().name()).put("message", r.message());
         }
         return mapper.writeValueAsString(line);

@@ -59,9 +59,9 @@ final class RunningInstance implements AutoCloseable {
                 bootstrap = config.get(Settings.BOOTSTRAP_SERVERS);
             }
             var model = engine.model();
-            log.info("Model {} v{} sha256 {} ({} classes, input {}) on {}, recipe {}", model.identity().getName(),
-                    model.identity().getVersion(), model.identity().getSha256(), model.classifier().classes(),
-                    model.classifier().input(), model.classifier().provider(), engine.recipe());
+            log.info("Model {} version {} sha256 {} ({} classes, input {}) on {}, recipe {}", model.identity().name(),
+                    model.identity().versionOrUnknown(), model.identity().sha256(), model.classes(), model.input(),
+                    model.inferencePool().provider(), engine.recipe());
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
             new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);

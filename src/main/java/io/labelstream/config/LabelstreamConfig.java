@@ -168,6 +168,47 @@ public final class LabelstreamConfig {
         return m;
     }
 
+    /** Kafka Streams' defaults, which labelstream keeps unless {@code kafka.*} settings override them. */
+    static final long EOS_COMMIT_INTERVAL_MS = 100;
+    static final long ALOS_COMMIT_INTERVAL_MS = 30_000;
+    static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
+
+    public boolean exactlyOnce() {
+        return get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once");
+    }
+
+    /** How often Kafka Streams commits: {@code kafka.commit.interval.ms}, or its default for the guarantee. */
+    public long commitIntervalMs() {
+        return kafkaMillis("commit.interval.ms", exactlyOnce() ? EOS_COMMIT_INTERVAL_MS : ALOS_COMMIT_INTERVAL_MS);
+    }
+
+    /**
+     * How long the broker lets one of this instance's transactions stay open before aborting it:
+     * {@code kafka.producer.transaction.timeout.ms} (or {@code kafka.transaction.timeout.ms}), else Kafka Streams'
+     * 10 s. Also the time one batch is given, bisection included, under any guarantee.
+     */
+    public long transactionTimeoutMs() {
+        String key = values.containsKey(KAFKA_PREFIX + "producer.transaction.timeout.ms")
+                ? "producer.transaction.timeout.ms" : "transaction.timeout.ms";
+        return kafkaMillis(key, STREAMS_TRANSACTION_TIMEOUT_MS);
+    }
+
+    private long kafkaMillis(String key, long otherwise) {
+        String value = values.get(KAFKA_PREFIX + key);
+        if (value == null) {
+            return otherwise;
+        }
+        try {
+            long ms = Long.parseLong(value.strip());
+            if (ms > 0) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the setting's name
+        }
+        throw ConfigException.invalid(KAFKA_PREFIX + key, value, "expected a positive number of milliseconds");
+    }
+
     public boolean usesEmbeddedBroker() {
         return get(Settings.BOOTSTRAP_SERVERS).isEmpty();
     }

@@ -19,18 +19,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fetches images that events carry by reference (claim check), under a policy checked before any file is opened
  * or connection made: {@code file://} only below configured root folders (no {@code ..} and no symbolic-link
  * escape), {@code http(s)://} only to allowed hosts, redirects only to allowed hosts, a total time limit and a
- * size cap. A batch's references are fetched concurrently on a bounded pool.
+ * size cap. References are fetched concurrently on a bounded pool, apart from the thread that asks.
  */
 public final class ReferenceFetcher implements AutoCloseable {
 
@@ -77,21 +75,12 @@ public final class ReferenceFetcher implements AutoCloseable {
         });
     }
 
-    /** Fetches all references at once; results are in input order. */
-    public List<Result> fetchAll(List<ImageReference> references) {
-        List<Callable<Result>> tasks = references.stream().<Callable<Result>>map(r -> () -> fetch(r)).toList();
-        List<Result> results = new ArrayList<>(references.size());
-        try {
-            for (Future<Result> f : pool.invokeAll(tasks)) {
-                results.add(f.get());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while fetching images", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("fetching failed unexpectedly", e.getCause());
-        }
-        return results;
+    /**
+     * Fetches on the fetcher's own pool, so the caller never waits on the network; the future completes within
+     * the policy's time limit (plus the wait for a free fetch thread).
+     */
+    public CompletableFuture<Result> fetchAsync(ImageReference reference) {
+        return CompletableFuture.supplyAsync(() -> fetch(reference), pool);
     }
 
     public Result fetch(ImageReference reference) {

@@ -48,7 +48,7 @@ public final class EngineFactory {
                     + (labels == null ? "" : " with " + Settings.MODEL_LABELS_PATH.key() + "=" + labelsPath)
                     + ": " + e.getMessage());
         }
-        ModelInput input = loaded.classifier().input();
+        ModelInput input = loaded.input();
         if (recipe.cropWidth() != input.width() || recipe.cropHeight() != input.height()) {
             loaded.close();
             throw new ConfigException("Settings " + Settings.PREPROCESS_PRESET.key() + "="
@@ -62,7 +62,8 @@ public final class EngineFactory {
                 config.get(Settings.IMAGE_MAX_PIXELS)), jpegDecoding);
         return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder, input.layout()),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
-                threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+                threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
+                java.time.Duration.ofMillis(config.transactionTimeoutMs()));
     }
 
     /** The JPEG decoder {@code image.jpeg.decoder} asks for; start-up stops if it names one that cannot be loaded. */

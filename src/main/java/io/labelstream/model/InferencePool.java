@@ -92,6 +92,7 @@ public final class InferencePool implements AutoCloseable {
         return workers.get(0).classifier.classes();
     }
 
+    /** The model's {@code model_version}, or null when it has none. */
     public String modelVersion() {
         return workers.get(0).classifier.modelVersion();
     }

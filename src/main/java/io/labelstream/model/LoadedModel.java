@@ -1,7 +1,5 @@
 package io.labelstream.model;
 
-import io.labelstream.schema.ModelIdentity;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -11,15 +9,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** A classifier session together with its labels and the identity written into every output record. */
+/** A model's inference workers together with its labels and the identity written into every output record. */
 public final class LoadedModel implements AutoCloseable {
 
-    private final InferencePool classifier;
+    private final InferencePool inferencePool;
     private final LabelSet labels;
-    private final ModelIdentity identity;
+    private final ModelId identity;
 
-    private LoadedModel(InferencePool classifier, LabelSet labels, ModelIdentity identity) {
-        this.classifier = classifier;
+    private LoadedModel(InferencePool inferencePool, LabelSet labels, ModelId identity) {
+        this.inferencePool = inferencePool;
         this.labels = labels;
         this.identity = identity;
     }
@@ -33,18 +31,18 @@ public final class LoadedModel implements AutoCloseable {
     public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings)
             throws ModelException, IOException {
         String sha256 = sha256(modelFile);
-        InferencePool classifier = InferencePool.open(modelFile, sha256, settings);
+        InferencePool pool = InferencePool.open(modelFile, sha256, settings);
         try {
-            LabelSet labels = labelsFile == null ? LabelSet.numbered(classifier.classes()) : LabelSet.read(labelsFile);
-            if (labels.size() != classifier.classes()) {
+            LabelSet labels = labelsFile == null ? LabelSet.numbered(pool.classes()) : LabelSet.read(labelsFile);
+            if (labels.size() != pool.classes()) {
                 throw new ModelException("labels file " + labelsFile + " has " + labels.size()
-                        + " lines but model " + modelFile + " has " + classifier.classes() + " classes");
+                        + " lines but model " + modelFile + " has " + pool.classes() + " classes");
             }
             String modelName = name != null && !name.isBlank() ? name : stripExtension(modelFile);
-            ModelIdentity identity = new ModelIdentity(modelName, classifier.modelVersion(), sha256);
-            return new LoadedModel(classifier, labels, identity);
+            ModelId identity = new ModelId(modelName, pool.modelVersion(), sha256);
+            return new LoadedModel(pool, labels, identity);
         } catch (ModelException | IOException | RuntimeException e) {
-            classifier.close();
+            pool.close();
             throw e;
         }
     }
@@ -65,20 +63,30 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /** The inference workers (one session per device). */
-    public InferencePool classifier() {
-        return classifier;
+    public InferencePool inferencePool() {
+        return inferencePool;
+    }
+
+    /** What the model takes: one image tensor of this shape. */
+    public ModelInput input() {
+        return inferencePool.input();
+    }
+
+    /** How many classes the model scores. */
+    public int classes() {
+        return inferencePool.classes();
     }
 
     public LabelSet labels() {
         return labels;
     }
 
-    public ModelIdentity identity() {
+    public ModelId identity() {
         return identity;
     }
 
     @Override
     public void close() {
-        classifier.close();
+        inferencePool.close();
     }
 }

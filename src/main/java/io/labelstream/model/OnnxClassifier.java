@@ -211,13 +211,16 @@ public final class OnnxClassifier implements AutoCloseable {
         return scores;
     }
 
-    /** The model's own version string from its metadata, or "1" when it has none. */
+    /**
+     * The model's own {@code model_version} from its metadata, or null when it has none (ONNX Runtime then reports
+     * 0 or Long.MAX_VALUE, neither of which is a version anyone wrote).
+     */
     public String modelVersion() {
         try {
             long version = session.getMetadata().getVersion();
-            return version > 0 ? Long.toString(version) : "1";
+            return version > 0 && version != Long.MAX_VALUE ? Long.toString(version) : null;
         } catch (OrtException e) {
-            return "1";
+            return null;
         }
     }
 

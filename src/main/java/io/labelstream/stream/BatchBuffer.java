@@ -1,6 +1,5 @@
 package io.labelstream.stream;
 
-import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -9,80 +8,114 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * A task's waiting records, kept in a changelogged key-value store so that a crash loses nothing: the store is
- * restored from its changelog before the task resumes, and the restored records are labeled then.
+ * A task's records from intake to output, in arrival order, kept in a changelogged key-value store so that a crash
+ * loses nothing: the store is restored from its changelog before the task resumes, and every restored record goes
+ * through the stage again.
  *
- * <p>A record is <em>pending</em> until it is taken for a batch, then <em>in flight</em> until its batch is
- * emitted and {@link #remove removed}; both kinds stay in the store, so a crash with a batch in flight labels it
- * again from the changelog. The store is only written while the task runs: pending records are also held in
- * memory, with the event already decoded at intake, and read back from the store only when the task starts
- * (everything restored is pending again). Keys are a per-task sequence number; the store's big-endian long keys
- * iterate in arrival order.
+ * <p>Every record enters the buffer, failures found at intake included, and leaves it only from the head, once its
+ * outcome is known and every record before it has left: a partition's outputs come out in input order. Under
+ * exactly-once a record's output and its deletion from the store commit in one transaction. The store is only
+ * written while the task runs; the items are held in memory as well, already decoded, and the store is read back
+ * only when the task starts. Keys are a per-task sequence number; the store's big-endian long keys iterate in
+ * arrival order.
  */
 final class BatchBuffer {
 
-    /** @param event the decoded event, or null for a record restored from the changelog */
-    record Entry(long key, BufferedRecord record, ImageEvent event) {
-    }
-
     private final KeyValueStore<Long, BufferedRecord> store;
-    private final ArrayDeque<Entry> pending = new ArrayDeque<>();
-    private int inFlight;
+    private final ArrayDeque<BatchItem> items = new ArrayDeque<>();
     private long nextSequence;
 
-    BatchBuffer(KeyValueStore<Long, BufferedRecord> store) {
+    /** @param admit turns a restored record into its item, as intake does for a new one */
+    BatchBuffer(KeyValueStore<Long, BufferedRecord> store, Function<BufferedRecord, BatchItem> admit) {
         this.store = store;
         try (KeyValueIterator<Long, BufferedRecord> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<Long, BufferedRecord> entry = all.next();
-                pending.add(new Entry(entry.key, entry.value, null));
+                BatchItem item = admit.apply(entry.value);
+                item.sequence(entry.key);
+                items.add(item);
                 nextSequence = entry.key + 1;
             }
         }
     }
 
-    void add(BufferedRecord record, ImageEvent event) {
-        store.put(nextSequence, record);
-        pending.add(new Entry(nextSequence++, record, event));
+    void add(BatchItem item) {
+        item.sequence(nextSequence++);
+        store.put(item.sequence(), item.record());
+        items.add(item);
     }
 
     int size() {
-        return pending.size() + inFlight;
+        return items.size();
     }
 
-    int pending() {
-        return pending.size();
-    }
-
-    /** True when the oldest pending record has waited at least {@code delayMs} by {@code now}. */
-    boolean oldestPendingWaited(long now, long delayMs) {
-        return !pending.isEmpty() && now - pending.peek().record().getBufferedAt() >= delayMs;
-    }
-
-    /** Takes the next {@code max} pending records, in arrival order; they stay stored until {@link #remove}. */
-    List<Entry> takePending(int max) {
-        List<Entry> batch = new ArrayList<>(Math.min(max, pending.size()));
-        while (batch.size() < max && !pending.isEmpty()) {
-            batch.add(pending.poll());
+    int count(BatchItem.Stage stage) {
+        int n = 0;
+        for (BatchItem item : items) {
+            n += item.stage() == stage ? 1 : 0;
         }
-        inFlight += batch.size();
+        return n;
+    }
+
+    /** True when some ready item has waited at least {@code delayMs} since it entered the buffer. */
+    boolean readyItemWaited(long now, long delayMs) {
+        for (BatchItem item : items) {
+            if (item.stage() == BatchItem.Stage.READY && now - item.record().getBufferedAt() >= delayMs) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Up to {@code max} ready items, oldest first, now {@link BatchItem.Stage#IN_BATCH}. */
+    List<BatchItem> takeReady(int max) {
+        List<BatchItem> batch = new ArrayList<>(max);
+        for (BatchItem item : items) {
+            if (batch.size() == max) {
+                break;
+            }
+            if (item.stage() == BatchItem.Stage.READY) {
+                item.inBatch();
+                batch.add(item);
+            }
+        }
         return batch;
     }
 
-    /**
-     * Deletes an emitted batch (the oldest in flight); under exactly-once the deletes commit atomically with the
-     * batch's output.
-     */
-    void remove(List<Entry> batch) {
-        for (Entry entry : batch) {
-            store.delete(entry.key());
+    /** Items whose asynchronous preparation has finished, for the stream thread to take their results. */
+    List<BatchItem> finishedPreparations() {
+        List<BatchItem> finished = new ArrayList<>();
+        for (BatchItem item : items) {
+            if (item.preparationFinished()) {
+                finished.add(item);
+            }
         }
-        inFlight -= batch.size();
-        if (size() == 0) {
+        return finished;
+    }
+
+    /**
+     * Emits and deletes items from the head for as long as {@code canLeave} holds for the head; under exactly-once
+     * the deletes commit atomically with what {@code emit} forwards.
+     */
+    void evictWhile(Predicate<BatchItem> canLeave, Consumer<BatchItem> emit) {
+        while (!items.isEmpty() && canLeave.test(items.peek())) {
+            BatchItem head = items.poll();
+            emit.accept(head);
+            store.delete(head.sequence());
+        }
+        if (items.isEmpty()) {
             // An empty buffer restarts numbering, so sequence numbers never run out.
             nextSequence = 0;
         }
+    }
+
+    /** Every item, oldest first; for closing a task, when whatever is still running is abandoned. */
+    Iterable<BatchItem> items() {
+        return items;
     }
 }

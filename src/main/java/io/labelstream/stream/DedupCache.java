@@ -23,17 +23,15 @@ final class DedupCache {
 
     private final KeyValueStore<String, DedupEntry> entries;
     private final KeyValueStore<Long, String> order;
-    private final String context;
     private final long maxEntries;
     private final long maxAgeMs;
     private long size;
     private long nextSequence;
 
-    DedupCache(KeyValueStore<String, DedupEntry> entries, KeyValueStore<Long, String> order, String context,
-               long maxEntries, long maxAgeMs) {
+    DedupCache(KeyValueStore<String, DedupEntry> entries, KeyValueStore<Long, String> order, long maxEntries,
+               long maxAgeMs) {
         this.entries = entries;
         this.order = order;
-        this.context = context;
         this.maxEntries = maxEntries;
         this.maxAgeMs = maxAgeMs;
         try (KeyValueIterator<Long, String> all = order.all()) {
@@ -44,7 +42,11 @@ final class DedupCache {
         }
     }
 
-    String key(byte[] image) {
+    /**
+     * The cache key of an image: its bytes' SHA-256 together with {@code context}, what else the answer depends
+     * on (model digest, recipe hash, moderation rules). Pure, so it is computed off the stream thread.
+     */
+    static String key(byte[] image, String context) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(image);

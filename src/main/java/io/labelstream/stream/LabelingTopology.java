@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 /**
  * The data path, in one place:
  * <pre>
- *   input topics ──► "batcher" (BatchingProcessor + changelogged "batch-buffer" store)
+ *   input topics ──► "batcher" (BatchingProcessor + changelogged "batch-buffer" store: every record, in order)
  *                       ├─► "labels"   sink ─► labels topic   (ImageLabels)
  *                       ├─► "flagged"  sink ─► flagged topic  (ImageLabels on which a moderation rule fired)
  *                       └─► "failures" sink ─► failures topic (ImageFailure)
@@ -44,21 +44,26 @@ public final class LabelingTopology {
     }
 
     /**
+     * The topology's settings, parsed once.
+     *
      * @param inputPattern when set, replaces {@code inputTopics}
-     * @param maxInFlight  batches a task keeps in the engine at once; 1 labels each batch before reading on
-     * @param tick         how often the wall-clock punctuator checks the oldest buffered record's age and emits
-     *                     finished batches
+     * @param fetcher      fetches images given by reference; null when no references are allowed
+     * @param dedup        null when content dedup is off
+     * @param maxInFlight  batches a task keeps in the engine at once
+     * @param tick         how often the wall-clock punctuator takes finished work, starts due batches and emits
+     * @param budget       what bounds the work inside one transaction
      */
     public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
                           String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher,
                           DedupOptions dedup, PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs,
-                          int maxInFlight, Duration tick) {
+                          int maxInFlight, Duration tick, TransactionBudget budget) {
 
-        /** No references, moderation or dedup. */
+        /** No references, moderation or dedup; Kafka Streams' exactly-once transaction defaults. */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
                        long maxBatchDelayMs, int maxInFlight, Duration tick) {
             this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null, null,
-                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, maxInFlight, tick);
+                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, maxInFlight, tick,
+                    TransactionBudget.defaults(maxBatchSize));
         }
     }
 
@@ -76,8 +81,7 @@ public final class LabelingTopology {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                     options.inputTopics().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options.moderation(), options.fetcher(), options.dedup(), options.metrics(),
-                options.maxBatchSize(), options.maxBatchDelayMs(), options.maxInFlight(), options.tick()), SOURCE);
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
                 // Cached: a record that is buffered and labeled between two commits never writes its image bytes

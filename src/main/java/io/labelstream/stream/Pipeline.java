@@ -55,27 +55,18 @@ public final class Pipeline implements AutoCloseable {
     /** As {@link #start(LabelstreamConfig, String, LabelingEngine)}, recording metrics into {@code metrics}. */
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine,
                                  PipelineMetrics metrics) {
-        BatchBudget.check(config, engine);
+        warmUp(config, engine);
+        var options = topologyOptions(config, engine, metrics);
         Properties props = streamsProperties(config, bootstrapServers);
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
             createTopics(config, props);
         }
-        long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
-        ReferenceFetcher fetcher = fetcher(config);
-        String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
-        var options = new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
-                pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
-                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine), fetcher,
-                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
-                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
-                metrics,
-                config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT), tick(delay));
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         var model = engine.model();
-        metrics.modelInfo(model.identity().getName(), model.identity().getVersion(), model.identity().getSha256(),
-                model.classifier().provider().toString(), engine.recipeHash());
-        Pipeline pipeline = new Pipeline(streams, fetcher);
+        metrics.modelInfo(model.identity().name(), model.identity().versionOrUnknown(), model.identity().sha256(),
+                model.inferencePool().provider().toString(), engine.recipeHash());
+        Pipeline pipeline = new Pipeline(streams, options.fetcher());
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
                 pipeline.running.countDown();
@@ -89,6 +80,33 @@ public final class Pipeline implements AutoCloseable {
         });
         streams.start();
         return pipeline;
+    }
+
+    /** Every setting the topology needs, parsed once; stops start-up naming a setting that cannot work. */
+    static LabelingTopology.Options topologyOptions(LabelstreamConfig config, LabelingEngine engine,
+                                                    PipelineMetrics metrics) {
+        long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
+        String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
+        TransactionBudget budget = TransactionBudget.of(config);
+        return new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
+                pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
+                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine),
+                fetcher(config), Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED))
+                ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
+                config.get(Settings.DEDUP_MAX_AGE_MS)) : null, metrics, config.get(Settings.MAX_BATCH_SIZE), delay,
+                config.get(Settings.MAX_BATCHES_IN_FLIGHT), tick(delay), budget);
+    }
+
+    /** One untimed full batch: a model that cannot run {@code max.batch.size} images at once stops start-up. */
+    private static void warmUp(LabelstreamConfig config, LabelingEngine engine) {
+        int batchSize = config.get(Settings.MAX_BATCH_SIZE);
+        try {
+            engine.warmUp(batchSize);
+        } catch (io.labelstream.model.ModelException e) {
+            throw new io.labelstream.config.ConfigException("Setting " + Settings.MODEL_PATH.key() + ": the model "
+                    + "cannot run a batch of " + batchSize + " (" + Settings.MAX_BATCH_SIZE.key() + "): "
+                    + e.getMessage());
+        }
     }
 
     /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */

@@ -1,22 +1,60 @@
 package io.labelstream.stream;
 
+import io.labelstream.model.ClassScore;
+import io.labelstream.model.ModelId;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Header;
 import io.labelstream.schema.ImageFailure;
+import io.labelstream.schema.Label;
+import io.labelstream.schema.ModelIdentity;
 import io.labelstream.schema.SourceCoordinates;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Conversions between Kafka records and the Avro records labelstream writes. */
+/** Conversions between Kafka records, the engine's results and the Avro records labelstream writes. */
 final class Records {
 
+    /** What output records say of a model without a {@code model_version}: their schema's default. */
+    static final String UNKNOWN_MODEL_VERSION = ModelIdentity.getClassSchema().getField("version").defaultVal()
+            .toString();
+
     private Records() {
+    }
+
+    /** An input record as the batch buffer keeps it: its exact bytes, where it came from, and when it arrived. */
+    static BufferedRecord buffered(Record<byte[], byte[]> record, RecordMetadata meta, long now) {
+        return BufferedRecord.newBuilder()
+                .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
+                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+                .setHeaders(toAvro(record.headers()))
+                .setSource(new SourceCoordinates(meta.topic(), meta.partition(), meta.offset()))
+                .setTimestamp(record.timestamp())
+                .setBufferedAt(now)
+                .build();
+    }
+
+    static byte[] key(BufferedRecord r) {
+        return r.getKey() == null ? null : bytes(r.getKey());
+    }
+
+    static ModelIdentity modelIdentity(ModelId id) {
+        return new ModelIdentity(id.name(), id.version() == null ? UNKNOWN_MODEL_VERSION : id.version(), id.sha256());
+    }
+
+    static List<Label> labels(List<ClassScore> top) {
+        List<Label> labels = new ArrayList<>(top.size());
+        for (ClassScore c : top) {
+            labels.add(new Label(c.index(), c.label(), c.score()));
+        }
+        return labels;
     }
 
     static List<Header> toAvro(Headers headers) {
@@ -43,20 +81,6 @@ final class Records {
         byte[] copy = new byte[buffer.remaining()];
         buffer.duplicate().get(copy);
         return copy;
-    }
-
-    static ImageFailure failure(String id, FailureReason reason, String message, SourceCoordinates source,
-                                byte[] key, byte[] value, List<Header> headers) {
-        return ImageFailure.newBuilder()
-                .setId(id)
-                .setReason(reason)
-                .setMessage(message == null ? reason.name() : message)
-                .setSource(source)
-                .setOriginalKey(key == null ? null : ByteBuffer.wrap(key))
-                .setOriginalValue(value == null ? null : ByteBuffer.wrap(value))
-                .setHeaders(headers)
-                .setFailedAt(Instant.now())
-                .build();
     }
 
     static ImageFailure failure(String id, FailureReason reason, String message, BufferedRecord buffered) {

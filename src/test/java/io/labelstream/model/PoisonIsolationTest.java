@@ -28,18 +28,18 @@ class PoisonIsolationTest {
             images.add(PoisonableModel.image(level));
         }
         try (LabelingEngine engine = engine()) {
-            LabelingEngine.BatchResult result = engine.label(images);
+            BatchOutcome result = engine.label(images);
             for (int i = 0; i < levels.length; i++) {
-                LabelingEngine.Outcome outcome = result.outcomes().get(i);
+                ImageOutcome outcome = result.outcomes().get(i);
                 int expectedClass = PoisonableModel.classFor(levels[i] % PoisonableModel.ROWS);
                 if (levels[i] >= PoisonableModel.ROWS) {
-                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(LabelingEngine.Rejected.class, r -> {
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(ImageOutcome.Rejected.class, r -> {
                         assertThat(r.reason()).isEqualTo(FailureReason.MODEL_ERROR);
                         assertThat(r.message()).contains("alone");
                     });
                 } else {
-                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(LabelingEngine.Labeled.class,
-                            l -> assertThat(l.labels().get(0).getClassIndex()).isEqualTo(expectedClass));
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(ImageOutcome.Labeled.class,
+                            l -> assertThat(l.top().get(0).index()).isEqualTo(expectedClass));
                 }
             }
         }
@@ -48,11 +48,11 @@ class PoisonIsolationTest {
     @Test
     void aBatchWithoutPoisonRunsOnceAndABatchOfOnlyPoisonFailsEveryImage() throws Exception {
         try (LabelingEngine engine = engine()) {
-            LabelingEngine.BatchResult clean = engine.label(List.of(PoisonableModel.image(1), PoisonableModel.image(2)));
-            assertThat(clean.outcomes()).allMatch(o -> o instanceof LabelingEngine.Labeled);
-            LabelingEngine.BatchResult poison = engine.label(List.of(PoisonableModel.image(100), PoisonableModel.image(255),
+            BatchOutcome clean = engine.label(List.of(PoisonableModel.image(1), PoisonableModel.image(2)));
+            assertThat(clean.outcomes()).allMatch(o -> o instanceof ImageOutcome.Labeled);
+            BatchOutcome poison = engine.label(List.of(PoisonableModel.image(100), PoisonableModel.image(255),
                     PoisonableModel.image(128)));
-            assertThat(poison.outcomes()).allMatch(o -> o instanceof LabelingEngine.Rejected r
+            assertThat(poison.outcomes()).allMatch(o -> o instanceof ImageOutcome.Rejected r
                     && r.reason() == FailureReason.MODEL_ERROR);
         }
     }

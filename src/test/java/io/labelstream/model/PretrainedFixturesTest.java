@@ -36,19 +36,19 @@ class PretrainedFixturesTest {
         try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PreprocessRecipe.CIFAR10,
                 new ImageDecoder(ImageLimits.defaults()), TensorLayout.NCHW), 5, Scores.OutputKind.AUTO, 2)) {
             // A fixed batch of 1: the engine must split a 100-image batch into 100 runs.
-            assertThat(model.classifier().input().fixedBatch()).isEqualTo(1);
+            assertThat(model.input().fixedBatch()).isEqualTo(1);
             List<byte[]> bytes = new ArrayList<>();
             for (Path p : images) {
                 bytes.add(Files.readAllBytes(p));
             }
-            LabelingEngine.BatchResult result = engine.label(bytes);
+            BatchOutcome result = engine.label(bytes);
             int top1 = 0;
             int top5 = 0;
             for (int i = 0; i < images.size(); i++) {
                 String truth = images.get(i).getFileName().toString().replaceAll("\\d+\\.png$", "");
-                var labels = ((LabelingEngine.Labeled) result.outcomes().get(i)).labels();
-                top1 += labels.get(0).getLabel().equals(truth) ? 1 : 0;
-                top5 += labels.stream().anyMatch(l -> l.getLabel().equals(truth)) ? 1 : 0;
+                var labels = ((ImageOutcome.Labeled) result.outcomes().get(i)).top();
+                top1 += labels.get(0).label().equals(truth) ? 1 : 0;
+                top5 += labels.stream().anyMatch(l -> l.label().equals(truth)) ? 1 : 0;
             }
             System.out.printf("cifar10-resnet20 on 100 fixture images: top-1 %d/100, top-5 %d/100%n", top1, top5);
             assertThat(top1).isGreaterThanOrEqualTo(98);
@@ -64,26 +64,26 @@ class PretrainedFixturesTest {
                 SessionSettings.defaults());
         try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PreprocessRecipe.IMAGENET,
                 new ImageDecoder(ImageLimits.defaults()), TensorLayout.NCHW), 5, Scores.OutputKind.AUTO, 2)) {
-            assertThat(model.classifier().input().dynamicBatch()).isTrue();
+            assertThat(model.input().dynamicBatch()).isTrue();
             assertThat(model.labels().size()).isEqualTo(1000);
             assertThat(model.labels().name(0)).isEqualTo("tench");
             List<byte[]> bytes = new ArrayList<>();
             for (String name : List.of("airplane1.png", "ship3.png", "truck2.png", "cat4.png")) {
                 bytes.add(Files.readAllBytes(Fixtures.dir().resolve("images/cifar10").resolve(name)));
             }
-            LabelingEngine.BatchResult result = engine.label(bytes);
+            BatchOutcome result = engine.label(bytes);
             assertThat(result.inferred()).isEqualTo(4);
-            for (LabelingEngine.Outcome o : result.outcomes()) {
-                var labels = ((LabelingEngine.Labeled) o).labels();
+            for (ImageOutcome o : result.outcomes()) {
+                var labels = ((ImageOutcome.Labeled) o).top();
                 assertThat(labels).hasSize(5);
-                assertThat(labels.get(0).getScore()).isBetween(0f, 1f);
-                assertThat(labels.get(0).getLabel()).isEqualTo(model.labels().name(labels.get(0).getClassIndex()));
+                assertThat(labels.get(0).score()).isBetween(0f, 1f);
+                assertThat(labels.get(0).label()).isEqualTo(model.labels().name(labels.get(0).index()));
             }
             // The same image alone and in a batch of four gives the same answer (dynamic batch used fully).
-            var alone = ((LabelingEngine.Labeled) engine.label(List.of(bytes.get(2))).outcomes().get(0)).labels();
-            var inBatch = ((LabelingEngine.Labeled) result.outcomes().get(2)).labels();
-            assertThat(alone.get(0).getClassIndex()).isEqualTo(inBatch.get(0).getClassIndex());
-            assertThat(alone.get(0).getScore()).isCloseTo(inBatch.get(0).getScore(), within(1e-3f));
+            var alone = ((ImageOutcome.Labeled) engine.label(List.of(bytes.get(2))).outcomes().get(0)).top();
+            var inBatch = ((ImageOutcome.Labeled) result.outcomes().get(2)).top();
+            assertThat(alone.get(0).index()).isEqualTo(inBatch.get(0).index());
+            assertThat(alone.get(0).score()).isCloseTo(inBatch.get(0).score(), within(1e-3f));
         }
     }
 }

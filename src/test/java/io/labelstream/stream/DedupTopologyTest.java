@@ -29,14 +29,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class DedupTopologyTest {
 
+    private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> in;
     private TestOutputTopic<byte[], byte[]> labels;
 
     private ImageLabels send(String id, int level) {
         in.pipeInput(id.getBytes(StandardCharsets.UTF_8), TopicTraffic.event(id, PoisonableModel.image(level)));
-        List<byte[]> out = labels.readValuesToList();
+        var out = io.labelstream.testing.DriverPump.read(driver, Duration.ofMillis(10), labels, 1);
         assertThat(out).hasSize(1);
-        return Serdes.imageLabels().deserializer().deserialize("labels", out.get(0));
+        return Serdes.imageLabels().deserializer().deserialize("labels", out.get(0).value());
     }
 
     @Test
@@ -47,13 +48,14 @@ class DedupTopologyTest {
             var metrics = io.labelstream.ops.PipelineMetrics.inMemory();
             var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged",
                     ModerationRules.none(), null, new LabelingTopology.DedupOptions(2, 60_000), metrics, 1, 1000,
-                    1, Duration.ofMillis(10));
+                    1, Duration.ofMillis(10), TransactionBudget.defaults(1));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dedup-test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/dedup-test-" + System.nanoTime());
             try (TopologyTestDriver driver = new TopologyTestDriver(LabelingTopology.build(options, engine), props,
                     Instant.EPOCH)) {
+                this.driver = driver;
                 in = driver.createInputTopic("in", new ByteArraySerializer(), new ByteArraySerializer());
                 labels = driver.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
 

@@ -17,6 +17,7 @@ import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
 import io.labelstream.schema.Serdes;
+import io.labelstream.testing.DriverPump;
 import io.labelstream.testing.TestModels;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -48,6 +49,7 @@ class LabelingTopologyTest {
 
     private static final int MAX_BATCH = 4;
     private static final long DELAY_MS = 100;
+    private static final Duration TICK = Duration.ofMillis(10);
 
     private static LoadedModel model;
     private static LabelingEngine engine;
@@ -75,11 +77,8 @@ class LabelingTopologyTest {
     @BeforeEach
     void startDriver() {
         var options = new LabelingTopology.Options(List.of("images"), "labels", "failures", MAX_BATCH, DELAY_MS,
-                1, Duration.ofMillis(10)); // one batch in flight: the driver sees each batch's output at once
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(LabelingTopology.build(options, engine), props, Instant.EPOCH);
+                1, TICK);
+        driver = driver(options, "topology-test");
         input = driver.createInputTopic("images", new ByteArraySerializer(), new ByteArraySerializer());
         labels = driver.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
         failures = driver.createOutputTopic("failures", new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -91,7 +90,7 @@ class LabelingTopologyTest {
     }
 
     @Test
-    void aFullBufferIsFlushedAtOnceKeepingKeysAndHeaders() {
+    void aFullBatchGoesAtOnceAndItsOutputsKeepKeysAndHeaders() {
         for (int i = 0; i < MAX_BATCH - 1; i++) {
             pipe("img-" + i, SyntheticImages.jpeg(320, 240, i));
         }
@@ -103,7 +102,7 @@ class LabelingTopologyTest {
         input.pipeInput(new TestRecord<>(key("img-3"), event("img-3", SyntheticImages.jpeg(200, 300, 3)), headers,
                 Instant.ofEpochMilli(1234)));
 
-        List<TestRecord<byte[], byte[]>> out = labels.readRecordsToList();
+        List<TestRecord<byte[], byte[]>> out = DriverPump.read(driver, TICK, labels, MAX_BATCH);
         assertThat(out).hasSize(MAX_BATCH);
         assertThat(failures.isEmpty()).isTrue();
         assertThat(buffer().approximateNumEntries()).isZero();
@@ -125,34 +124,48 @@ class LabelingTopologyTest {
     }
 
     @Test
-    void withTwoBatchesInFlightTheNextBatchIsTakenBeforeThePreviousIsEmittedAndOrderIsKept() throws Exception {
+    void withTwoBatchesInFlightBothGoToTheEngineWithoutWaitingAndComeOutInOrder() throws Exception {
         var options = new LabelingTopology.Options(List.of("images"), "labels", "failures", MAX_BATCH, DELAY_MS, 2,
-                Duration.ofMillis(10));
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "in-flight-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        try (TopologyTestDriver twoInFlight = new TopologyTestDriver(LabelingTopology.build(options, engine), props,
-                Instant.EPOCH)) {
+                TICK);
+        try (TopologyTestDriver twoInFlight = driver(options, "in-flight-test")) {
             var in = twoInFlight.createInputTopic("images", new ByteArraySerializer(), new ByteArraySerializer());
             var out = twoInFlight.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
             KeyValueStore<Long, ?> store = twoInFlight.getKeyValueStore(LabelingTopology.BUFFER_STORE);
             for (int i = 0; i < 2 * MAX_BATCH; i++) {
                 in.pipeInput(key("f-" + i), event("f-" + i, SyntheticImages.jpeg(320, 240, 50 + i)));
             }
-            // Taking the second batch waited for the first, which is out; the second is still in the buffer.
-            List<ImageLabels> first = out.readRecordsToList().stream().map(this::decodeLabels).toList();
-            assertThat(first).extracting(ImageLabels::getId).containsExactly("f-0", "f-1", "f-2", "f-3");
-            assertThat(store.approximateNumEntries()).isEqualTo(MAX_BATCH);
-            // The second is emitted by the punctuator once the engine is done with it, without any new input.
-            List<ImageLabels> second = new java.util.ArrayList<>();
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (second.size() < MAX_BATCH && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-                twoInFlight.advanceWallClockTime(Duration.ofMillis(10));
-                out.readRecordsToList().forEach(r -> second.add(decodeLabels(r)));
+            // Both batches were handed to the engine by the input records alone; the punctuator emits them.
+            List<ImageLabels> all = DriverPump.read(twoInFlight, TICK, out, 2 * MAX_BATCH).stream()
+                    .map(this::decodeLabels).toList();
+            assertThat(all).extracting(ImageLabels::getId).containsExactly("f-0", "f-1", "f-2", "f-3", "f-4", "f-5",
+                    "f-6", "f-7");
+            assertThat(all).allSatisfy(l -> assertThat(l.getBatchSize()).isEqualTo(MAX_BATCH));
+            assertThat(store.approximateNumEntries()).isZero();
+        }
+    }
+
+    @Test
+    void aFullBufferHoldsTheStreamThreadOnlyUntilThereIsRoomAndLosesNothing() {
+        // One batch in flight, so the buffer is full at two batches' worth; a transaction budget far beyond the
+        // test lets the wait end only by room, not by its bound.
+        var options = new LabelingTopology.Options(List.of("images"), null, "labels", "failures", "flagged",
+                ModerationRules.none(), null, null, io.labelstream.ops.PipelineMetrics.inMemory(), MAX_BATCH,
+                DELAY_MS, 1, TICK, new TransactionBudget(MAX_BATCH, 600_000, 100));
+        try (TopologyTestDriver held = driver(options, "hold-back-test")) {
+            var in = held.createInputTopic("images", new ByteArraySerializer(), new ByteArraySerializer());
+            var out = held.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            KeyValueStore<Long, ?> store = held.getKeyValueStore(LabelingTopology.BUFFER_STORE);
+            int records = 5 * MAX_BATCH + 1;
+            for (int i = 0; i < records; i++) {
+                in.pipeInput(key("h-" + i), event("h-" + i, SyntheticImages.jpeg(160, 120, 80 + i)));
+                assertThat(store.approximateNumEntries()).isLessThan(2 * MAX_BATCH);
             }
-            assertThat(second).extracting(ImageLabels::getId).containsExactly("f-4", "f-5", "f-6", "f-7");
-            assertThat(second).allSatisfy(l -> assertThat(l.getBatchSize()).isEqualTo(MAX_BATCH));
+            held.advanceWallClockTime(Duration.ofMillis(DELAY_MS + 10)); // the last record is a partial batch
+            List<ImageLabels> labeled = DriverPump.read(held, TICK, out, records).stream().map(this::decodeLabels)
+                    .toList();
+            assertThat(labeled).extracting(ImageLabels::getId).containsExactlyElementsOf(
+                    java.util.stream.IntStream.range(0, records).mapToObj(i -> "h-" + i).toList());
+            assertThat(labeled.subList(0, records - 1)).allSatisfy(l -> assertThat(l.getBatchSize()).isEqualTo(MAX_BATCH));
             assertThat(store.approximateNumEntries()).isZero();
         }
     }
@@ -165,7 +178,7 @@ class LabelingTopologyTest {
         driver.advanceWallClockTime(Duration.ofMillis(DELAY_MS / 2));
         assertThat(labels.isEmpty()).isTrue();
         driver.advanceWallClockTime(Duration.ofMillis(DELAY_MS / 2 + 10));
-        List<TestRecord<byte[], byte[]>> out = labels.readRecordsToList();
+        List<TestRecord<byte[], byte[]>> out = DriverPump.read(driver, TICK, labels, 3);
         assertThat(out).hasSize(3);
         for (TestRecord<byte[], byte[]> r : out) {
             ImageLabels l = decodeLabels(r);
@@ -193,6 +206,7 @@ class LabelingTopologyTest {
         pipe("ok-1", SyntheticImages.jpeg(320, 240, 7));
         pipe("ok-2", SyntheticImages.jpeg(320, 240, 8));
 
+        List<ImageLabels> labeled = DriverPump.read(driver, TICK, labels, 3).stream().map(this::decodeLabels).toList();
         List<ImageFailure> failed = failures.readRecordsToList().stream().map(this::decodeFailure).toList();
         assertThat(failed).extracting(ImageFailure::getReason).containsExactly(FailureReason.INVALID_EVENT,
                 FailureReason.UNKNOWN_SCHEMA, FailureReason.REFERENCE_REFUSED, FailureReason.UNDECODABLE_IMAGE);
@@ -205,7 +219,6 @@ class LabelingTopologyTest {
         assertThat(bytes(failed.get(3).getOriginalValue())).isEqualTo(corruptEvent);
         assertThat(new String(bytes(failed.get(3).getOriginalKey()), StandardCharsets.UTF_8)).isEqualTo("broken");
 
-        List<ImageLabels> labeled = labels.readRecordsToList().stream().map(this::decodeLabels).toList();
         assertThat(labeled).extracting(ImageLabels::getId).containsExactly("ok-0", "ok-1", "ok-2");
         assertThat(labeled).allSatisfy(l -> assertThat(l.getBatchSize()).isEqualTo(3));
     }
@@ -215,12 +228,12 @@ class LabelingTopologyTest {
         byte[] probe = SyntheticImages.jpeg(500, 375, 42);
         pipe("alone", probe);
         driver.advanceWallClockTime(Duration.ofMillis(DELAY_MS + 10));
-        ImageLabels alone = decodeLabels(labels.readRecord());
+        ImageLabels alone = decodeLabels(DriverPump.read(driver, TICK, labels, 1).get(0));
         pipe("n-0", SyntheticImages.jpeg(300, 300, 1));
         pipe("n-1", SyntheticImages.jpeg(300, 300, 2));
         pipe("crowd", probe);
         pipe("n-2", SyntheticImages.jpeg(300, 300, 3));
-        ImageLabels crowd = labels.readRecordsToList().stream().map(this::decodeLabels)
+        ImageLabels crowd = DriverPump.read(driver, TICK, labels, 4).stream().map(this::decodeLabels)
                 .filter(l -> l.getId().equals("crowd")).findFirst().orElseThrow();
         assertThat(alone.getBatchSize()).isEqualTo(1);
         assertThat(crowd.getBatchSize()).isEqualTo(4);
@@ -228,6 +241,13 @@ class LabelingTopologyTest {
             assertThat(crowd.getLabels().get(i).getClassIndex()).isEqualTo(alone.getLabels().get(i).getClassIndex());
             assertThat(crowd.getLabels().get(i).getScore()).isCloseTo(alone.getLabels().get(i).getScore(), within(1e-4f));
         }
+    }
+
+    private static TopologyTestDriver driver(LabelingTopology.Options options, String applicationId) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        return new TopologyTestDriver(LabelingTopology.build(options, engine), props, Instant.EPOCH);
     }
 
     private byte[] pipe(String id, byte[] image) {

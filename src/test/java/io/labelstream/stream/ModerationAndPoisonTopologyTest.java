@@ -44,7 +44,7 @@ class ModerationAndPoisonTopologyTest {
                     List.of(root), java.util.Set.of(), 2000, 1 << 20, 2));
             var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged", rules,
                     fetcher, null, io.labelstream.ops.PipelineMetrics.inMemory(), 5, 1000, 1,
-                    Duration.ofMillis(10));
+                    Duration.ofMillis(10), TransactionBudget.defaults(5));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "moderation-test");
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -66,7 +66,8 @@ class ModerationAndPoisonTopologyTest {
                                         root.resolve("level-37.png").toUri().toString(), "image/png", null, null))
                                 .build()));
                 var labelsSerde = Serdes.imageLabels();
-                List<ImageLabels> labeled = labels.readValuesToList().stream()
+                var labeledRecords = io.labelstream.testing.DriverPump.read(driver, Duration.ofMillis(10), labels, 4);
+                List<ImageLabels> labeled = labeledRecords.stream().map(org.apache.kafka.streams.test.TestRecord::value)
                         .map(v -> labelsSerde.deserializer().deserialize("labels", v)).toList();
                 List<ImageLabels> flaggedOut = flagged.readValuesToList().stream()
                         .map(v -> labelsSerde.deserializer().deserialize("flagged", v)).toList();

@@ -1,0 +1,118 @@
+package io.labelstream.model;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * The second part of labeling a batch: one ONNX Runtime call for the dense batch on the least-busy worker, and,
+ * if that call fails, bisection to find the image(s) at fault. Each half is run on its own, and a half that fails
+ * again is split again, down to single images; the others get their scores, only the culprits an error.
+ *
+ * <p>Bisection has a time budget, counted from the batch's first call: a slow or busy machine makes it slower,
+ * never unbounded. Images not isolated when the budget runs out get an error that says so.
+ */
+final class BisectingInference {
+
+    private static final Logger log = LoggerFactory.getLogger(BisectingInference.class);
+
+    /**
+     * @param raw    the model's outputs, {@code classes} values per slot
+     * @param errors per slot, why inference failed on it, or null
+     */
+    record Result(float[] raw, String[] errors) {
+    }
+
+    private final InferencePool pool;
+    private final int classes;
+    /** Rarely used: a second tensor for re-running parts of a batch whose inference failed. */
+    private final ThreadLocal<TensorBatch> isolationBatches = new ThreadLocal<>();
+
+    BisectingInference(InferencePool pool) {
+        this.pool = pool;
+        this.classes = pool.classes();
+    }
+
+    /** Runs the first {@code count} slots of {@code batch}; bisection gives up after {@code isolationBudget}. */
+    Result infer(TensorBatch batch, int count, Duration isolationBudget) {
+        float[] raw = new float[count * classes];
+        String[] errors = new String[count];
+        if (count == 0) {
+            return new Result(raw, errors);
+        }
+        try {
+            pool.onOneWorker(session -> {
+                long deadline = System.nanoTime() + isolationBudget.toNanos();
+                try {
+                    System.arraycopy(session.run(batch, count), 0, raw, 0, count * classes);
+                } catch (ModelException e) {
+                    log.warn("Inference failed on a batch of {} ({}); splitting it to isolate the image(s) at fault",
+                            count, e.getMessage());
+                    new Bisection(session, batch, raw, errors, deadline, isolationBudget).isolate(0, count,
+                            e.getMessage());
+                }
+                return null;
+            });
+        } catch (ModelException e) {
+            throw new IllegalStateException("unreachable: bisection handles every inference failure", e);
+        }
+        return new Result(raw, errors);
+    }
+
+    /** One failed batch's search for its culprits. */
+    private final class Bisection {
+        private final InferencePool.Session session;
+        private final TensorBatch batch;
+        private final float[] raw;
+        private final String[] errors;
+        private final long deadline;
+        private final Duration budget;
+
+        Bisection(InferencePool.Session session, TensorBatch batch, float[] raw, String[] errors, long deadline,
+                  Duration budget) {
+            this.session = session;
+            this.batch = batch;
+            this.raw = raw;
+            this.errors = errors;
+            this.deadline = deadline;
+            this.budget = budget;
+        }
+
+        /** Ranges are copied into a separate tensor, so a fixed-batch model can be padded without touching the rest. */
+        void isolate(int from, int count, String error) {
+            if (count == 1) {
+                errors[from] = "inference fails on this image alone: " + error;
+                return;
+            }
+            int half = count / 2;
+            for (int[] range : new int[][] {{from, half}, {from + half, count - half}}) {
+                if (System.nanoTime() - deadline >= 0) {
+                    for (int slot = range[0]; slot < range[0] + range[1]; slot++) {
+                        errors[slot] = "inference failed on a batch with this image in it, and the image could not "
+                                + "be isolated within " + budget.toMillis() + " ms (the time a batch is given, "
+                                + "kafka.producer.transaction.timeout.ms): " + error;
+                    }
+                    continue;
+                }
+                TensorBatch part = isolationBatch(batch.capacity());
+                batch.copyTo(range[0], range[1], part);
+                try {
+                    float[] out = session.run(part, range[1]);
+                    System.arraycopy(out, 0, raw, range[0] * classes, range[1] * classes);
+                } catch (ModelException e) {
+                    isolate(range[0], range[1], e.getMessage());
+                }
+            }
+        }
+    }
+
+    private TensorBatch isolationBatch(int capacity) {
+        TensorBatch current = isolationBatches.get();
+        if (current == null || current.capacity() < capacity) {
+            current = pool.allocateBatch(capacity);
+            isolationBatches.set(current);
+        }
+        return current;
+    }
+}

@@ -1,0 +1,167 @@
+package io.labelstream.stream;
+
+import io.labelstream.model.BatchOutcome;
+import io.labelstream.model.ImageOutcome;
+import io.labelstream.schema.FailureReason;
+import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.internal.BufferedRecord;
+import io.labelstream.schema.internal.DedupEntry;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One input record on its way through the batching stage, from the buffer to its output: the buffered record,
+ * the event, the image bytes, the dedup cache key, and finally its {@link Outcome}. Its fields change only on the
+ * stream thread; asynchronous stages hand their results over through futures that the stream thread collects.
+ */
+final class BatchItem {
+
+    /** Where the item is: each stage moves it forward, never back. */
+    enum Stage {
+        /** Its image is being fetched and/or hashed for the dedup cache. */
+        PREPARING,
+        /** Its image is at hand and waits for a batch. */
+        READY,
+        /** In a batch in the engine. */
+        IN_BATCH,
+        /** Its outcome is known; it is emitted when every record before it in the buffer has been. */
+        DONE
+    }
+
+    /** What becomes of the item: its labels (from the model or the cache) or its failure. */
+    sealed interface Outcome permits Labeled, Cached, Failed {
+    }
+
+    /** @param batch the batch's figures, shared by its images; {@code takenAt} is when the batch was taken */
+    record Labeled(ImageOutcome.Labeled labels, BatchOutcome batch, long takenAt) implements Outcome {
+    }
+
+    /** @param resolvedAt when the cache answered */
+    record Cached(DedupEntry entry, long resolvedAt) implements Outcome {
+    }
+
+    record Failed(FailureReason reason, String message) implements Outcome {
+    }
+
+    /** What preparation made of the item's image. */
+    sealed interface Prepared permits Image, Refused {
+    }
+
+    /** @param cacheKey null when dedup is off */
+    record Image(byte[] bytes, String cacheKey) implements Prepared {
+    }
+
+    record Refused(FailureReason reason, String message) implements Prepared {
+    }
+
+    private final BufferedRecord record;
+    /** Null when the record is not a usable event: then it is {@link Stage#DONE} from the start. */
+    private final ImageEvent event;
+    private long sequence = -1;
+    private Stage stage;
+    private CompletableFuture<Prepared> preparation;
+    private byte[] image;
+    private String cacheKey;
+    private Outcome outcome;
+
+    private BatchItem(BufferedRecord record, ImageEvent event) {
+        this.record = record;
+        this.event = event;
+    }
+
+    static BatchItem failed(BufferedRecord record, ImageEvent event, FailureReason reason, String message) {
+        BatchItem item = new BatchItem(record, event);
+        item.complete(new Failed(reason, message));
+        return item;
+    }
+
+    static BatchItem ready(BufferedRecord record, ImageEvent event, byte[] image) {
+        BatchItem item = new BatchItem(record, event);
+        item.image = image;
+        item.stage = Stage.READY;
+        return item;
+    }
+
+    static BatchItem preparing(BufferedRecord record, ImageEvent event, CompletableFuture<Prepared> preparation) {
+        BatchItem item = new BatchItem(record, event);
+        item.preparation = preparation;
+        item.stage = Stage.PREPARING;
+        return item;
+    }
+
+    BufferedRecord record() {
+        return record;
+    }
+
+    /** The event's id, or null when the record is not a usable event. */
+    String id() {
+        return event == null ? null : event.getId();
+    }
+
+    ImageEvent event() {
+        return event;
+    }
+
+    /** The item's key in the buffer store, given when it enters the buffer. */
+    long sequence() {
+        return sequence;
+    }
+
+    void sequence(long sequence) {
+        this.sequence = sequence;
+    }
+
+    Stage stage() {
+        return stage;
+    }
+
+    boolean isDone() {
+        return stage == Stage.DONE;
+    }
+
+    /** True when the item waits for preparation that has finished: the stream thread can take its result. */
+    boolean preparationFinished() {
+        return stage == Stage.PREPARING && preparation.isDone();
+    }
+
+    /** The finished preparation's result; call after {@link #preparationFinished()}. */
+    Prepared preparation() {
+        return preparation.join();
+    }
+
+    CompletableFuture<Prepared> preparationFuture() {
+        return preparation;
+    }
+
+    /** Its image is at hand: it waits for a batch. */
+    void prepared(byte[] bytes, String key) {
+        this.image = bytes;
+        this.cacheKey = key;
+        this.stage = Stage.READY;
+        this.preparation = null;
+    }
+
+    byte[] image() {
+        return image;
+    }
+
+    String cacheKey() {
+        return cacheKey;
+    }
+
+    void inBatch() {
+        stage = Stage.IN_BATCH;
+    }
+
+    void complete(Outcome result) {
+        this.outcome = result;
+        this.stage = Stage.DONE;
+        this.preparation = null;
+        // The bytes are no longer needed; the buffered record keeps the original for the changelog and failures.
+        this.image = null;
+    }
+
+    Outcome outcome() {
+        return outcome;
+    }
+}

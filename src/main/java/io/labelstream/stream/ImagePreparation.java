@@ -1,0 +1,77 @@
+package io.labelstream.stream;
+
+import io.labelstream.image.ReferenceFetcher;
+import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageReference;
+import io.labelstream.schema.InlineImage;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The asynchronous part of intake, apart from the stream thread: fetches an image given by reference (within the
+ * fetcher's own time limit, outside any transaction) and computes the dedup cache key of the bytes. Inline images
+ * with dedup off need neither and skip this stage.
+ */
+final class ImagePreparation {
+
+    /** Hashing is short and CPU-bound; one small pool serves every task of the process (daemon threads). */
+    private static final ExecutorService HASHING = Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), new ThreadFactoryNamed("labelstream-hash-"));
+
+    /** Null when no references are allowed: intake refuses them. */
+    private final ReferenceFetcher fetcher;
+    /** What besides the bytes a cached answer depends on; null when dedup is off. */
+    private final String dedupContext;
+
+    ImagePreparation(ReferenceFetcher fetcher, String dedupContext) {
+        this.fetcher = fetcher;
+        this.dedupContext = dedupContext;
+    }
+
+    boolean fetchesReferences() {
+        return fetcher != null;
+    }
+
+    /** True when the event's image must be fetched or hashed before it can join a batch. */
+    boolean needed(ImageEvent event) {
+        return event.getImage() instanceof ImageReference || dedupContext != null;
+    }
+
+    CompletableFuture<BatchItem.Prepared> prepare(ImageEvent event) {
+        if (event.getImage() instanceof ImageReference reference) {
+            // Hashing runs on the fetch thread that got the bytes.
+            return fetcher.fetchAsync(reference).thenApply(result -> result instanceof ReferenceFetcher.Fetched fetched
+                    ? image(fetched.bytes())
+                    : refused((ReferenceFetcher.Refused) result));
+        }
+        byte[] bytes = Records.bytes(((InlineImage) event.getImage()).getData());
+        return CompletableFuture.supplyAsync(() -> image(bytes), HASHING);
+    }
+
+    private BatchItem.Prepared image(byte[] bytes) {
+        return new BatchItem.Image(bytes, dedupContext == null ? null : DedupCache.key(bytes, dedupContext));
+    }
+
+    private static BatchItem.Prepared refused(ReferenceFetcher.Refused refused) {
+        return new BatchItem.Refused(refused.reason(), refused.message());
+    }
+
+    private static final class ThreadFactoryNamed implements java.util.concurrent.ThreadFactory {
+        private final String prefix;
+        private final AtomicInteger counter = new AtomicInteger();
+
+        ThreadFactoryNamed(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, prefix + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    }
+}
