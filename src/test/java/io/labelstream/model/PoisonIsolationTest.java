@@ -56,4 +56,24 @@ class PoisonIsolationTest {
                     && r.reason() == FailureReason.MODEL_ERROR);
         }
     }
+
+    @Test
+    void bisectionStopsAtItsDeadlineAndSaysSoForTheImagesItCouldNotClearNeverLabelingThemWrongly() throws Exception {
+        LoadedModel model = LoadedModel.load(PoisonableModel.file(), null, "poisonable", new SessionSettings(1));
+        // No time at all for bisection: the first failure is all there is.
+        try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
+                new ImageDecoder(ImageLimits.defaults())), 1, Scores.OutputKind.AUTO, 2, java.time.Duration.ZERO)) {
+            BatchOutcome result = engine.label(List.of(PoisonableModel.image(10), PoisonableModel.image(150),
+                    PoisonableModel.image(20), PoisonableModel.image(30)));
+            assertThat(result.outcomes()).allSatisfy(o -> assertThat(o).isInstanceOfSatisfying(
+                    ImageOutcome.Rejected.class, r -> {
+                        assertThat(r.reason()).isEqualTo(FailureReason.MODEL_ERROR);
+                        assertThat(r.message()).contains("could not be isolated within 0 ms")
+                                .contains("kafka.producer.transaction.timeout.ms");
+                    }));
+            // With time, the same batch is bisected down to its one culprit.
+            BatchOutcome clean = engine.label(List.of(PoisonableModel.image(10), PoisonableModel.image(20)));
+            assertThat(clean.outcomes()).allMatch(o -> o instanceof ImageOutcome.Labeled);
+        }
+    }
 }

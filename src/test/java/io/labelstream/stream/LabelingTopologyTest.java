@@ -114,6 +114,7 @@ class LabelingTopologyTest {
             assertThat(l.getLabels()).hasSize(5);
             assertThat(l.getLabels().get(0).getScore()).isGreaterThanOrEqualTo(l.getLabels().get(4).getScore());
             assertThat(l.getModel().getName()).isEqualTo("resnet18-test");
+            assertThat(l.getModel().getVersion()).isEqualTo("1"); // the generator writes model_version 1
             assertThat(l.getModel().getSha256()).hasSize(64);
             assertThat(l.getSource().getTopic()).isEqualTo("images");
             assertThat(l.getSource().getOffset()).isEqualTo(i);

@@ -77,6 +77,9 @@ class ModerationAndPoisonTopologyTest {
                 assertThat(labeled).extracting(ImageLabels::getId).containsExactly("level-7", "level-12", "level-27",
                         "level-37");
                 assertThat(labeled.get(3).getLabels().get(0).getClassIndex()).isEqualTo(7);
+                // The model file has no model_version: reported as the schema's "unknown", not a made-up number.
+                assertThat(model.identity().version()).isNull();
+                assertThat(labeled).allSatisfy(l -> assertThat(l.getModel().getVersion()).isEqualTo("unknown"));
                 assertThat(labeled).allSatisfy(l -> {
                     assertThat(l.getRecipe().getName()).isEqualTo("raw32");
                     assertThat(l.getRecipe().getHash())
