@@ -4,10 +4,10 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
 import io.labelstream.stream.Pipeline;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -79,7 +79,7 @@ final class PipelineRuns {
                 long batchSum = 0;
                 long seen = 0;
                 long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
-                var serde = Serdes.imageLabels();
+                var serde = AvroSerdes.imageLabels();
                 while (seen < images) {
                     for (ConsumerRecord<byte[], byte[]> r : labels.poll(Duration.ofMillis(100))) {
                         seen++;
@@ -109,7 +109,7 @@ final class PipelineRuns {
             if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
                 throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
             }
-            AvroSerde<ImageLabels> serde = Serdes.imageLabels();
+            AvroSerde<ImageLabels> serde = AvroSerdes.imageLabels();
             int warmup = 4 * batch;
             for (int i = 0; i < warmup; i++) {
                 producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
@@ -208,7 +208,7 @@ final class PipelineRuns {
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    private static final AvroSerde<ImageEvent> EVENTS = Serdes.imageEvent();
+    private static final AvroSerde<ImageEvent> EVENTS = AvroSerdes.imageEvent();
 
     /** An event stamped with {@code sentAt}, which is both its event time and its record timestamp. */
     static ProducerRecord<byte[], byte[]> event(String name, int i, byte[] jpeg, long sentAt) {

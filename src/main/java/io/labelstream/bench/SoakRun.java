@@ -7,9 +7,9 @@ import io.labelstream.config.Settings;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
 import io.labelstream.stream.Pipeline;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -117,7 +117,7 @@ public final class SoakRun {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        var serde = Serdes.imageEvent();
+        var serde = AvroSerdes.imageEvent();
         String topic = config.get(Settings.INPUT_TOPICS).get(0);
         long t0 = System.nanoTime();
         try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {

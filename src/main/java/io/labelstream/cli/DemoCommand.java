@@ -5,12 +5,12 @@ import io.labelstream.config.Settings;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.InlineImage;
 import io.labelstream.schema.Label;
-import io.labelstream.schema.Serdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -90,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
      * with good ones), then two references: one inside the demo's allowed folder, one outside it.
      */
     private int publish(String bootstrap, String topic, Path allowedFolder) throws Exception {
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        AvroSerde<ImageEvent> serde = AvroSerdes.imageEvent();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -128,8 +128,8 @@ final class DemoCommand implements Callable<Integer> {
 
     private boolean printResults(RunningInstance instance, LabelstreamConfig config, int expected) {
         String bootstrap = instance.bootstrapServers();
-        AvroSerde<ImageLabels> labelsSerde = Serdes.imageLabels();
-        AvroSerde<ImageFailure> failureSerde = Serdes.imageFailure();
+        AvroSerde<ImageLabels> labelsSerde = AvroSerdes.imageLabels();
+        AvroSerde<ImageFailure> failureSerde = AvroSerdes.imageFailure();
         String labelsTopic = config.get(Settings.LABELS_TOPIC);
         String failuresTopic = config.get(Settings.FAILURES_TOPIC);
         Properties p = new Properties();

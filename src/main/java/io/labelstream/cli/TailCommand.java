@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.Label;
-import io.labelstream.schema.Serdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -77,8 +77,8 @@ final class TailCommand implements Callable<Integer> {
         Properties p = ConfigOptions.clientProperties(config);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        var labelsSerde = Serdes.imageLabels();
-        var failureSerde = Serdes.imageFailure();
+        var labelsSerde = AvroSerdes.imageLabels();
+        var failureSerde = AvroSerdes.imageFailure();
         long seen = 0;
         long lastRecord = System.nanoTime();
         try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

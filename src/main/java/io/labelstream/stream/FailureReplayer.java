@@ -1,10 +1,10 @@
 package io.labelstream.stream;
 
 import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Header;
 import io.labelstream.schema.ImageFailure;
-import io.labelstream.schema.Serdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -65,7 +65,7 @@ public final class FailureReplayer {
     }
 
     public Summary replay(String failuresTopic, String targetTopic, Filter filter, boolean dryRun) {
-        AvroSerde<ImageFailure> serde = Serdes.imageFailure();
+        AvroSerde<ImageFailure> serde = AvroSerdes.imageFailure();
         Map<FailureReason, Integer> replayed = new EnumMap<>(FailureReason.class);
         int filteredOut = 0;
         int withoutOriginal = 0;

@@ -5,7 +5,7 @@ import io.labelstream.broker.EmbeddedKafkaCluster;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.testing.BadInputCorpus;
 import io.labelstream.testing.TestModels;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -173,7 +173,7 @@ class BadInputCorpusTest {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     String key = new String(r.key(), StandardCharsets.UTF_8);
                     String outcome = r.topic().equals("image-labels") ? "LABELED"
-                            : Serdes.imageFailure().deserializer().deserialize(r.topic(), r.value()).getReason().name();
+                            : AvroSerdes.imageFailure().deserializer().deserialize(r.topic(), r.value()).getReason().name();
                     outcomes.computeIfAbsent(key, k -> new ArrayList<>()).add(outcome);
                     seen++;
                 }

@@ -7,8 +7,8 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageLabels;
-import io.labelstream.schema.Serdes;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -36,7 +36,7 @@ class DedupTopologyTest {
         in.pipeInput(id.getBytes(StandardCharsets.UTF_8), TopicTraffic.event(id, PoisonableModel.image(level)));
         List<byte[]> out = labels.readValuesToList();
         assertThat(out).hasSize(1);
-        return Serdes.imageLabels().deserializer().deserialize("labels", out.get(0));
+        return AvroSerdes.imageLabels().deserializer().deserialize("labels", out.get(0));
     }
 
     @Test

@@ -226,7 +226,7 @@ class PipelineEndToEndTest {
             for (String id : refIds) {
                 java.nio.file.Path file = images.resolve(id + ".jpg");
                 java.nio.file.Files.write(file, SyntheticImages.jpeg(200, 150, id.hashCode()));
-                traffic.publishRaw(app + "-in", id, io.labelstream.schema.Serdes.imageEvent().encode(
+                traffic.publishRaw(app + "-in", id, io.labelstream.schema.AvroSerdes.imageEvent().encode(
                         io.labelstream.schema.ImageEvent.newBuilder().setId(id).setEventTime(java.time.Instant.now())
                                 .setImage(new io.labelstream.schema.ImageReference(file.toUri().toString(), null, null,
                                         null)).build()));
