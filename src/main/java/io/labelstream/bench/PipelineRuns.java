@@ -1,6 +1,7 @@
 package io.labelstream.bench;
 
 import io.labelstream.broker.KafkaClients;
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
@@ -197,13 +198,13 @@ final class PipelineRuns {
     void createTopic(Topic<?> topic) throws Exception {
         try (Admin admin = clients.admin()) {
             admin.createTopics(List.of(new NewTopic(topic.name(), setup.partitions(), (short) 1)
-                    .configs(Map.of("max.message.bytes", Integer.toString(Pipeline.MAX_RECORD_BYTES))))).all().get();
+                    .configs(Map.of("max.message.bytes", Integer.toString(TopicAdmin.MAX_RECORD_BYTES))))).all().get();
         }
     }
 
     KafkaProducer<byte[], byte[]> producer() {
         return clients.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Pipeline.MAX_RECORD_BYTES));
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.MAX_RECORD_BYTES));
     }
 
     /** An event stamped with {@code sentAt}, which is both its event time and its record timestamp. */

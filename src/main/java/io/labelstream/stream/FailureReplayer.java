@@ -1,6 +1,7 @@
 package io.labelstream.stream;
 
 import io.labelstream.broker.KafkaClients;
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Header;
 import io.labelstream.schema.ImageFailure;
@@ -66,7 +67,7 @@ public final class FailureReplayer {
         int unreadable = 0;
         try (var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
              var producer = dryRun ? null
-                     : clients.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Pipeline.MAX_RECORD_BYTES))) {
+                     : clients.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.MAX_RECORD_BYTES))) {
             List<TopicPartition> partitions = new ArrayList<>();
             consumer.partitionsFor(failuresTopic.name(), Duration.ofSeconds(30))
                     .forEach(info -> partitions.add(new TopicPartition(failuresTopic.name(), info.partition())));
