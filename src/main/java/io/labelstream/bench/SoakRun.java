@@ -1,7 +1,7 @@
 package io.labelstream.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.SyntheticImages;
@@ -59,7 +59,7 @@ public final class SoakRun {
     }
 
     public Result run() throws Exception {
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start();
              LabelingEngine engine = EngineFactory.create(config)) {
             Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
             KafkaClients clients = KafkaClients.of(config, kafka.bootstrapServers());

@@ -1,7 +1,7 @@
 package io.labelstream.stream;
 
 import com.sun.net.httpserver.HttpServer;
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
@@ -80,7 +80,7 @@ class BadInputCorpusTest {
         List<BadInputCorpus.Case> corpus = BadInputCorpus.build(root, outside, base);
         assertThat(corpus).hasSizeGreaterThanOrEqualTo(30);
 
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Map<String, String> s = new HashMap<>();
             s.put("bootstrap.servers", kafka.bootstrapServers());
             s.put("application.id", "corpus");
