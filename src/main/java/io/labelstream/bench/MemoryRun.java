@@ -1,5 +1,8 @@
 package io.labelstream.bench;
 
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.schema.Topics;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,7 +33,9 @@ final class MemoryRun {
 
     static Result run(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images,
                       List<String> jvmOptions) throws Exception {
-        runs.preload(name, jpegs, images);
+        Map<String, String> settings = runs.settings(name, model, batch);
+        Topics topics = Topics.from(LabelstreamConfig.of(settings));
+        runs.preload(topics.input(), name, jpegs, images);
         int port;
         try (var socket = new java.net.ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -42,7 +47,6 @@ final class MemoryRun {
         command.add(System.getProperty("java.class.path"));
         command.add("io.labelstream.cli.Main");
         command.add("run");
-        Map<String, String> settings = runs.settings(name, model, batch);
         settings.put("ops.port", Integer.toString(port));
         settings.forEach((k, v) -> {
             command.add("-s");
@@ -53,7 +57,7 @@ final class MemoryRun {
         HttpClient http = HttpClient.newHttpClient();
         double peakRss = 0;
         double peakHeap = 0;
-        try (var labels = runs.labelsConsumer(name, 100)) {
+        try (var labels = runs.labelsConsumer(topics.labels(), 100)) {
             long t0 = System.nanoTime();
             long deadline = t0 + TimeUnit.MINUTES.toNanos(60);
             long nextSample = 0;

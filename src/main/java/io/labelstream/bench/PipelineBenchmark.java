@@ -1,6 +1,6 @@
 package io.labelstream.bench;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
@@ -90,10 +90,9 @@ public final class PipelineBenchmark {
         for (int[] size : options.sizes()) {
             images.put(sizeName(size), jpegs(size, 32));
         }
-        EmbeddedKafkaCluster cluster = options.bootstrapServers() == null ? EmbeddedKafkaCluster.startSingleNode()
-                : null;
+        EmbeddedKafka broker = options.bootstrapServers() == null ? EmbeddedKafka.start() : null;
         try {
-            String bootstrap = cluster == null ? options.bootstrapServers() : cluster.bootstrapServers();
+            String bootstrap = broker == null ? options.bootstrapServers() : broker.bootstrapServers();
             PipelineRuns runs = new PipelineRuns(new PipelineRuns.Setup(bootstrap, options.partitions(),
                     options.streamThreads(), options.threads(), options.settings()));
             String runId = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
@@ -108,8 +107,8 @@ public final class PipelineBenchmark {
                     options.outDir().resolve("bench-latency.csv"), options.outDir().resolve("bench-summary.csv"),
                     options.outDir().resolve("bench.png"));
         } finally {
-            if (cluster != null) {
-                cluster.close();
+            if (broker != null) {
+                broker.close();
             }
         }
     }

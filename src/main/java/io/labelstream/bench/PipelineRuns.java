@@ -1,13 +1,15 @@
 package io.labelstream.bench;
 
+import io.labelstream.broker.KafkaClients;
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageEvents;
 import io.labelstream.schema.ImageLabels;
-import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import io.labelstream.stream.Pipeline;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -18,10 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -59,19 +57,22 @@ final class PipelineRuns {
     }
 
     private final Setup setup;
+    private final KafkaClients clients;
 
     PipelineRuns(Setup setup) {
         this.setup = setup;
+        this.clients = KafkaClients.of(LabelstreamConfig.of(setup.extra()), setup.bootstrapServers());
     }
 
     /** Pre-loads {@code images} events into a new input topic, then times the pipeline through all of them. */
     Backlog backlog(String name, Path model, List<byte[]> jpegs, int batch, int images) throws Exception {
-        preload(name, jpegs, images);
         LabelstreamConfig config = config(name, model, batch);
+        Topics topics = Topics.from(config);
+        preload(topics.input(), name, jpegs, images);
         try (LabelingEngine engine = EngineFactory.create(config)) {
             long t0 = System.nanoTime();
             Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
-            try (pipeline; var labels = labelsConsumer(name, 50)) {
+            try (pipeline; var labels = labelsConsumer(topics.labels(), 50)) {
                 if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
                     throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
                 }
@@ -79,11 +80,10 @@ final class PipelineRuns {
                 long batchSum = 0;
                 long seen = 0;
                 long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
-                var serde = Serdes.imageLabels();
                 while (seen < images) {
                     for (ConsumerRecord<byte[], byte[]> r : labels.poll(Duration.ofMillis(100))) {
                         seen++;
-                        batchSum += serde.deserializer().deserialize(r.topic(), r.value()).getBatchSize();
+                        batchSum += topics.labels().value(r).getBatchSize();
                     }
                     failIfStuck(pipeline, deadline, name);
                 }
@@ -100,19 +100,20 @@ final class PipelineRuns {
      */
     Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration duration)
             throws Exception {
-        createTopic(name + "-in");
         LabelstreamConfig config = config(name, model, batch);
+        Topics topics = Topics.from(config);
+        createTopic(topics.input());
         try (LabelingEngine engine = EngineFactory.create(config);
              Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
              var producer = producer();
-             var labels = labelsConsumer(name, 5)) {
+             var labels = labelsConsumer(topics.labels(), 5)) {
             if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
                 throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
             }
-            AvroSerde<ImageLabels> serde = Serdes.imageLabels();
             int warmup = 4 * batch;
             for (int i = 0; i < warmup; i++) {
-                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
+                producer.send(event(topics.input(), name + "-" + i, jpegs.get(i % jpegs.size()),
+                        System.currentTimeMillis()));
             }
             producer.flush();
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -130,7 +131,7 @@ final class PipelineRuns {
             while (latencies.size() < offered) {
                 long now = System.nanoTime();
                 while (sent < offered && now >= start + sent * intervalNanos) {
-                    producer.send(event(name, warmup + sent, jpegs.get(sent % jpegs.size()),
+                    producer.send(event(topics.input(), name + "-" + (warmup + sent), jpegs.get(sent % jpegs.size()),
                             System.currentTimeMillis()));
                     producer.flush();
                     sent++;
@@ -141,7 +142,7 @@ final class PipelineRuns {
                 long visibleAt = System.currentTimeMillis();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     latencies.add((double) (visibleAt - r.timestamp()));
-                    batchSum += serde.deserializer().deserialize(r.topic(), r.value()).getBatchSize();
+                    batchSum += topics.labels().value(r).getBatchSize();
                 }
                 failIfStuck(pipeline, deadline, name);
             }
@@ -184,50 +185,43 @@ final class PipelineRuns {
     }
 
     /** Creates the run's input topic and fills it with {@code images} events, cycling through {@code jpegs}. */
-    void preload(String name, List<byte[]> jpegs, int images) throws Exception {
-        createTopic(name + "-in");
+    void preload(Topic<ImageEvent> input, String name, List<byte[]> jpegs, int images) throws Exception {
+        createTopic(input);
         try (var producer = producer()) {
             for (int i = 0; i < images; i++) {
-                producer.send(event(name, i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
+                producer.send(event(input, name + "-" + i, jpegs.get(i % jpegs.size()), System.currentTimeMillis()));
             }
             producer.flush();
         }
     }
 
-    void createTopic(String topic) throws Exception {
-        try (Admin admin = Admin.create(clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(topic, setup.partitions(), (short) 1)
-                    .configs(Map.of("max.message.bytes", Integer.toString(Pipeline.MAX_RECORD_BYTES))))).all().get();
+    void createTopic(Topic<?> topic) throws Exception {
+        try (Admin admin = clients.admin()) {
+            admin.createTopics(List.of(new NewTopic(topic.name(), setup.partitions(), (short) 1)
+                    .configs(Map.of("max.message.bytes", Integer.toString(TopicAdmin.MAX_RECORD_BYTES))))).all().get();
         }
     }
 
     KafkaProducer<byte[], byte[]> producer() {
-        Properties p = clientProperties();
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Pipeline.MAX_RECORD_BYTES);
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return clients.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.MAX_RECORD_BYTES));
     }
 
-    private static final AvroSerde<ImageEvent> EVENTS = Serdes.imageEvent();
-
     /** An event stamped with {@code sentAt}, which is both its event time and its record timestamp. */
-    static ProducerRecord<byte[], byte[]> event(String name, int i, byte[] jpeg, long sentAt) {
-        String id = name + "-" + i;
-        byte[] value = EVENTS.encode(ImageEvent.newBuilder().setId(id).setEventTime(Instant.ofEpochMilli(sentAt))
-                .setImage(new InlineImage(ByteBuffer.wrap(jpeg), "image/jpeg")).build());
-        return new ProducerRecord<>(name + "-in", null, sentAt, id.getBytes(StandardCharsets.UTF_8), value);
+    static ProducerRecord<byte[], byte[]> event(Topic<ImageEvent> input, String id, byte[] jpeg, long sentAt) {
+        ImageEvent event = ImageEvents.inline(id, jpeg, "image/jpeg").setEventTime(Instant.ofEpochMilli(sentAt))
+                .build();
+        return new ProducerRecord<>(input.name(), null, sentAt, id.getBytes(StandardCharsets.UTF_8),
+                input.valueSerde().encode(event));
     }
 
     /**
      * Reads every partition of the labels topic from the start, committed transactions only. {@code fetchWaitMs}
      * bounds how late a label is seen; the shorter, the more the reader itself costs the broker.
      */
-    KafkaConsumer<byte[], byte[]> labelsConsumer(String name, int fetchWaitMs) throws Exception {
-        Properties c = clientProperties();
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchWaitMs);
-        var consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        String topic = name + "-labels";
+    KafkaConsumer<byte[], byte[]> labelsConsumer(Topic<ImageLabels> labels, int fetchWaitMs) throws Exception {
+        var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchWaitMs));
+        String topic = labels.name();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (consumer.partitionsFor(topic, Duration.ofSeconds(10)).size() < setup.partitions()) {
             if (System.nanoTime() > deadline) {
@@ -241,11 +235,5 @@ final class PipelineRuns {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         return consumer;
-    }
-
-    Properties clientProperties() {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", setup.bootstrapServers());
-        return p;
     }
 }

@@ -1,33 +1,28 @@
 package io.labelstream.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
+import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
-import io.labelstream.config.Settings;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.schema.ImageEvent;
-import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.ImageEvents;
+import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import io.labelstream.stream.Pipeline;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -64,15 +59,16 @@ public final class SoakRun {
     }
 
     public Result run() throws Exception {
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start();
              LabelingEngine engine = EngineFactory.create(config)) {
-            String bootstrap = kafka.bootstrapServers();
-            Pipeline pipeline = Pipeline.start(config, bootstrap, engine);
+            Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
+            KafkaClients clients = KafkaClients.of(config, kafka.bootstrapServers());
+            Topics topics = Topics.from(config);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong published = new AtomicLong();
             AtomicLong labeled = new AtomicLong();
-            Thread producer = new Thread(() -> produce(bootstrap, stop, published), "soak-producer");
-            Thread reader = new Thread(() -> read(bootstrap, stop, labeled), "soak-reader");
+            Thread producer = new Thread(() -> produce(clients, topics.input(), stop, published), "soak-producer");
+            Thread reader = new Thread(() -> read(clients, topics.labels(), stop, labeled), "soak-reader");
             try {
                 if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
                     throw new IllegalStateException("pipeline did not start");
@@ -109,18 +105,13 @@ public final class SoakRun {
         }
     }
 
-    private void produce(String bootstrap, AtomicBoolean stop, AtomicLong published) {
+    private void produce(KafkaClients clients, Topic<ImageEvent> input, AtomicBoolean stop, AtomicLong published) {
         List<byte[]> images = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             images.add(SyntheticImages.jpeg(640, 480, 700 + i));
         }
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        var serde = Serdes.imageEvent();
-        String topic = config.get(Settings.INPUT_TOPICS).get(0);
         long t0 = System.nanoTime();
-        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var producer = clients.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 5))) {
             for (long n = 0; !stop.get(); n++) {
                 long due = t0 + (long) (n / rate * 1e9);
                 long wait = due - System.nanoTime();
@@ -128,10 +119,8 @@ public final class SoakRun {
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                 }
                 String id = "soak-" + n;
-                producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serde.encode(
-                        ImageEvent.newBuilder().setId(id).setEventTime(Instant.now())
-                                .setImage(new InlineImage(ByteBuffer.wrap(images.get((int) (n % images.size()))),
-                                        "image/jpeg")).build())));
+                producer.send(input.record(id,
+                        ImageEvents.inline(id, images.get((int) (n % images.size())), "image/jpeg").build()));
                 published.incrementAndGet();
             }
         } catch (InterruptedException e) {
@@ -139,14 +128,10 @@ public final class SoakRun {
         }
     }
 
-    private void read(String bootstrap, AtomicBoolean stop, AtomicLong labeled) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "soak-reader");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(config.get(Settings.LABELS_TOPIC)));
+    private static void read(KafkaClients clients, Topic<ImageLabels> labels, AtomicBoolean stop, AtomicLong labeled) {
+        try (var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.GROUP_ID_CONFIG, "soak-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
+            consumer.subscribe(List.of(labels.name()));
             while (!stop.get()) {
                 labeled.addAndGet(consumer.poll(Duration.ofMillis(500)).count());
             }

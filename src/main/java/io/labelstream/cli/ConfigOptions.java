@@ -55,16 +55,4 @@ final class ConfigOptions {
         }
         return true;
     }
-
-    /** bootstrap.servers and the kafka.* settings every client shares (security included), for tool commands. */
-    static java.util.Properties clientProperties(LabelstreamConfig config) {
-        java.util.Properties client = new java.util.Properties();
-        config.kafkaOverrides().forEach((k, v) -> {
-            if (!k.startsWith("producer.") && !k.startsWith("consumer.") && !k.startsWith("admin.")) {
-                client.put(k, v);
-            }
-        });
-        client.put("bootstrap.servers", config.get(Settings.BOOTSTRAP_SERVERS));
-        return client;
-    }
 }

@@ -1,40 +1,31 @@
 package io.labelstream.cli;
 
+import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
-import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageEvents;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
-import io.labelstream.schema.InlineImage;
 import io.labelstream.schema.Label;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import io.labelstream.schema.ImageReference;
-
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -73,11 +64,12 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.printf("Metrics: http://localhost:%d/metrics   health: /health/live, /health/ready%n",
                         instance.opsPort());
             }
-            int published = publish(instance.bootstrapServers(), config.get(Settings.INPUT_TOPICS).get(0), allowed);
+            Topics topics = Topics.from(config);
+            KafkaClients clients = KafkaClients.of(config, instance.bootstrapServers());
+            int published = publish(clients, topics.input(), allowed);
             System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one inside"
-                    + " the allowed folder %s, one outside) to '%s'%n%n", images, allowed,
-                    config.get(Settings.INPUT_TOPICS).get(0));
-            boolean complete = printResults(instance, config, published);
+                    + " the allowed folder %s, one outside) to '%s'%n%n", images, allowed, topics.input().name());
+            boolean complete = printResults(instance, clients, topics, published);
             if (instance.opsPort() >= 0) {
                 printOps(instance.opsPort());
             }
@@ -89,69 +81,51 @@ final class DemoCommand implements Callable<Integer> {
      * Publishes the generated images with one corrupt image in the middle of the stream (so it shares a batch
      * with good ones), then two references: one inside the demo's allowed folder, one outside it.
      */
-    private int publish(String bootstrap, String topic, Path allowedFolder) throws Exception {
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+    private int publish(KafkaClients clients, Topic<ImageEvent> input, Path allowedFolder) throws Exception {
+        try (var producer = clients.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 20))) {
             int[][] sizes = {{640, 480}, {224, 224}, {480, 640}, {800, 600}};
             for (int i = 0; i < images; i++) {
                 int[] size = sizes[i % sizes.length];
-                send(producer, topic, serde, String.format("demo-%03d", i),
-                        new InlineImage(ByteBuffer.wrap(SyntheticImages.jpeg(size[0], size[1], i)), "image/jpeg"));
+                send(producer, input, ImageEvents.inline(String.format("demo-%03d", i),
+                        SyntheticImages.jpeg(size[0], size[1], i), "image/jpeg"));
                 if (i == images / 2) {
                     byte[] good = SyntheticImages.jpeg(320, 240, 999);
-                    send(producer, topic, serde, "demo-corrupt",
-                            new InlineImage(ByteBuffer.wrap(Arrays.copyOf(good, good.length / 3)), "image/jpeg"));
+                    send(producer, input, ImageEvents.inline("demo-corrupt", Arrays.copyOf(good, good.length / 3),
+                            "image/jpeg"));
                 }
             }
             Path inside = allowedFolder.resolve("by-reference.jpg");
             Files.write(inside, SyntheticImages.jpeg(640, 480, 4242));
-            send(producer, topic, serde, "demo-reference", new ImageReference(inside.toUri().toString(), "image/jpeg",
-                    null, null));
-            send(producer, topic, serde, "demo-escape", new ImageReference(
-                    allowedFolder.resolve("../../etc/passwd").toUri().toString(), null, null, null));
+            send(producer, input, ImageEvents.reference("demo-reference", inside.toUri(), "image/jpeg", null));
+            send(producer, input, ImageEvents.reference("demo-escape",
+                    allowedFolder.resolve("../../etc/passwd").toUri(), null, null));
             producer.flush();
         }
         return images + 3;
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, AvroSerde<ImageEvent> serde,
-                             String id, Object image) {
-        ImageEvent event = ImageEvent.newBuilder().setId(id)
-                .setImage(image)
-                .setSource("labelstream-demo").setEventTime(Instant.now()).build();
-        producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), serde.encode(event)));
+    private static void send(Producer<byte[], byte[]> producer, Topic<ImageEvent> input, ImageEvent.Builder event) {
+        ImageEvent built = event.setSource("labelstream-demo").build();
+        producer.send(input.record(built.getId(), built));
     }
 
-    private boolean printResults(RunningInstance instance, LabelstreamConfig config, int expected) {
-        String bootstrap = instance.bootstrapServers();
-        AvroSerde<ImageLabels> labelsSerde = Serdes.imageLabels();
-        AvroSerde<ImageFailure> failureSerde = Serdes.imageFailure();
-        String labelsTopic = config.get(Settings.LABELS_TOPIC);
-        String failuresTopic = config.get(Settings.FAILURES_TOPIC);
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "labelstream-demo-reader");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    private boolean printResults(RunningInstance instance, KafkaClients clients, Topics topics, int expected) {
         int seen = 0;
         int labeled = 0;
         int failed = 0;
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(labelsTopic, failuresTopic));
+        try (var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.GROUP_ID_CONFIG,
+                "labelstream-demo-reader", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
+            consumer.subscribe(List.of(topics.labels().name(), topics.failures().name()));
             while (seen < expected && System.nanoTime() < deadline && instance.pipeline().fatalError() == null) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     seen++;
-                    if (r.topic().equals(labelsTopic)) {
+                    if (r.topic().equals(topics.labels().name())) {
                         labeled++;
-                        System.out.println(describe(labelsSerde.deserializer().deserialize(r.topic(), r.value())));
+                        System.out.println(describe(topics.labels().value(r)));
                     } else {
                         failed++;
-                        System.out.println(describe(failureSerde.deserializer().deserialize(r.topic(), r.value())));
+                        System.out.println(describe(topics.failures().value(r)));
                     }
                 }
             }

@@ -1,36 +1,29 @@
 package io.labelstream.cli;
 
+import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
-import io.labelstream.config.Settings;
-import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.ImageEvent;
-import io.labelstream.schema.ImageReference;
-import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.ImageEvents;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -76,7 +69,8 @@ final class ProduceCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "produce")) {
             return 2;
         }
-        String target = topic != null ? topic : config.get(Settings.INPUT_TOPICS).get(0);
+        Topic<ImageEvent> input = Topics.from(config).input();
+        Topic<ImageEvent> target = topic == null ? input : new Topic<>(topic, input.valueSerde());
         List<Path> files = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
@@ -90,38 +84,31 @@ final class ProduceCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        Properties client = ConfigOptions.clientProperties(config);
-        long maxBytes = maxMessageBytes(client, target);
-        Properties p = new Properties();
-        p.putAll(client);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, (int) Math.min(Integer.MAX_VALUE, Math.max(maxBytes, 1 << 20)));
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        KafkaClients clients = KafkaClients.of(config);
+        long maxBytes = maxMessageBytes(clients, target.name());
+        int maxRequestBytes = (int) Math.min(Integer.MAX_VALUE, Math.max(maxBytes, 1 << 20));
         Progress progress = new Progress(files.size());
         List<String> refused = new ArrayList<>();
         AtomicInteger sent = new AtomicInteger();
         AtomicReference<Exception> sendError = new AtomicReference<>();
         long start = System.nanoTime();
-        try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var producer = clients.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRequestBytes))) {
             for (int i = 0; i < files.size(); i++) {
                 Path file = files.get(i);
-                String id = file.toAbsolutePath().normalize().toString();
-                ImageEvent event = ImageEvent.newBuilder().setId(id).setSource(source).setEventTime(Instant.now())
-                        .setAttributes(Map.of("file", file.getFileName().toString()))
-                        .setImage(reference
-                                ? new ImageReference(file.toAbsolutePath().normalize().toUri().toString(),
-                                contentType(file), Files.size(file), null)
-                                : new InlineImage(ByteBuffer.wrap(Files.readAllBytes(file)), contentType(file)))
-                        .build();
-                byte[] value = serde.encode(event);
-                if (value.length + 512 > maxBytes) {
+                Path absolute = file.toAbsolutePath().normalize();
+                String id = absolute.toString();
+                ImageEvent event = (reference
+                        ? ImageEvents.reference(id, absolute.toUri(), contentType(file), Files.size(file))
+                        : ImageEvents.inline(id, Files.readAllBytes(file), contentType(file)))
+                        .setSource(source).setAttributes(Map.of("file", file.getFileName().toString())).build();
+                ProducerRecord<byte[], byte[]> record = target.record(id, event);
+                if (record.value().length + 512 > maxBytes) {
                     refused.add(file + " (" + Files.size(file) + " bytes)");
                     progress.update(i + 1, refused.size());
                     continue;
                 }
-                producer.send(new ProducerRecord<>(target, id.getBytes(StandardCharsets.UTF_8), value), (meta, e) -> {
+                producer.send(record, (meta, e) -> {
                     if (e != null) {
                         sendError.compareAndSet(null, e);
                     } else {
@@ -146,7 +133,7 @@ final class ProduceCommand implements Callable<Integer> {
         }
         if (!refused.isEmpty()) {
             System.err.printf("labelstream: %d file(s) are larger than topic '%s' accepts (max.message.bytes %d); "
-                            + "send them with --reference instead:%n  %s%n", refused.size(), target, maxBytes,
+                            + "send them with --reference instead:%n  %s%n", refused.size(), target.name(), maxBytes,
                     String.join("\n  ", refused));
             return 1;
         }
@@ -170,8 +157,8 @@ final class ProduceCommand implements Callable<Integer> {
     }
 
     /** The topic's max.message.bytes (its own or the broker's default), which bounds one event. */
-    private static long maxMessageBytes(Properties client, String topic) throws Exception {
-        try (Admin admin = Admin.create(client)) {
+    private static long maxMessageBytes(KafkaClients clients, String topic) throws Exception {
+        try (Admin admin = clients.admin()) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
             return Long.parseLong(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());

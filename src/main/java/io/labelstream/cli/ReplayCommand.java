@@ -1,8 +1,9 @@
 package io.labelstream.cli;
 
+import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
-import io.labelstream.config.Settings;
 import io.labelstream.schema.FailureReason;
+import io.labelstream.schema.Topics;
 import io.labelstream.stream.FailureReplayer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,7 +16,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
 @Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
@@ -73,10 +73,10 @@ final class ReplayCommand implements Callable<Integer> {
                     + "' is neither an ISO-8601 instant nor a duration like PT2H");
             return 2;
         }
-        Properties client = ConfigOptions.clientProperties(config);
-        String target = to != null ? to : config.get(Settings.INPUT_TOPICS).get(0);
-        FailureReplayer.Summary summary = new FailureReplayer(client).replay(config.get(Settings.FAILURES_TOPIC), target,
-                new FailureReplayer.Filter(wanted, from, upTo), dryRun);
+        Topics topics = Topics.from(config);
+        String target = to != null ? to : topics.input().name();
+        FailureReplayer.Summary summary = new FailureReplayer(KafkaClients.of(config)).replay(topics.failures(),
+                target, new FailureReplayer.Filter(wanted, from, upTo), dryRun);
         System.out.printf("%s %d failure(s) %s '%s'%s%n", dryRun ? "Would replay" : "Replayed", summary.total(),
                 dryRun ? "to" : "into", target, summary.replayed().isEmpty() ? "" : " " + summary.replayed());
         System.out.printf("Skipped: %d not matching, %d without original bytes, %d unreadable%n", summary.filteredOut(),

@@ -1,6 +1,6 @@
 package io.labelstream.cli;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
@@ -26,7 +26,7 @@ final class RunningInstance implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RunningInstance.class);
 
-    private final EmbeddedKafkaCluster broker;
+    private final EmbeddedKafka broker;
     private final LabelingEngine engine;
     private final Pipeline pipeline;
     private final OpsServer ops;
@@ -34,7 +34,7 @@ final class RunningInstance implements AutoCloseable {
     private final Duration shutdownTimeout;
     private volatile boolean closing;
 
-    private RunningInstance(EmbeddedKafkaCluster broker, LabelingEngine engine, Pipeline pipeline, OpsServer ops,
+    private RunningInstance(EmbeddedKafka broker, LabelingEngine engine, Pipeline pipeline, OpsServer ops,
                             String bootstrapServers, Duration shutdownTimeout) {
         this.broker = broker;
         this.engine = engine;
@@ -47,13 +47,13 @@ final class RunningInstance implements AutoCloseable {
     static RunningInstance start(LabelstreamConfig config) {
         // The model is loaded first: a bad model setting should fail before a broker is started for nothing.
         LabelingEngine engine = EngineFactory.create(config);
-        EmbeddedKafkaCluster broker = null;
+        EmbeddedKafka broker = null;
         Pipeline pipeline = null;
         try {
             String bootstrap;
             if (config.usesEmbeddedBroker()) {
                 log.info("No bootstrap.servers given: starting an embedded single-node Kafka broker");
-                broker = EmbeddedKafkaCluster.startSingleNode();
+                broker = EmbeddedKafka.start();
                 bootstrap = broker.bootstrapServers();
             } else {
                 bootstrap = config.get(Settings.BOOTSTRAP_SERVERS);
@@ -93,7 +93,7 @@ final class RunningInstance implements AutoCloseable {
         return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR;
     }
 
-    private static void closeAll(Pipeline pipeline, LabelingEngine engine, EmbeddedKafkaCluster broker) {
+    private static void closeAll(Pipeline pipeline, LabelingEngine engine, EmbeddedKafka broker) {
         if (pipeline != null) {
             pipeline.close(Duration.ofSeconds(30));
         }

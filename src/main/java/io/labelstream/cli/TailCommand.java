@@ -2,17 +2,16 @@ package io.labelstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
-import io.labelstream.config.Settings;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.Label;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
 @Command(name = "tail", mixinStandardHelpOptions = true, sortOptions = false,
@@ -64,32 +62,26 @@ final class TailCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "tail")) {
             return 2;
         }
-        String labels = config.get(Settings.LABELS_TOPIC);
-        String flaggedTopic = config.get(Settings.FLAGGED_TOPIC);
-        String failuresTopic = config.get(Settings.FAILURES_TOPIC);
-        List<String> topics = new ArrayList<>(List.of(labels));
+        Topics topics = Topics.from(config);
+        List<Topic<?>> followed = new ArrayList<>(List.of(topics.labels()));
         if (flagged) {
-            topics.add(flaggedTopic);
+            followed.add(topics.flagged());
         }
         if (failures) {
-            topics.add(failuresTopic);
+            followed.add(topics.failures());
         }
-        Properties p = ConfigOptions.clientProperties(config);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        var labelsSerde = Serdes.imageLabels();
-        var failureSerde = Serdes.imageFailure();
         long seen = 0;
         long lastRecord = System.nanoTime();
-        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (var consumer = KafkaClients.of(config).readCommittedConsumer(
+                Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))) {
             List<TopicPartition> partitions = new ArrayList<>();
-            for (String t : topics) {
-                var infos = consumer.partitionsFor(t, Duration.ofSeconds(30));
+            for (Topic<?> topic : followed) {
+                var infos = consumer.partitionsFor(topic.name(), Duration.ofSeconds(30));
                 if (infos == null || infos.isEmpty()) {
-                    System.err.println("labelstream: topic '" + t + "' does not exist");
+                    System.err.println("labelstream: topic '" + topic.name() + "' does not exist");
                     return 2;
                 }
-                infos.forEach(i -> partitions.add(new TopicPartition(t, i.partition())));
+                infos.forEach(i -> partitions.add(new TopicPartition(topic.name(), i.partition())));
             }
             consumer.assign(partitions);
             if (fromBeginning) {
@@ -103,10 +95,9 @@ final class TailCommand implements Callable<Integer> {
             while (max <= 0 || seen < max) {
                 var records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    String line = r.topic().equals(failuresTopic)
-                            ? failure(failureSerde.deserializer().deserialize(r.topic(), r.value()))
-                            : labels(r.topic().equals(labels) ? "labels" : "flagged",
-                            labelsSerde.deserializer().deserialize(r.topic(), r.value()));
+                    String line = r.topic().equals(topics.failures().name()) ? failure(topics.failures().value(r))
+                            : labels(r.topic().equals(topics.labels().name()) ? "labels" : "flagged",
+                            topics.labels().value(r));
                     System.out.println(line);
                     lastRecord = System.nanoTime();
                     if (max > 0 && ++seen >= max) {

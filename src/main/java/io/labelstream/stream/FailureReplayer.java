@@ -1,21 +1,18 @@
 package io.labelstream.stream;
 
-import io.labelstream.schema.AvroSerde;
+import io.labelstream.broker.KafkaClients;
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Header;
 import io.labelstream.schema.ImageFailure;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.Topic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 /**
@@ -57,33 +53,24 @@ public final class FailureReplayer {
         }
     }
 
-    private final Properties clientSettings;
+    private final KafkaClients clients;
 
-    /** @param clientSettings bootstrap.servers plus any security settings, shared by consumer and producer */
-    public FailureReplayer(Properties clientSettings) {
-        this.clientSettings = clientSettings;
+    /** @param clients of the cluster holding the failures topic, which is also where failures are replayed to */
+    public FailureReplayer(KafkaClients clients) {
+        this.clients = clients;
     }
 
-    public Summary replay(String failuresTopic, String targetTopic, Filter filter, boolean dryRun) {
-        AvroSerde<ImageFailure> serde = Serdes.imageFailure();
+    public Summary replay(Topic<ImageFailure> failuresTopic, String targetTopic, Filter filter, boolean dryRun) {
         Map<FailureReason, Integer> replayed = new EnumMap<>(FailureReason.class);
         int filteredOut = 0;
         int withoutOriginal = 0;
         int unreadable = 0;
-        Properties c = new Properties();
-        c.putAll(clientSettings);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        Properties p = new Properties();
-        p.putAll(clientSettings);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Pipeline.MAX_RECORD_BYTES);
-        try (var consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-             var producer = dryRun ? null : new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
+             var producer = dryRun ? null
+                     : clients.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicAdmin.MAX_RECORD_BYTES))) {
             List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(failuresTopic, Duration.ofSeconds(30))
-                    .forEach(info -> partitions.add(new TopicPartition(failuresTopic, info.partition())));
+            consumer.partitionsFor(failuresTopic.name(), Duration.ofSeconds(30))
+                    .forEach(info -> partitions.add(new TopicPartition(failuresTopic.name(), info.partition())));
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -94,7 +81,7 @@ public final class FailureReplayer {
                     }
                     ImageFailure failure;
                     try {
-                        failure = serde.deserializer().deserialize(r.topic(), r.value());
+                        failure = failuresTopic.value(r);
                     } catch (SerializationException e) {
                         unreadable++;
                         continue;

@@ -4,7 +4,7 @@ import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.AvroSerde;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.AvroSerdes;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -71,9 +71,9 @@ public final class LabelingTopology {
     }
 
     public static Topology build(Options options, LabelingEngine engine) {
-        var events = Serdes.imageEvent();
-        AvroSerde<?> labels = Serdes.imageLabels();
-        AvroSerde<?> failures = Serdes.imageFailure();
+        var events = AvroSerdes.imageEvent();
+        AvroSerde<?> labels = AvroSerdes.imageLabels();
+        AvroSerde<?> failures = AvroSerdes.imageFailure();
         Topology topology = new Topology();
         if (options.inputPattern() != null) {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), options.inputPattern());
@@ -83,14 +83,14 @@ public final class LabelingTopology {
         }
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
-                        org.apache.kafka.common.serialization.Serdes.Long(), Serdes.bufferedRecord())
+                        org.apache.kafka.common.serialization.Serdes.Long(), AvroSerdes.bufferedRecord())
                 // Cached: a record that is buffered and labeled between two commits never writes its image bytes
                 // to the changelog; only what is still buffered at a commit is logged.
                 .withCachingEnabled()
                 .withLoggingEnabled(Map.of()), BATCHER);
         if (options.dedup() != null) {
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE),
-                    org.apache.kafka.common.serialization.Serdes.String(), Serdes.dedupEntry())
+                    org.apache.kafka.common.serialization.Serdes.String(), AvroSerdes.dedupEntry())
                     .withLoggingEnabled(Map.of()), BATCHER);
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_ORDER_STORE),
                     org.apache.kafka.common.serialization.Serdes.Long(),

@@ -1,16 +1,13 @@
 package io.labelstream.stream;
 
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
@@ -19,13 +16,11 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import static io.labelstream.broker.TopicAdmin.MAX_RECORD_BYTES;
 
 /**
  * One running labelstream instance: the Kafka Streams application around {@link LabelingTopology}.
@@ -34,8 +29,6 @@ import java.util.concurrent.TimeUnit;
 public final class Pipeline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
-    /** Failure records and buffered records carry whole images, so they may exceed Kafka's 1 MiB default. */
-    public static final int MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
     private final KafkaStreams streams;
     private final ReferenceFetcher fetcher;
@@ -176,58 +169,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private static void createTopics(LabelstreamConfig config, Properties streamsProps) {
-        int partitions = config.get(Settings.TOPICS_PARTITIONS);
-        short replication = config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue();
-        List<NewTopic> wanted = new ArrayList<>();
-        if (config.get(Settings.INPUT_TOPIC_PATTERN).isEmpty()) {
-            for (String t : config.get(Settings.INPUT_TOPICS)) {
-                wanted.add(new NewTopic(t, Optional.of(partitions), Optional.of(replication)));
-            }
-        }
-        if (!config.get(Settings.MODERATION_RULES).isBlank()) {
-            // Flagged records repeat labels records, so the flagged topic is created like the labels topic.
-            wanted.add(new NewTopic(config.get(Settings.FLAGGED_TOPIC), Optional.of(partitions),
-                    Optional.of(replication)));
-        }
-        wanted.add(new NewTopic(config.get(Settings.LABELS_TOPIC), Optional.of(partitions), Optional.of(replication)));
-        wanted.add(new NewTopic(config.get(Settings.FAILURES_TOPIC), Optional.of(partitions),
-                Optional.of(replication)).configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                Integer.toString(MAX_RECORD_BYTES))));
-        Properties adminProps = new Properties();
-        streamsProps.forEach((k, v) -> {
-            if (AdminClientConfig.configNames().contains(k.toString())) {
-                adminProps.put(k, v);
-            }
-        });
-        try (Admin admin = Admin.create(adminProps)) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
-            if (missing.isEmpty()) {
-                return;
-            }
-            try {
-                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-                log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        } catch (Exception e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof org.apache.kafka.common.errors.AuthenticationException) {
-                    throw new io.labelstream.config.ConfigException("Kafka at " + streamsProps.get(
-                            StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + " refused labelstream's credentials ("
-                            + t.getMessage() + "): check kafka.security.protocol, kafka.sasl.mechanism, "
-                            + "kafka.sasl.jaas.config and kafka.ssl.truststore.*");
-                }
-            }
-            throw new IllegalStateException("cannot create topics on " + streamsProps.get(
-                    StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + e.getMessage(), e);
-        }
+        TopicAdmin.createMissing(config, streamsProps);
     }
 
     /** Waits until the instance has joined its group and is processing. */

@@ -3,7 +3,7 @@ package io.labelstream.cli;
 import io.labelstream.testing.ConsoleCapture;
 import io.labelstream.testing.ConsoleCapture.Captured;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
@@ -48,7 +48,7 @@ class ProduceAndTailTest {
             Files.write(byReference.resolve("a" + i + ".png"), SyntheticImages.png(SyntheticImages.image(160, 120, i)));
         }
         Files.writeString(photos.resolve("notes.txt"), "not an image, not sent");
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Map<String, String> s = new HashMap<>();
             s.put("bootstrap.servers", kafka.bootstrapServers());
             s.put("application.id", "produce-tail");
@@ -98,7 +98,7 @@ class ProduceAndTailTest {
         Files.write(big, SyntheticImages.jpeg(1200, 900, 3));
         assertThat(Files.size(big)).isGreaterThan(20_000);
         Files.write(dir.resolve("small.jpg"), SyntheticImages.jpeg(64, 48, 3));
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Properties p = new Properties();
             p.put("bootstrap.servers", kafka.bootstrapServers());
             try (Admin admin = Admin.create(p)) {

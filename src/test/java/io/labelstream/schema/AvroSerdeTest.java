@@ -24,7 +24,7 @@ class AvroSerdeTest {
 
     @Test
     void imageEventRoundTripsWithTheSingleObjectHeader() throws Exception {
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        AvroSerde<ImageEvent> serde = AvroSerdes.imageEvent();
         ImageEvent event = ImageEvent.newBuilder().setId("a-1")
                 .setImage(new InlineImage(ByteBuffer.wrap(new byte[] {1, 2, 3}), "image/jpeg"))
                 .setSource("camera-7").setAttributes(Map.of("album", "x")).setEventTime(now).build();
@@ -44,7 +44,7 @@ class AvroSerdeTest {
 
     @Test
     void labelsAndFailuresRoundTrip() throws Exception {
-        AvroSerde<ImageLabels> labels = Serdes.imageLabels();
+        AvroSerde<ImageLabels> labels = AvroSerdes.imageLabels();
         ImageLabels l = ImageLabels.newBuilder().setId("x")
                 .setLabels(List.of(new Label(3, "tiger shark", 0.5f)))
                 .setModel(new ModelIdentity("resnet50", "1", "00ff"))
@@ -54,7 +54,7 @@ class AvroSerdeTest {
                 .setSource(new SourceCoordinates("images", 2, 99L)).setLabeledAt(now).build();
         assertThat(labels.decode(labels.encode(l))).isEqualTo(l);
 
-        AvroSerde<ImageFailure> failures = Serdes.imageFailure();
+        AvroSerde<ImageFailure> failures = AvroSerdes.imageFailure();
         ImageFailure f = ImageFailure.newBuilder().setId(null).setReason(FailureReason.UNKNOWN_SCHEMA)
                 .setMessage("m").setSource(new SourceCoordinates("images", 0, 1L))
                 .setOriginalValue(ByteBuffer.wrap(new byte[] {9, 9}))
@@ -78,7 +78,7 @@ class AvroSerdeTest {
         record.put("eventTime", now.toEpochMilli());
         byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), old).encode(record).array();
 
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        AvroSerde<ImageEvent> serde = AvroSerdes.imageEvent();
         // Before the old schema is registered its fingerprint is unknown...
         assertThatThrownBy(() -> serde.decode(bytes)).isInstanceOfSatisfying(RecordDecodeException.class,
                 e -> assertThat(e.reason()).isEqualTo(FailureReason.UNKNOWN_SCHEMA));
@@ -122,7 +122,7 @@ class AvroSerdeTest {
         old.put("source", source);
         old.put("labeledAt", now.toEpochMilli());
         byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
-        ImageLabels read = Serdes.imageLabels().decode(bytes);
+        ImageLabels read = AvroSerdes.imageLabels().decode(bytes);
         assertThat(read.getId()).isEqualTo("v1-record");
         assertThat(read.getFlags()).isEmpty();
         assertThat(read.getRecipe().getHash()).isEmpty();
@@ -139,7 +139,7 @@ class AvroSerdeTest {
 
     @Test
     void garbageAndEmptyValuesAreInvalidEvents() {
-        AvroSerde<ImageEvent> serde = Serdes.imageEvent();
+        AvroSerde<ImageEvent> serde = AvroSerdes.imageEvent();
         for (byte[] bad : new byte[][] {new byte[0], "hello".getBytes(), null}) {
             assertThatThrownBy(() -> serde.decode(bad)).isInstanceOfSatisfying(RecordDecodeException.class,
                     e -> assertThat(e.reason()).isEqualTo(FailureReason.INVALID_EVENT));

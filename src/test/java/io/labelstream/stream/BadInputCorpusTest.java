@@ -1,11 +1,11 @@
 package io.labelstream.stream;
 
 import com.sun.net.httpserver.HttpServer;
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.testing.BadInputCorpus;
 import io.labelstream.testing.TestModels;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -80,7 +80,7 @@ class BadInputCorpusTest {
         List<BadInputCorpus.Case> corpus = BadInputCorpus.build(root, outside, base);
         assertThat(corpus).hasSizeGreaterThanOrEqualTo(30);
 
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Map<String, String> s = new HashMap<>();
             s.put("bootstrap.servers", kafka.bootstrapServers());
             s.put("application.id", "corpus");
@@ -173,7 +173,7 @@ class BadInputCorpusTest {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     String key = new String(r.key(), StandardCharsets.UTF_8);
                     String outcome = r.topic().equals("image-labels") ? "LABELED"
-                            : Serdes.imageFailure().deserializer().deserialize(r.topic(), r.value()).getReason().name();
+                            : AvroSerdes.imageFailure().deserializer().deserialize(r.topic(), r.value()).getReason().name();
                     outcomes.computeIfAbsent(key, k -> new ArrayList<>()).add(outcome);
                     seen++;
                 }

@@ -1,6 +1,6 @@
 package io.labelstream.stream;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
@@ -50,7 +50,7 @@ class BusyNodeEndToEndTest {
             t.start();
             burners.add(t);
         }
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String app = "busy-node";
             LabelstreamConfig config = LabelstreamConfig.of(Map.of(
                     "bootstrap.servers", kafka.bootstrapServers(),

@@ -1,6 +1,6 @@
 package io.labelstream.stream;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.KafkaTestCluster;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
@@ -40,7 +40,7 @@ class ChaosTest {
     @TempDir
     Path dir;
 
-    private Map<String, String> settings(EmbeddedKafkaCluster kafka, String app, String name) {
+    private Map<String, String> settings(KafkaTestCluster kafka, String app, String name) {
         Map<String, String> s = new HashMap<>();
         s.put("bootstrap.servers", kafka.bootstrapServers());
         s.put("application.id", app);
@@ -63,7 +63,7 @@ class ChaosTest {
         Random random = new Random(42);
         List<ChildInstance> running = new ArrayList<>();
         List<ChildInstance> all = new ArrayList<>();
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start(3, Map.of())) {
+        try (KafkaTestCluster kafka = KafkaTestCluster.start(3, Map.of())) {
             TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
             int started = 0;
             for (; started < 3; started++) {
@@ -105,7 +105,7 @@ class ChaosTest {
 
     @Test
     void theBrokerGoneFor20SecondsMidStreamLosesAndDuplicatesNothing() throws Exception {
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.startSingleNode()) {
+        try (KafkaTestCluster kafka = KafkaTestCluster.start(1, Map.of())) {
             TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
             LabelstreamConfig config = LabelstreamConfig.of(settings(kafka, "outage", "outage"));
             try (LabelingEngine engine = EngineFactory.create(config)) {

@@ -7,8 +7,8 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageLabels;
-import io.labelstream.schema.Serdes;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -37,7 +37,7 @@ class DedupTopologyTest {
         in.pipeInput(id.getBytes(StandardCharsets.UTF_8), TopicTraffic.event(id, PoisonableModel.image(level)));
         var out = io.labelstream.testing.DriverPump.read(driver, Duration.ofMillis(10), labels, 1);
         assertThat(out).hasSize(1);
-        return Serdes.imageLabels().deserializer().deserialize("labels", out.get(0).value());
+        return AvroSerdes.imageLabels().deserializer().deserialize("labels", out.get(0).value());
     }
 
     @Test

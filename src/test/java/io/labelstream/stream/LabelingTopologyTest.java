@@ -10,13 +10,13 @@ import io.labelstream.model.LoadedModel;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
 import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
 import io.labelstream.testing.DriverPump;
 import io.labelstream.testing.TestModels;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -54,9 +54,9 @@ class LabelingTopologyTest {
     private static LoadedModel model;
     private static LabelingEngine engine;
 
-    private final AvroSerde<ImageEvent> events = Serdes.imageEvent();
-    private final AvroSerde<ImageLabels> labelsSerde = Serdes.imageLabels();
-    private final AvroSerde<ImageFailure> failuresSerde = Serdes.imageFailure();
+    private final AvroSerde<ImageEvent> events = AvroSerdes.imageEvent();
+    private final AvroSerde<ImageLabels> labelsSerde = AvroSerdes.imageLabels();
+    private final AvroSerde<ImageFailure> failuresSerde = AvroSerdes.imageFailure();
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<byte[], byte[]> labels;

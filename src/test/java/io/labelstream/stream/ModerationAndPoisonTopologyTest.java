@@ -8,10 +8,10 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
-import io.labelstream.schema.Serdes;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -60,19 +60,19 @@ class ModerationAndPoisonTopologyTest {
                     in.pipeInput(id.getBytes(StandardCharsets.UTF_8), TopicTraffic.event(id, PoisonableModel.image(level)));
                 }
                 // The fifth image of the batch comes by reference (claim check) from the allowed folder.
-                in.pipeInput("level-37".getBytes(StandardCharsets.UTF_8), Serdes.imageEvent().encode(
+                in.pipeInput("level-37".getBytes(StandardCharsets.UTF_8), AvroSerdes.imageEvent().encode(
                         io.labelstream.schema.ImageEvent.newBuilder().setId("level-37").setEventTime(Instant.EPOCH)
                                 .setImage(new io.labelstream.schema.ImageReference(
                                         root.resolve("level-37.png").toUri().toString(), "image/png", null, null))
                                 .build()));
-                var labelsSerde = Serdes.imageLabels();
+                var labelsSerde = AvroSerdes.imageLabels();
                 var labeledRecords = io.labelstream.testing.DriverPump.read(driver, Duration.ofMillis(10), labels, 4);
                 List<ImageLabels> labeled = labeledRecords.stream().map(org.apache.kafka.streams.test.TestRecord::value)
                         .map(v -> labelsSerde.deserializer().deserialize("labels", v)).toList();
                 List<ImageLabels> flaggedOut = flagged.readValuesToList().stream()
                         .map(v -> labelsSerde.deserializer().deserialize("flagged", v)).toList();
                 List<ImageFailure> failed = failures.readValuesToList().stream()
-                        .map(v -> Serdes.imageFailure().deserializer().deserialize("failures", v)).toList();
+                        .map(v -> AvroSerdes.imageFailure().deserializer().deserialize("failures", v)).toList();
 
                 assertThat(labeled).extracting(ImageLabels::getId).containsExactly("level-7", "level-12", "level-27",
                         "level-37");

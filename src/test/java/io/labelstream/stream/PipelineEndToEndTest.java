@@ -1,6 +1,6 @@
 package io.labelstream.stream;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PipelineEndToEndTest {
 
-    private static EmbeddedKafkaCluster kafka;
+    private static EmbeddedKafka kafka;
     private static TopicTraffic traffic;
 
     @TempDir
@@ -44,7 +44,7 @@ class PipelineEndToEndTest {
 
     @BeforeAll
     static void startBroker() {
-        kafka = EmbeddedKafkaCluster.startSingleNode();
+        kafka = EmbeddedKafka.start();
         traffic = new TopicTraffic(kafka.bootstrapServers());
     }
 
@@ -226,7 +226,7 @@ class PipelineEndToEndTest {
             for (String id : refIds) {
                 java.nio.file.Path file = images.resolve(id + ".jpg");
                 java.nio.file.Files.write(file, SyntheticImages.jpeg(200, 150, id.hashCode()));
-                traffic.publishRaw(app + "-in", id, io.labelstream.schema.Serdes.imageEvent().encode(
+                traffic.publishRaw(app + "-in", id, io.labelstream.schema.AvroSerdes.imageEvent().encode(
                         io.labelstream.schema.ImageEvent.newBuilder().setId(id).setEventTime(java.time.Instant.now())
                                 .setImage(new io.labelstream.schema.ImageReference(file.toUri().toString(), null, null,
                                         null)).build()));

@@ -1,6 +1,6 @@
 package io.labelstream.stream;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.KafkaTestCluster;
 import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
@@ -50,8 +50,8 @@ class SaslSslTest {
         keytool("-importcert", "-alias", "broker", "-file", cert.toString(), "-keystore", truststore.toString(),
                 "-storetype", "PKCS12", "-storepass", STORE_PASSWORD, "-noprompt");
 
-        var security = new EmbeddedKafkaCluster.Security(keystore, STORE_PASSWORD, Map.of("alice", SECRET));
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start(1, Map.of(), security)) {
+        var security = new KafkaTestCluster.Security(keystore, STORE_PASSWORD, Map.of("alice", SECRET));
+        try (KafkaTestCluster kafka = KafkaTestCluster.start(1, Map.of(), security)) {
             Map<String, String> client = new HashMap<>();
             client.put("kafka.security.protocol", "SASL_SSL");
             client.put("kafka.sasl.mechanism", "SCRAM-SHA-512");

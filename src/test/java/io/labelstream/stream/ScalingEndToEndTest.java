@@ -1,6 +1,6 @@
 package io.labelstream.stream;
 
-import io.labelstream.broker.EmbeddedKafkaCluster;
+import io.labelstream.broker.KafkaTestCluster;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.model.EngineFactory;
@@ -41,7 +41,7 @@ class ScalingEndToEndTest {
         }
     }
 
-    private Instance start(EmbeddedKafkaCluster kafka, String name) throws InterruptedException {
+    private Instance start(KafkaTestCluster kafka, String name) throws InterruptedException {
         Map<String, String> s = new HashMap<>();
         s.put("bootstrap.servers", kafka.bootstrapServers());
         s.put("application.id", "scaling");
@@ -72,7 +72,7 @@ class ScalingEndToEndTest {
 
     @Test
     void threeInstancesShareTheInputAndLosingOneAndAddingOneCountsEveryImageOnce() throws Exception {
-        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start(3, Map.of())) {
+        try (KafkaTestCluster kafka = KafkaTestCluster.start(3, Map.of())) {
             TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
             try {
                 Instance a = start(kafka, "a");

@@ -15,7 +15,7 @@ import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReference;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.testing.DriverPump;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TopicTraffic;
@@ -127,7 +127,7 @@ class SlowReferencesTopologyTest {
                 for (int i = 0; i < BATCH; i++) {
                     in.pipeInput(key("a-" + i), TopicTraffic.event("a-" + i, PoisonableModel.image(10 + i)));
                 }
-                in.pipeInput(key("ref"), Serdes.imageEvent().encode(ImageEvent.newBuilder().setId("ref")
+                in.pipeInput(key("ref"), AvroSerdes.imageEvent().encode(ImageEvent.newBuilder().setId("ref")
                         .setEventTime(Instant.EPOCH).setImage(new ImageReference("http://" + host + "/hang",
                                 "image/png", null, null)).build()));
                 for (int i = 0; i < BATCH; i++) {
@@ -136,7 +136,7 @@ class SlowReferencesTopologyTest {
                 whileRunning.check(driver, out, metrics);
 
                 List<byte[]> rest = DriverPump.read(driver, TICK, out, BATCH + 1).stream().map(r -> r.value()).toList();
-                ImageFailure failed = Serdes.imageFailure().decode(rest.get(0));
+                ImageFailure failed = AvroSerdes.imageFailure().decode(rest.get(0));
                 assertThat(failed.getId()).isEqualTo("ref");
                 assertThat(failed.getReason()).isEqualTo(FailureReason.FETCH_FAILED);
                 List<ImageLabels> after = rest.subList(1, rest.size()).stream().map(v -> labels(v)).toList();
@@ -165,7 +165,7 @@ class SlowReferencesTopologyTest {
 
     private static ImageLabels labelsOrNull(byte[] value) {
         try {
-            return Serdes.imageLabels().decode(value);
+            return AvroSerdes.imageLabels().decode(value);
         } catch (io.labelstream.schema.RecordDecodeException e) {
             return null;
         }

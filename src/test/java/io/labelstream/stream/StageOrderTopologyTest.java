@@ -14,7 +14,7 @@ import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.RecordDecodeException;
-import io.labelstream.schema.Serdes;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.testing.DriverPump;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TopicTraffic;
@@ -109,7 +109,7 @@ class StageOrderTopologyTest {
     }
 
     private static byte[] reference(String id, String uri) {
-        return Serdes.imageEvent().encode(ImageEvent.newBuilder().setId(id).setEventTime(Instant.EPOCH)
+        return AvroSerdes.imageEvent().encode(ImageEvent.newBuilder().setId(id).setEventTime(Instant.EPOCH)
                 .setImage(new ImageReference(uri, "image/png", null, null)).build());
     }
 
@@ -119,7 +119,7 @@ class StageOrderTopologyTest {
         for (TestRecord<byte[], byte[]> r : records) {
             ImageLabels labels = labelsOrNull(r.value());
             kinds.add(labels != null ? (labels.getFromCache() ? "cached" : "labels")
-                    : Serdes.imageFailure().decode(r.value()).getReason().name());
+                    : AvroSerdes.imageFailure().decode(r.value()).getReason().name());
         }
         return kinds;
     }
@@ -130,7 +130,7 @@ class StageOrderTopologyTest {
             return labels.getSource().getOffset();
         }
         try {
-            return Serdes.imageFailure().decode(value).getSource().getOffset();
+            return AvroSerdes.imageFailure().decode(value).getSource().getOffset();
         } catch (RecordDecodeException e) {
             throw new AssertionError(e);
         }
@@ -138,7 +138,7 @@ class StageOrderTopologyTest {
 
     private static ImageLabels labelsOrNull(byte[] value) {
         try {
-            return Serdes.imageLabels().decode(value);
+            return AvroSerdes.imageLabels().decode(value);
         } catch (RecordDecodeException e) {
             return null; // a failure record: another schema's fingerprint
         }

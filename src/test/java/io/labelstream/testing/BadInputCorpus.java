@@ -1,11 +1,11 @@
 package io.labelstream.testing;
 
 import io.labelstream.image.SyntheticImages;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -132,7 +132,7 @@ public final class BadInputCorpus {
     }
 
     private static Case event(String kind, String id, Object image, FailureReason reason) {
-        return new Case(kind, key(kind), Serdes.imageEvent().encode(ImageEvent.newBuilder().setId(id)
+        return new Case(kind, key(kind), AvroSerdes.imageEvent().encode(ImageEvent.newBuilder().setId(id)
                 .setImage(image).setEventTime(Instant.now()).build()), reason);
     }
 
@@ -145,7 +145,7 @@ public final class BadInputCorpus {
     }
 
     private static byte[] inline(String id, byte[] image, String contentType) {
-        return Serdes.imageEvent().encode(ImageEvent.newBuilder().setId(id)
+        return AvroSerdes.imageEvent().encode(ImageEvent.newBuilder().setId(id)
                 .setImage(new InlineImage(ByteBuffer.wrap(image), contentType)).setEventTime(Instant.now()).build());
     }
 

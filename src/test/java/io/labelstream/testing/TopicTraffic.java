@@ -2,11 +2,11 @@ package io.labelstream.testing;
 
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.InlineImage;
-import io.labelstream.schema.Serdes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -31,9 +31,9 @@ import java.util.function.Supplier;
 /** Producing image events to, and reading labels and failures back from, a real broker. */
 public final class TopicTraffic {
 
-    private static final AvroSerde<ImageEvent> EVENTS = Serdes.imageEvent();
-    private static final AvroSerde<ImageLabels> LABELS = Serdes.imageLabels();
-    private static final AvroSerde<ImageFailure> FAILURES = Serdes.imageFailure();
+    private static final AvroSerde<ImageEvent> EVENTS = AvroSerdes.imageEvent();
+    private static final AvroSerde<ImageLabels> LABELS = AvroSerdes.imageLabels();
+    private static final AvroSerde<ImageFailure> FAILURES = AvroSerdes.imageFailure();
 
     private final String bootstrap;
     private final Properties security;

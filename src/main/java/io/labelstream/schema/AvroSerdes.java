@@ -2,10 +2,13 @@ package io.labelstream.schema;
 
 import io.labelstream.schema.internal.BufferedRecord;
 
-/** The serdes of labelstream's topics and state stores, one instance each (they are thread-safe). */
-public final class Serdes {
+/**
+ * The serdes of labelstream's topics and state stores, one instance each (they are thread-safe). Named apart from
+ * Kafka's own {@code Serdes}, which the topology uses beside these for its store keys.
+ */
+public final class AvroSerdes {
 
-    private Serdes() {
+    private AvroSerdes() {
     }
 
     public static AvroSerde<ImageEvent> imageEvent() {

@@ -1,0 +1,99 @@
+package io.labelstream.broker;
+
+import io.labelstream.config.ConfigException;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/** Creates the topics a configuration names, as {@code topics.create} asks at start-up. */
+public final class TopicAdmin {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
+    /** Failure records and buffered records carry whole images, so they may exceed Kafka's 1 MiB default. */
+    public static final int MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
+    private TopicAdmin() {
+    }
+
+    /**
+     * Creates the configured topics that do not exist yet, with topics.partitions and topics.replication.factor:
+     * the input topics (unless input.topic.pattern names them), labels, failures (which carry whole images, up to
+     * {@link #MAX_RECORD_BYTES}), and flagged when moderation rules are set. Existing topics are left as they are.
+     *
+     * @param clientProps client or Streams properties; the admin client takes those it knows (bootstrap servers,
+     *                    security)
+     * @throws ConfigException when the cluster refuses the credentials, naming the settings to check
+     */
+    public static void createMissing(LabelstreamConfig config, Properties clientProps) {
+        Topics topics = Topics.from(config);
+        int partitions = config.get(Settings.TOPICS_PARTITIONS);
+        short replication = config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue();
+        List<Topic<?>> plain = new ArrayList<>();
+        if (topics.inputPattern() == null) {
+            plain.addAll(topics.inputs());
+        }
+        if (!config.get(Settings.MODERATION_RULES).isBlank()) {
+            // Flagged records repeat labels records, so the flagged topic is created like the labels topic.
+            plain.add(topics.flagged());
+        }
+        plain.add(topics.labels());
+        List<NewTopic> wanted = new ArrayList<>();
+        for (Topic<?> topic : plain) {
+            wanted.add(new NewTopic(topic.name(), Optional.of(partitions), Optional.of(replication)));
+        }
+        wanted.add(new NewTopic(topics.failures().name(), Optional.of(partitions), Optional.of(replication))
+                .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES))));
+        Properties adminProps = new Properties();
+        clientProps.forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k.toString())) {
+                adminProps.put(k, v);
+            }
+        });
+        Object bootstrap = clientProps.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        try (Admin admin = Admin.create(adminProps)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof AuthenticationException) {
+                    throw new ConfigException("Kafka at " + bootstrap + " refused labelstream's credentials ("
+                            + t.getMessage() + "): check kafka.security.protocol, kafka.sasl.mechanism, "
+                            + "kafka.sasl.jaas.config and kafka.ssl.truststore.*");
+                }
+            }
+            throw new IllegalStateException("cannot create topics on " + bootstrap + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.labelstream.schema;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * labelstream's topics, named once by the configuration and typed once here, so that every tool and the
+ * pipeline read and write them with the same serdes.
+ *
+ * @param inputs       input.topics: ImageEvent records
+ * @param inputPattern input.topic.pattern; when set the pipeline reads every topic it matches instead of
+ *                     {@code inputs} (null: not set)
+ * @param labels       labels.topic
+ * @param failures     failures.topic
+ * @param flagged      flagged.topic: the labels on which a moderation rule fired
+ */
+public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
+                     Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
+
+    public Topics {
+        inputs = List.copyOf(inputs);
+    }
+
+    public static Topics from(LabelstreamConfig config) {
+        AvroSerde<ImageEvent> events = AvroSerdes.imageEvent();
+        AvroSerde<ImageLabels> labels = AvroSerdes.imageLabels();
+        String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
+        return new Topics(config.get(Settings.INPUT_TOPICS).stream().map(name -> new Topic<>(name, events)).toList(),
+                pattern.isEmpty() ? null : Pattern.compile(pattern),
+                new Topic<>(config.get(Settings.LABELS_TOPIC), labels),
+                new Topic<>(config.get(Settings.FAILURES_TOPIC), AvroSerdes.imageFailure()),
+                new Topic<>(config.get(Settings.FLAGGED_TOPIC), labels));
+    }
+
+    /** The first input topic: where produce, demo and replay publish unless told otherwise. */
+    public Topic<ImageEvent> input() {
+        return inputs.get(0);
+    }
+
+    public List<String> inputNames() {
+        return inputs.stream().map(Topic::name).toList();
+    }
+}
