@@ -12,7 +12,6 @@ import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
-import io.labelstream.model.OnnxClassifier;
 import io.labelstream.model.ResNetGenerator;
 import io.labelstream.model.Scores;
 import io.labelstream.model.SessionSettings;
@@ -134,8 +133,8 @@ public final class EngineBenchmark {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (LabelingEngine engine = new LabelingEngine(model, preprocessor, 5, Scores.OutputKind.AUTO,
                 options.threads());
-             OrtSession.SessionOptions sessionOptions = OnnxClassifier.baseOptions(
-                     OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads(), 1)) {
+             OrtSession.SessionOptions sessionOptions = new SessionSettings(options.threads()).toOrtOptions(
+                     OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads())) {
             try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
                 out.printf("%s (generated weights), images per second:%n", arch.modelName());
                 out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",

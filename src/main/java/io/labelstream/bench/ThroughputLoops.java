@@ -8,7 +8,6 @@ import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.model.OnnxClassifier;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,8 +45,8 @@ final class ThroughputLoops {
             for (int i = 0; i < batch; i++) {
                 buffer.put(i * values.length, values);
             }
-            try (OrtSession.SessionOptions options = OnnxClassifier.baseOptions(
-                    OrtSession.SessionOptions.OptLevel.ALL_OPT, threads, 1)) {
+            try (OrtSession.SessionOptions options = new io.labelstream.model.SessionSettings(threads).toOrtOptions(
+                    OrtSession.SessionOptions.OptLevel.ALL_OPT, threads)) {
                 this.session = env.createSession(model.toString(), options);
             }
             this.input = OnnxTensor.createTensor(env, buffer, new long[] {batch, 3, 224, 224});

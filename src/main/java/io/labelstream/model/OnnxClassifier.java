@@ -52,8 +52,8 @@ public final class OnnxClassifier implements AutoCloseable {
         boolean cached = cacheFile != null && java.nio.file.Files.isRegularFile(cacheFile);
         // An optimized model is loaded without optimizing it again: that is the point of the cache.
         OrtSession.SessionOptions.OptLevel level = cached ? OrtSession.SessionOptions.OptLevel.NO_OPT
-                : optimizationLevel(settings.optimization());
-        try (OrtSession.SessionOptions options = baseOptions(level, intraOpThreads, settings.interOpThreads())) {
+                : settings.optimizationLevel();
+        try (OrtSession.SessionOptions options = settings.toOrtOptions(level, intraOpThreads)) {
             if (cacheFile != null && !cached) {
                 java.nio.file.Files.createDirectories(cacheFile.getParent());
                 options.setOptimizedModelFilePath(cacheFile.toString());
@@ -86,35 +86,6 @@ public final class OnnxClassifier implements AutoCloseable {
             closeQuietly(session);
             throw e;
         }
-    }
-
-    /**
-     * The options every labelstream session starts from; benchmarks build their bare ONNX Runtime loops on the
-     * same ones, so ceiling and engine differ only in what the engine adds.
-     *
-     * @param intraOpThreads 0 lets ORT use every core
-     */
-    public static OrtSession.SessionOptions baseOptions(OrtSession.SessionOptions.OptLevel level, int intraOpThreads,
-                                                        int interOpThreads) throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setOptimizationLevel(level);
-        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        if (intraOpThreads > 0) {
-            options.setIntraOpNumThreads(intraOpThreads);
-        }
-        options.setInterOpNumThreads(Math.max(1, interOpThreads));
-        // Idle ORT threads otherwise spin for a while after each run, taking the cores that decode the next batch.
-        options.addConfigEntry("session.intra_op.allow_spinning", "0");
-        return options;
-    }
-
-    static OrtSession.SessionOptions.OptLevel optimizationLevel(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-            default -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-        };
     }
 
     private static ModelInput describeInput(OrtSession session, Path modelFile) throws OrtException, ModelException {

@@ -1,5 +1,8 @@
 package io.labelstream.model;
 
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
 import java.nio.file.Path;
 
 /**
@@ -21,6 +24,37 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, String opt
 
     public SessionSettings(int intraOpThreads) {
         this(intraOpThreads, 1, "all", null, ExecutionProvider.CPU, false);
+    }
+
+    /** The ONNX Runtime level {@code optimization} names; anything unknown is the fastest, all. */
+    public OrtSession.SessionOptions.OptLevel optimizationLevel() {
+        return switch (optimization.toLowerCase(java.util.Locale.ROOT)) {
+            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            default -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+        };
+    }
+
+    /**
+     * The session options every labelstream session is opened with; the caller closes them. A benchmark's bare
+     * ONNX Runtime loop opens its session with the same, so the two differ only in what labelstream adds.
+     *
+     * @param level          the graph optimization to apply (a model already optimized is loaded with none)
+     * @param intraOpThreads 0 lets ORT use every core
+     */
+    public OrtSession.SessionOptions toOrtOptions(OrtSession.SessionOptions.OptLevel level, int intraOpThreads)
+            throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(level);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        if (intraOpThreads > 0) {
+            options.setIntraOpNumThreads(intraOpThreads);
+        }
+        options.setInterOpNumThreads(Math.max(1, interOpThreads));
+        // Idle ORT threads otherwise spin for a while after each run, taking the cores that decode the next batch.
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
     }
 
     public SessionSettings withProvider(ExecutionProvider newProvider) {

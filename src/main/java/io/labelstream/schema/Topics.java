@@ -25,14 +25,20 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
     }
 
     public static Topics from(LabelstreamConfig config) {
-        AvroSerde<ImageEvent> events = AvroSerdes.imageEvent();
-        AvroSerde<ImageLabels> labels = AvroSerdes.imageLabels();
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
-        return new Topics(config.get(Settings.INPUT_TOPICS).stream().map(name -> new Topic<>(name, events)).toList(),
-                pattern.isEmpty() ? null : Pattern.compile(pattern),
-                new Topic<>(config.get(Settings.LABELS_TOPIC), labels),
-                new Topic<>(config.get(Settings.FAILURES_TOPIC), AvroSerdes.imageFailure()),
-                new Topic<>(config.get(Settings.FLAGGED_TOPIC), labels));
+        return named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
+                config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
+                config.get(Settings.FLAGGED_TOPIC));
+    }
+
+    /** The topics of these names, each with its serde. */
+    public static Topics named(List<String> inputs, Pattern inputPattern, String labels, String failures,
+                               String flagged) {
+        AvroSerde<ImageEvent> events = AvroSerdes.imageEvent();
+        AvroSerde<ImageLabels> labelsSerde = AvroSerdes.imageLabels();
+        return new Topics(inputs.stream().map(name -> new Topic<>(name, events)).toList(), inputPattern,
+                new Topic<>(labels, labelsSerde), new Topic<>(failures, AvroSerdes.imageFailure()),
+                new Topic<>(flagged, labelsSerde));
     }
 
     /** The first input topic: where produce, demo and replay publish unless told otherwise. */

@@ -3,11 +3,12 @@ package io.labelstream.stream;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
-import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.AvroSerdes;
-import org.apache.avro.specific.SpecificRecord;
+import io.labelstream.schema.Topic;
+import io.labelstream.schema.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
@@ -15,7 +16,6 @@ import org.apache.kafka.streams.state.Stores;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The data path, in one place:
@@ -46,23 +46,22 @@ public final class LabelingTopology {
     /**
      * The topology's settings, parsed once.
      *
-     * @param inputPattern when set, replaces {@code inputTopics}
-     * @param fetcher      fetches images given by reference; null when no references are allowed
-     * @param dedup        null when content dedup is off
-     * @param maxInFlight  batches a task keeps in the engine at once
-     * @param tick         how often the wall-clock punctuator takes finished work, starts due batches and emits
-     * @param budget       what bounds the work inside one transaction
+     * @param topics      what it reads and writes, each with its serde
+     * @param fetcher     fetches images given by reference; null when no references are allowed
+     * @param dedup       null when content dedup is off
+     * @param maxInFlight batches a task keeps in the engine at once
+     * @param tick        how often the wall-clock punctuator takes finished work, starts due batches and emits
+     * @param budget      what bounds the work inside one transaction
      */
-    public record Options(List<String> inputTopics, Pattern inputPattern, String labelsTopic, String failuresTopic,
-                          String flaggedTopic, ModerationRules moderation, ReferenceFetcher fetcher,
-                          DedupOptions dedup, PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs,
-                          int maxInFlight, Duration tick, TransactionBudget budget) {
+    public record Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
+                          PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs, int maxInFlight,
+                          Duration tick, TransactionBudget budget) {
 
         /** No references, moderation or dedup; Kafka Streams' exactly-once transaction defaults. */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
                        long maxBatchDelayMs, int maxInFlight, Duration tick) {
-            this(inputTopics, null, labelsTopic, failuresTopic, "image-flagged", ModerationRules.none(), null, null,
-                    PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, maxInFlight, tick,
+            this(Topics.named(inputTopics, null, labelsTopic, failuresTopic, "image-flagged"), ModerationRules.none(),
+                    null, null, PipelineMetrics.inMemory(), maxBatchSize, maxBatchDelayMs, maxInFlight, tick,
                     TransactionBudget.defaults(maxBatchSize));
         }
     }
@@ -71,40 +70,38 @@ public final class LabelingTopology {
     }
 
     public static Topology build(Options options, LabelingEngine engine) {
-        var events = AvroSerdes.imageEvent();
-        AvroSerde<?> labels = AvroSerdes.imageLabels();
-        AvroSerde<?> failures = AvroSerdes.imageFailure();
+        Topics topics = options.topics();
         Topology topology = new Topology();
-        if (options.inputPattern() != null) {
-            topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), options.inputPattern());
+        if (topics.inputPattern() != null) {
+            topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.inputPattern());
         } else {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
-                    options.inputTopics().toArray(String[]::new));
+                    topics.inputNames().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, events, options), SOURCE);
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, topics.input().valueSerde(), options),
+                SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
-                        org.apache.kafka.common.serialization.Serdes.Long(), AvroSerdes.bufferedRecord())
+                        Serdes.Long(), AvroSerdes.bufferedRecord())
                 // Cached: a record that is buffered and labeled between two commits never writes its image bytes
                 // to the changelog; only what is still buffered at a commit is logged.
                 .withCachingEnabled()
                 .withLoggingEnabled(Map.of()), BATCHER);
         if (options.dedup() != null) {
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE),
-                    org.apache.kafka.common.serialization.Serdes.String(), AvroSerdes.dedupEntry())
-                    .withLoggingEnabled(Map.of()), BATCHER);
+                    Serdes.String(), AvroSerdes.dedupEntry()).withLoggingEnabled(Map.of()), BATCHER);
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_ORDER_STORE),
-                    org.apache.kafka.common.serialization.Serdes.Long(),
-                    org.apache.kafka.common.serialization.Serdes.String()).withLoggingEnabled(Map.of()), BATCHER);
+                    Serdes.Long(), Serdes.String()).withLoggingEnabled(Map.of()), BATCHER);
         }
-        topology.addSink(LABELS_SINK, options.labelsTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
-        topology.addSink(FAILURES_SINK, options.failuresTopic(), new ByteArraySerializer(), avroValues(failures),
-                BATCHER);
-        topology.addSink(FLAGGED_SINK, options.flaggedTopic(), new ByteArraySerializer(), avroValues(labels), BATCHER);
+        addSink(topology, LABELS_SINK, topics.labels());
+        addSink(topology, FAILURES_SINK, topics.failures());
+        addSink(topology, FLAGGED_SINK, topics.flagged());
         return topology;
     }
 
+    /** The batcher forwards every output as a SpecificRecord; each sink writes its topic's own type. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Serializer<SpecificRecord> avroValues(AvroSerde<?> serde) {
-        return (Serializer) serde.serializer();
+    private static void addSink(Topology topology, String name, Topic<?> topic) {
+        topology.addSink(name, topic.name(), new ByteArraySerializer(), (Serializer) topic.valueSerde().serializer(),
+                BATCHER);
     }
 }

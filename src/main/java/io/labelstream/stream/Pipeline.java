@@ -6,6 +6,7 @@ import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
+import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -79,15 +80,12 @@ public final class Pipeline implements AutoCloseable {
     static LabelingTopology.Options topologyOptions(LabelstreamConfig config, LabelingEngine engine,
                                                     PipelineMetrics metrics) {
         long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
-        String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         TransactionBudget budget = TransactionBudget.of(config);
-        return new LabelingTopology.Options(config.get(Settings.INPUT_TOPICS),
-                pattern.isEmpty() ? null : java.util.regex.Pattern.compile(pattern), config.get(Settings.LABELS_TOPIC),
-                config.get(Settings.FAILURES_TOPIC), config.get(Settings.FLAGGED_TOPIC), moderation(config, engine),
-                fetcher(config), Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED))
-                ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
-                config.get(Settings.DEDUP_MAX_AGE_MS)) : null, metrics, config.get(Settings.MAX_BATCH_SIZE), delay,
-                config.get(Settings.MAX_BATCHES_IN_FLIGHT), tick(delay), budget);
+        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine), fetcher(config),
+                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
+                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
+                metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
+                tick(delay), budget);
     }
 
     /** One untimed full batch: a model that cannot run {@code max.batch.size} images at once stops start-up. */

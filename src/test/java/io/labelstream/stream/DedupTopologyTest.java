@@ -46,7 +46,7 @@ class DedupTopologyTest {
         try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
                 new ImageDecoder(ImageLimits.defaults())), 2, Scores.OutputKind.AUTO, 1)) {
             var metrics = io.labelstream.ops.PipelineMetrics.inMemory();
-            var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged",
+            var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("in"), null, "labels", "failures", "flagged"),
                     ModerationRules.none(), null, new LabelingTopology.DedupOptions(2, 60_000), metrics, 1, 1000,
                     1, Duration.ofMillis(10), TransactionBudget.defaults(1));
             Properties props = new Properties();

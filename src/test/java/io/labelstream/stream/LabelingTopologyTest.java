@@ -149,7 +149,7 @@ class LabelingTopologyTest {
     void aFullBufferHoldsTheStreamThreadOnlyUntilThereIsRoomAndLosesNothing() {
         // One batch in flight, so the buffer is full at two batches' worth; a transaction budget far beyond the
         // test lets the wait end only by room, not by its bound.
-        var options = new LabelingTopology.Options(List.of("images"), null, "labels", "failures", "flagged",
+        var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("images"), null, "labels", "failures", "flagged"),
                 ModerationRules.none(), null, null, io.labelstream.ops.PipelineMetrics.inMemory(), MAX_BATCH,
                 DELAY_MS, 1, TICK, new TransactionBudget(MAX_BATCH, 600_000, 100));
         try (TopologyTestDriver held = driver(options, "hold-back-test")) {

@@ -42,7 +42,7 @@ class ModerationAndPoisonTopologyTest {
             java.nio.file.Files.write(root.resolve("level-37.png"), PoisonableModel.image(37));
             var fetcher = new io.labelstream.image.ReferenceFetcher(new io.labelstream.image.ReferenceFetcher.Policy(
                     List.of(root), java.util.Set.of(), 2000, 1 << 20, 2));
-            var options = new LabelingTopology.Options(List.of("in"), null, "labels", "failures", "flagged", rules,
+            var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("in"), null, "labels", "failures", "flagged"), rules,
                     fetcher, null, io.labelstream.ops.PipelineMetrics.inMemory(), 5, 1000, 1,
                     Duration.ofMillis(10), TransactionBudget.defaults(5));
             Properties props = new Properties();

@@ -114,7 +114,7 @@ class SlowReferencesTopologyTest {
              ReferenceFetcher fetcher = new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(), Set.of(host),
                      fetchTimeoutMs, 1 << 20, 2))) {
             // Labels and failures share one topic, so their order across both shows.
-            var options = new LabelingTopology.Options(List.of("in"), null, "out", "out", "flagged",
+            var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("in"), null, "out", "out", "flagged"),
                     ModerationRules.none(), fetcher, null, metrics, BATCH, 60_000, 2, TICK,
                     TransactionBudget.defaults(BATCH));
             Properties props = new Properties();

@@ -60,7 +60,7 @@ class StageOrderTopologyTest {
                 new ImageDecoder(ImageLimits.defaults())), 2, Scores.OutputKind.AUTO, 2);
              ReferenceFetcher fetcher = new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(root), Set.of(), 5000,
                      1 << 20, 2))) {
-            var options = new LabelingTopology.Options(List.of("in"), null, "out", "out", "flagged",
+            var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("in"), null, "out", "out", "flagged"),
                     ModerationRules.none(), fetcher, new LabelingTopology.DedupOptions(100, 3_600_000),
                     PipelineMetrics.inMemory(), 3, 100, 2, TICK, TransactionBudget.defaults(3));
             Properties props = new Properties();
