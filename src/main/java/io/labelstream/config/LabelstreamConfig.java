@@ -169,7 +169,7 @@ public final class LabelstreamConfig {
     }
 
     /** Kafka Streams' defaults, which labelstream keeps unless {@code kafka.*} settings override them. */
-    static final long EOS_COMMIT_INTERVAL_MS = 100;
+    public static final long EOS_COMMIT_INTERVAL_MS = 100;
     static final long ALOS_COMMIT_INTERVAL_MS = 30_000;
     static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
 

@@ -52,7 +52,8 @@ public final class Settings {
             Setting.longRange(1, 60_000));
     public static final Setting<Integer> MAX_BATCHES_IN_FLIGHT = new Setting<>("max.batches.in.flight", "2",
             "Batches a task keeps in the engine at once: 2 decodes the next batch while the model runs the current "
-                    + "one; 1 labels each batch before reading on",
+                    + "one. A task buffers at most max.batch.size × (this + 1) records before its stream thread "
+                    + "waits, boundedly, for room",
             Setting.intRange(1, 8));
     public static final Setting<String> PROCESSING_GUARANTEE = new Setting<>("processing.guarantee",
             "exactly_once_v2", "exactly_once_v2, or at_least_once (may label a record twice after a crash)",

@@ -76,16 +76,29 @@ public final class ReferenceFetcher implements AutoCloseable {
     }
 
     /**
-     * Fetches on the fetcher's own pool, so the caller never waits on the network; the future completes within
-     * the policy's time limit (plus the wait for a free fetch thread).
+     * Fetches on the fetcher's own pool, so the caller never waits on the network. The time limit counts from
+     * this call, waiting for a free fetch thread included: the future completes within it.
      */
     public CompletableFuture<Result> fetchAsync(ImageReference reference) {
-        return CompletableFuture.supplyAsync(() -> fetch(reference), pool);
+        long deadline = deadlineFromNow();
+        return CompletableFuture.supplyAsync(() -> fetch(reference, deadline), pool);
     }
 
     public Result fetch(ImageReference reference) {
+        return fetch(reference, deadlineFromNow());
+    }
+
+    private long deadlineFromNow() {
+        return System.nanoTime() + policy.timeoutMs() * 1_000_000L;
+    }
+
+    private Result fetch(ImageReference reference, long deadline) {
+        if (System.nanoTime() - deadline >= 0) {
+            return new Refused(FailureReason.FETCH_FAILED, reference.getUri() + " waited for a free fetch thread "
+                    + "longer than " + policy.timeoutMs() + " ms (fetch.timeout.ms); raise fetch.threads");
+        }
         try {
-            byte[] bytes = fetchBytes(reference.getUri());
+            byte[] bytes = fetchBytes(reference.getUri(), deadline);
             if (reference.getSizeBytes() != null && reference.getSizeBytes() != bytes.length) {
                 return new Refused(FailureReason.FETCH_FAILED, reference.getUri() + " has " + bytes.length
                         + " bytes; the event says " + reference.getSizeBytes());
@@ -105,7 +118,7 @@ public final class ReferenceFetcher implements AutoCloseable {
         }
     }
 
-    private byte[] fetchBytes(String text) throws ImageRejectedException {
+    private byte[] fetchBytes(String text, long deadline) throws ImageRejectedException {
         URI uri;
         try {
             uri = new URI(text.strip());
@@ -115,7 +128,7 @@ public final class ReferenceFetcher implements AutoCloseable {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         return switch (scheme) {
             case "file" -> readFile(uri);
-            case "http", "https" -> download(uri);
+            case "http", "https" -> download(uri, deadline);
             default -> throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED, "scheme '" + scheme
                     + "' is not allowed (file or http(s) only): " + text);
         };
@@ -168,8 +181,7 @@ public final class ReferenceFetcher implements AutoCloseable {
         return policy.allowedHosts().contains(host) || policy.allowedHosts().contains(host + ":" + port);
     }
 
-    private byte[] download(URI start) throws ImageRejectedException {
-        long deadline = System.nanoTime() + policy.timeoutMs() * 1_000_000L;
+    private byte[] download(URI start, long deadline) throws ImageRejectedException {
         URI uri = start;
         for (int redirects = 0; ; redirects++) {
             if (!hostAllowed(uri)) {

@@ -62,29 +62,37 @@ final class BatchBuffer {
         return n;
     }
 
-    /** True when some ready item has waited at least {@code delayMs} since it entered the buffer. */
-    boolean readyItemWaited(long now, long delayMs) {
+    /**
+     * Milliseconds until the ready item that has waited longest has waited {@code delayMs}: 0 or less when it has,
+     * {@code Long.MAX_VALUE} when no item is ready.
+     */
+    long msUntilReadyItemDue(long now, long delayMs) {
+        long soonest = Long.MAX_VALUE;
         for (BatchItem item : items) {
-            if (item.stage() == BatchItem.Stage.READY && now - item.record().getBufferedAt() >= delayMs) {
-                return true;
+            if (item.stage() == BatchItem.Stage.READY) {
+                soonest = Math.min(soonest, item.readyAt() + delayMs - now);
             }
         }
-        return false;
+        return soonest;
     }
 
-    /** Up to {@code max} ready items, oldest first, now {@link BatchItem.Stage#IN_BATCH}. */
-    List<BatchItem> takeReady(int max) {
+    /** Up to {@code max} ready items, oldest first; they stay ready until the caller puts them in a batch. */
+    List<BatchItem> nextReady(int max) {
         List<BatchItem> batch = new ArrayList<>(max);
         for (BatchItem item : items) {
             if (batch.size() == max) {
                 break;
             }
             if (item.stage() == BatchItem.Stage.READY) {
-                item.inBatch();
                 batch.add(item);
             }
         }
         return batch;
+    }
+
+    /** True when the oldest item waits for its image to be fetched or hashed. */
+    boolean headIsPreparing() {
+        return !items.isEmpty() && items.peek().stage() == BatchItem.Stage.PREPARING;
     }
 
     /** Items whose asynchronous preparation has finished, for the stream thread to take their results. */

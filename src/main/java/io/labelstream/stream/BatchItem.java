@@ -62,6 +62,7 @@ final class BatchItem {
     private CompletableFuture<Prepared> preparation;
     private byte[] image;
     private String cacheKey;
+    private long readyAt;
     private Outcome outcome;
 
     private BatchItem(BufferedRecord record, ImageEvent event) {
@@ -79,6 +80,7 @@ final class BatchItem {
         BatchItem item = new BatchItem(record, event);
         item.image = image;
         item.stage = Stage.READY;
+        item.readyAt = record.getBufferedAt();
         return item;
     }
 
@@ -133,12 +135,21 @@ final class BatchItem {
         return preparation;
     }
 
-    /** Its image is at hand: it waits for a batch. */
-    void prepared(byte[] bytes, String key) {
+    /** Its image is at hand since {@code now}: it waits for a batch. */
+    void prepared(byte[] bytes, String key, long now) {
         this.image = bytes;
         this.cacheKey = key;
         this.stage = Stage.READY;
+        this.readyAt = now;
         this.preparation = null;
+    }
+
+    /**
+     * When it became ready: a batch's delay counts from here, so images that took a while to fetch are still
+     * batched together rather than each going at once.
+     */
+    long readyAt() {
+        return readyAt;
     }
 
     byte[] image() {

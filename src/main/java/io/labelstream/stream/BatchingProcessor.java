@@ -48,6 +48,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class BatchingProcessor implements Processor<byte[], byte[], byte[], SpecificRecord> {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BatchingProcessor.class);
+
     private final LabelingEngine engine;
     private final AvroSerde<ImageEvent> events;
     private final LabelingTopology.Options options;
@@ -58,6 +60,10 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final ArrayDeque<InFlightBatch> inFlight = new ArrayDeque<>();
 
     private ProcessorContext<byte[], SpecificRecord> context;
+    /** The context's wall-clock time last seen: Kafka Streams reads the clock once per task per round. */
+    private long clockBase = Long.MIN_VALUE;
+    /** Real time this task held its thread back since {@link #clockBase} was read. */
+    private long heldSinceClockBaseNanos;
     private Intake intake;
     private DedupCache dedup;
     private BatchBuffer buffer;
@@ -88,15 +94,18 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
         intake = new Intake(events, new ImagePreparation(options.fetcher(), dedupContext));
         buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE), this::admit);
-        // Records restored from the changelog are already due, so the first tick batches them.
-        context.schedule(options.tick(), PunctuationType.WALL_CLOCK_TIME, this::advance);
+        // Records restored from the changelog are already due, so the first tick batches them. Punctuators run
+        // after every task of the thread has had its records of a round, just before the commit.
+        context.schedule(options.tick(), PunctuationType.WALL_CLOCK_TIME, now -> {
+            options.budget().newRound();
+            advance(now());
+        });
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        buffer.add(admit(Records.buffered(record, context.recordMetadata().orElseThrow(),
-                context.currentSystemTimeMs())));
-        advance(context.currentSystemTimeMs());
+        buffer.add(admit(Records.buffered(record, context.recordMetadata().orElseThrow(), now())));
+        advance(now());
         holdBackWhileFull();
     }
 
@@ -109,6 +118,9 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         // A batch the engine has not started yet is skipped; one that is running finishes, unused.
         inFlight.forEach(batch -> batch.result().cancel(false));
         inFlight.clear();
+        if (buffer == null) {
+            return; // init failed before the buffer was restored
+        }
         for (BatchItem item : buffer.items()) {
             if (item.stage() == BatchItem.Stage.PREPARING) {
                 item.preparationFuture().cancel(false);
@@ -145,7 +157,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             if (hit != null) {
                 item.complete(new BatchItem.Cached(hit, now));
             } else {
-                item.prepared(image.bytes(), image.cacheKey());
+                item.prepared(image.bytes(), image.cacheKey(), now);
             }
         }
     }
@@ -156,14 +168,19 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             if (!batch.result().isDone()) {
                 continue;
             }
+            it.remove();
             BatchOutcome outcome;
             try {
                 outcome = batch.result().join();
             } catch (CompletionException e) {
-                // The batch's items stay in the buffer, so they are neither lost nor overtaken by newer ones.
-                throw e.getCause() instanceof RuntimeException r ? r : e;
+                // Not an inference failure (bisection handles those) but the engine's own: each image gets a
+                // failure record with its bytes, for replay, rather than wedging the partition.
+                log.error("The engine failed on a batch of {}; its images go to the failures topic", batch.items().size(),
+                        e.getCause());
+                batch.items().forEach(item -> item.complete(new BatchItem.Failed(FailureReason.MODEL_ERROR,
+                        "the engine failed unexpectedly on this image's batch: " + e.getCause())));
+                continue;
             }
-            it.remove();
             options.metrics().batch(outcome.inferred(), outcome.preprocessMs(), outcome.inferenceMs());
             boolean clean = true;
             for (int i = 0; i < batch.items().size(); i++) {
@@ -191,14 +208,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         while (inFlight.size() < options.maxInFlight()) {
             int ready = buffer.count(BatchItem.Stage.READY);
             boolean full = ready >= options.maxBatchSize();
-            boolean due = ready > 0 && buffer.readyItemWaited(now, options.maxBatchDelayMs())
+            boolean due = ready > 0 && buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs()) <= 0
                     && (inFlight.isEmpty() || engine.hasIdleWorker());
             if (!full && !due) {
                 return;
             }
-            List<BatchItem> items = buffer.takeReady(options.maxBatchSize());
+            List<BatchItem> items = buffer.nextReady(options.maxBatchSize());
             CompletableFuture<BatchOutcome> result = engine.submit(items.stream().map(BatchItem::image).toList(),
                     options.maxBatchSize());
+            items.forEach(BatchItem::inBatch);
             result.whenComplete((outcome, error) -> progress.release());
             inFlight.add(new InFlightBatch(items, now, result));
         }
@@ -206,28 +224,56 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     /**
      * A task whose buffer holds {@code max.batch.size × (max.batches.in.flight + 1)} records stops reading until
-     * there is room, so memory stays bounded, but for {@link TransactionBudget#holdBackMs()} at most; then it asks
-     * for a commit, so the transaction this wait kept open is closed before more work joins it.
+     * there is room, so memory stays bounded: for what is left of its thread's hold-back this round
+     * ({@link TransactionBudget}), after which, under exactly-once, it asks for a commit, so the transaction this
+     * wait kept open is closed before more work joins it. A head that waits for its fetch is freed by the fetch's
+     * own time limit, not by waiting here, so for it the task holds back only at four times that size, and the
+     * thread's other tasks keep moving meanwhile.
      */
     private void holdBackWhileFull() {
         int room = options.maxBatchSize() * (options.maxInFlight() + 1);
-        if (buffer.size() < room) {
+        if (buffer.size() < room || (buffer.headIsPreparing() && buffer.size() < 4 * room)) {
             return;
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.budget().holdBackMs());
+        long deadline = System.nanoTime() + options.budget().holdBackLeftNanos();
+        long heldNanos = 0;
         try {
             while (true) {
                 progress.drainPermits();
-                advance(context.currentSystemTimeMs());
+                advance(now());
                 long left = deadline - System.nanoTime();
-                if (buffer.size() < room || left <= 0 || !progress.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                if (buffer.size() < room || left <= 0) {
                     break;
                 }
+                // Wake for news from the engine or a fetch, or when a partial batch falls due.
+                long dueMs = buffer.msUntilReadyItemDue(now(), options.maxBatchDelayMs());
+                long wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, dueMs))); // saturates, no overflow
+                long t0 = System.nanoTime();
+                progress.tryAcquire(wait, TimeUnit.NANOSECONDS);
+                long waited = System.nanoTime() - t0;
+                heldNanos += waited;
+                heldSinceClockBaseNanos += waited;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        context.commit();
+        options.budget().heldBack(heldNanos);
+        if (heldNanos > 0 && options.budget().commitAfterHoldBack()) {
+            context.commit();
+        }
+    }
+
+    /**
+     * The wall-clock time: the context's, which Kafka Streams reads once per task per round, plus however long
+     * this task has held its thread back since, so that delays and queue times stay true across a wait.
+     */
+    private long now() {
+        long contextNow = context.currentSystemTimeMs();
+        if (contextNow != clockBase) {
+            clockBase = contextNow;
+            heldSinceClockBaseNanos = 0;
+        }
+        return contextNow + TimeUnit.NANOSECONDS.toMillis(heldSinceClockBaseNanos);
     }
 
     private void emit(BatchItem item) {
@@ -269,7 +315,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 .setFromCache(fromCache)
                 .build();
         Record<byte[], SpecificRecord> out = new Record<>(Records.key(r), value, r.getTimestamp(),
-                Records.toKafka(r.getHeaders()));
+                Records.toKafka(Records.headers(r)));
         context.forward(out, LabelingTopology.LABELS_SINK);
         if (!flags.isEmpty()) {
             context.forward(out, LabelingTopology.FLAGGED_SINK);
@@ -283,6 +329,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private void forwardFailure(BufferedRecord r, ImageFailure failure) {
         options.metrics().failed(failure.getReason());
         context.forward(new Record<byte[], SpecificRecord>(Records.key(r), failure, r.getTimestamp(),
-                Records.toKafka(r.getHeaders())), LabelingTopology.FAILURES_SINK);
+                Records.toKafka(Records.headers(r))), LabelingTopology.FAILURES_SINK);
     }
 }

@@ -1,6 +1,7 @@
 package io.labelstream.stream;
 
 import io.labelstream.image.ReferenceFetcher;
+import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
@@ -40,15 +41,19 @@ final class ImagePreparation {
         return event.getImage() instanceof ImageReference || dedupContext != null;
     }
 
+    /** Never completes exceptionally: whatever goes wrong is the image's own failure, with the reason. */
     CompletableFuture<BatchItem.Prepared> prepare(ImageEvent event) {
+        CompletableFuture<BatchItem.Prepared> prepared;
         if (event.getImage() instanceof ImageReference reference) {
             // Hashing runs on the fetch thread that got the bytes.
-            return fetcher.fetchAsync(reference).thenApply(result -> result instanceof ReferenceFetcher.Fetched fetched
-                    ? image(fetched.bytes())
-                    : refused((ReferenceFetcher.Refused) result));
+            prepared = fetcher.fetchAsync(reference).thenApply(result -> result instanceof ReferenceFetcher.Fetched
+                    fetched ? image(fetched.bytes()) : refused((ReferenceFetcher.Refused) result));
+        } else {
+            byte[] bytes = Records.bytes(((InlineImage) event.getImage()).getData());
+            prepared = CompletableFuture.supplyAsync(() -> image(bytes), HASHING);
         }
-        byte[] bytes = Records.bytes(((InlineImage) event.getImage()).getData());
-        return CompletableFuture.supplyAsync(() -> image(bytes), HASHING);
+        return prepared.exceptionally(e -> new BatchItem.Refused(FailureReason.FETCH_FAILED,
+                "preparing the image failed unexpectedly: " + (e.getCause() != null ? e.getCause() : e)));
     }
 
     private BatchItem.Prepared image(byte[] bytes) {

@@ -27,7 +27,7 @@ final class Intake {
     BatchItem admit(BufferedRecord record) {
         ImageEvent event;
         try {
-            event = events.decode(record.getValue() == null ? null : Records.bytes(record.getValue()));
+            event = events.decode(Records.value(record));
         } catch (RecordDecodeException e) {
             return BatchItem.failed(record, null, e.reason(), e.getMessage());
         }

@@ -49,8 +49,15 @@ public final class Pipeline implements AutoCloseable {
     /** As {@link #start(LabelstreamConfig, String, LabelingEngine)}, recording metrics into {@code metrics}. */
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine,
                                  PipelineMetrics metrics) {
-        warmUp(config, engine);
         var options = topologyOptions(config, engine, metrics);
+        try {
+            warmUp(config, engine);
+        } catch (RuntimeException e) {
+            if (options.fetcher() != null) {
+                options.fetcher().close();
+            }
+            throw e;
+        }
         Properties props = streamsProperties(config, bootstrapServers);
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
             createTopics(config, props);

@@ -29,16 +29,42 @@ final class Records {
     private Records() {
     }
 
+    /**
+     * Marks a buffered tombstone: {@code BufferedRecord.value} cannot be null, and a new schema version would keep
+     * instances of earlier versions from restoring buffers during a rolling upgrade. Never leaves labelstream.
+     */
+    static final String TOMBSTONE_HEADER = "labelstream.buffered-tombstone";
+
     /** An input record as the batch buffer keeps it: its exact bytes, where it came from, and when it arrived. */
     static BufferedRecord buffered(Record<byte[], byte[]> record, RecordMetadata meta, long now) {
+        List<Header> headers = toAvro(record.headers());
+        if (record.value() == null) {
+            headers.add(new Header(TOMBSTONE_HEADER, null));
+        }
         return BufferedRecord.newBuilder()
                 .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setHeaders(toAvro(record.headers()))
+                .setValue(ByteBuffer.wrap(record.value() == null ? new byte[0] : record.value()))
+                .setHeaders(headers)
                 .setSource(new SourceCoordinates(meta.topic(), meta.partition(), meta.offset()))
                 .setTimestamp(record.timestamp())
                 .setBufferedAt(now)
                 .build();
+    }
+
+    /** The record's value as it arrived: null for a tombstone. */
+    static byte[] value(BufferedRecord r) {
+        return isTombstone(r) ? null : bytes(r.getValue());
+    }
+
+    /** The record's headers as they arrived. */
+    static List<Header> headers(BufferedRecord r) {
+        return isTombstone(r) ? r.getHeaders().subList(0, r.getHeaders().size() - 1) : r.getHeaders();
+    }
+
+    private static boolean isTombstone(BufferedRecord r) {
+        List<Header> headers = r.getHeaders();
+        return !r.getValue().hasRemaining() && !headers.isEmpty()
+                && TOMBSTONE_HEADER.equals(headers.get(headers.size() - 1).getKey());
     }
 
     static byte[] key(BufferedRecord r) {
@@ -90,8 +116,8 @@ final class Records {
                 .setMessage(message == null ? reason.name() : message)
                 .setSource(buffered.getSource())
                 .setOriginalKey(buffered.getKey())
-                .setOriginalValue(buffered.getValue())
-                .setHeaders(buffered.getHeaders())
+                .setOriginalValue(isTombstone(buffered) ? null : buffered.getValue())
+                .setHeaders(headers(buffered))
                 .setFailedAt(Instant.now())
                 .build();
     }

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the work inside one Kafka transaction bounded by construction, whatever the machine's speed or load.
@@ -16,8 +17,11 @@ import java.util.Optional;
  * and a transaction stays open only while the stream thread is busy between two commits. The stream thread never
  * waits on a fetch or on the model: references are fetched before a record joins a batch, inference runs on the
  * engine's threads, and outputs are forwarded when ready. It waits only for room when a task's buffer is full,
- * for at most {@link #holdBackMs()}, and then asks for a commit. A batch's bisection is given the transaction
- * timeout as its own deadline (see the engine), so a slow model delays a partition, never a transaction.
+ * for at most {@link #holdBackMs()} per round of the stream thread, all of its tasks together, and then asks for a
+ * commit. Kafka Streams runs a thread's punctuators after every task's records of a round and commits right after
+ * them, so a punctuator starts the next round's allowance ({@link #newRound()}). A batch's bisection is given the
+ * transaction timeout as its own deadline (see the engine), so a slow model delays a partition, never a
+ * transaction.
  *
  * <p>Nothing here is decided by a timing. Start-up stops only on settings that can never work; whether this
  * machine is fast enough for isolating bad images in full batches within the deadline is judged from real
@@ -33,19 +37,27 @@ public final class TransactionBudget {
     private final int maxBatchSize;
     private final long transactionTimeoutMs;
     private final long commitIntervalMs;
+    private final boolean exactlyOnce;
+    /** Per stream thread: how long its tasks have held it back in this round. */
+    private final ThreadLocal<long[]> heldThisRoundNanos = ThreadLocal.withInitial(() -> new long[1]);
     private final List<Double> fullBatchMs = new ArrayList<>();
     private int seen;
     private volatile boolean judged;
 
-    TransactionBudget(int maxBatchSize, long transactionTimeoutMs, long commitIntervalMs) {
+    /**
+     * @param commitIntervalMs under exactly-once, how often Kafka Streams commits; under at-least-once there is no
+     *                         transaction, and the hold-back is sized as for exactly-once's defaults
+     */
+    TransactionBudget(int maxBatchSize, long transactionTimeoutMs, long commitIntervalMs, boolean exactlyOnce) {
         this.maxBatchSize = maxBatchSize;
         this.transactionTimeoutMs = transactionTimeoutMs;
-        this.commitIntervalMs = commitIntervalMs;
+        this.commitIntervalMs = exactlyOnce ? commitIntervalMs : LabelstreamConfig.EOS_COMMIT_INTERVAL_MS;
+        this.exactlyOnce = exactlyOnce;
     }
 
     /** Kafka Streams' exactly-once defaults: 10 s transactions, a commit every 100 ms. */
     static TransactionBudget defaults(int maxBatchSize) {
-        return new TransactionBudget(maxBatchSize, 10_000, 100);
+        return new TransactionBudget(maxBatchSize, 10_000, 100, true);
     }
 
     /** The budget the configuration gives; stops start-up on settings that can never work. */
@@ -58,7 +70,7 @@ public final class TransactionBudget {
                     + "exactly-once every transaction would be aborted before its commit. Lower "
                     + "kafka.commit.interval.ms or raise kafka.producer.transaction.timeout.ms");
         }
-        return new TransactionBudget(config.get(Settings.MAX_BATCH_SIZE), timeoutMs, commitMs);
+        return new TransactionBudget(config.get(Settings.MAX_BATCH_SIZE), timeoutMs, commitMs, config.exactlyOnce());
     }
 
     /**
@@ -69,7 +81,30 @@ public final class TransactionBudget {
         return Math.max(1, (transactionTimeoutMs - commitIntervalMs) / 4);
     }
 
-    /** ONNX Runtime calls a batch of n needs in the worst case: itself, then both halves at each bisection level. */
+    /** What is left of this round's hold-back for the calling stream thread. */
+    long holdBackLeftNanos() {
+        return Math.max(0, TimeUnit.MILLISECONDS.toNanos(holdBackMs()) - heldThisRoundNanos.get()[0]);
+    }
+
+    /** The calling stream thread was held back this long. */
+    void heldBack(long nanos) {
+        heldThisRoundNanos.get()[0] += nanos;
+    }
+
+    /** A new round starts for the calling stream thread: called from its punctuators, just before a commit. */
+    void newRound() {
+        heldThisRoundNanos.get()[0] = 0;
+    }
+
+    /** Whether a task that held its thread back should ask for a commit: only a transaction needs one. */
+    boolean commitAfterHoldBack() {
+        return exactlyOnce;
+    }
+
+    /**
+     * ONNX Runtime calls a batch of n with one bad image needs in the worst case: itself, then both halves at each
+     * bisection level. Several bad images can take more (up to 2n − 1 calls).
+     */
     static long inferenceCallsInWorstCase(int batchSize) {
         int log2 = 32 - Integer.numberOfLeadingZeros(batchSize - 1); // ⌈log₂ n⌉ for n ≥ 1
         return 1L + 2L * log2;

@@ -22,8 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A node whose cores are all taken by another process's work must not stop labelstream from starting, nor make
- * it lose or repeat anything: a generated ResNet-50 with default settings (batch 8, Kafka Streams' 10 s
- * transactions) on a real broker, while CPU-bound threads occupy every core.
+ * it lose or repeat anything: a generated ResNet-50 with default settings (batch 8, four partitions on one stream
+ * thread, Kafka Streams' 10 s transactions) on a real broker, while CPU-bound threads occupy every core.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BusyNodeEndToEndTest {
@@ -65,7 +65,8 @@ class BusyNodeEndToEndTest {
                  Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine)) {
                 assertThat(pipeline.awaitRunning(Duration.ofMinutes(3))).as("started on a busy node").isTrue();
                 TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
-                List<String> ids = traffic.publishImages(app + "-in", "busy", 40, 224, 224);
+                // More than the four tasks' buffers hold (8 × 3 each): their stream thread has to hold back too.
+                List<String> ids = traffic.publishImages(app + "-in", "busy", 120, 224, 224);
                 TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", ids.size(),
                         Duration.ofMinutes(6), Duration.ofSeconds(3), pipeline::fatalError);
                 assertThat(out.missing(ids)).as("lost").isEmpty();

@@ -151,7 +151,7 @@ class LabelingTopologyTest {
         // test lets the wait end only by room, not by its bound.
         var options = new LabelingTopology.Options(io.labelstream.schema.Topics.named(List.of("images"), null, "labels", "failures", "flagged"),
                 ModerationRules.none(), null, null, io.labelstream.ops.PipelineMetrics.inMemory(), MAX_BATCH,
-                DELAY_MS, 1, TICK, new TransactionBudget(MAX_BATCH, 600_000, 100));
+                DELAY_MS, 1, TICK, new TransactionBudget(MAX_BATCH, 600_000, 100, true));
         try (TopologyTestDriver held = driver(options, "hold-back-test")) {
             var in = held.createInputTopic("images", new ByteArraySerializer(), new ByteArraySerializer());
             var out = held.createOutputTopic("labels", new ByteArrayDeserializer(), new ByteArrayDeserializer());

@@ -89,15 +89,23 @@ class StageOrderTopologyTest {
                 pipe(in, "b", TopicTraffic.event("b", PoisonableModel.image(7)));
                 pipe(in, "broken", undecodable);
                 pipe(in, "no-id", TopicTraffic.event("", PoisonableModel.image(4)));
+                var traceHeader = new org.apache.kafka.common.header.internals.RecordHeaders();
+                traceHeader.add("trace", new byte[] {1});
+                in.pipeInput(new TestRecord<>("tomb".getBytes(StandardCharsets.UTF_8), null, traceHeader));
                 pipe(in, "c", TopicTraffic.event("c", PoisonableModel.image(9)));
                 driver.advanceWallClockTime(Duration.ofMillis(200)); // the last partial batch is due
-                List<TestRecord<byte[], byte[]>> records = DriverPump.read(driver, TICK, out, 11);
+                List<TestRecord<byte[], byte[]>> records = DriverPump.read(driver, TICK, out, 12);
 
                 assertThat(records).extracting(r -> new String(r.key(), StandardCharsets.UTF_8)).containsExactly(
-                        "a", "junk", "ref", "again", "missing", "fp", "poison", "b", "broken", "no-id", "c");
+                        "a", "junk", "ref", "again", "missing", "fp", "poison", "b", "broken", "no-id", "tomb", "c");
                 assertThat(kinds(records)).containsExactly("labels", "INVALID_EVENT", "labels", "cached",
                         "FETCH_FAILED", "UNKNOWN_SCHEMA", "MODEL_ERROR", "labels", "UNDECODABLE_IMAGE",
-                        "INVALID_EVENT", "labels");
+                        "INVALID_EVENT", "INVALID_EVENT", "labels");
+                // A tombstone waits in the buffer like any record and leaves it as it came: no value, its headers.
+                var tombstone = AvroSerdes.imageFailure().decode(records.get(10).value());
+                assertThat(tombstone.getOriginalValue()).isNull();
+                assertThat(tombstone.getHeaders()).extracting(io.labelstream.schema.Header::getKey).containsExactly("trace");
+                assertThat(records.get(10).headers().toArray()).extracting(h -> h.key()).containsExactly("trace");
                 assertThat(records).extracting(r -> offset(r.value())).isSorted().doesNotHaveDuplicates();
                 assertThat(driver.getKeyValueStore(LabelingTopology.BUFFER_STORE).approximateNumEntries()).isZero();
             }

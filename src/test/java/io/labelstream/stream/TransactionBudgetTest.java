@@ -30,12 +30,12 @@ class TransactionBudgetTest {
 
     @Test
     void theBudgetIsJudgedOnceFromTheMedianOfFullBatchesAfterAWarmUp() {
-        var fast = new TransactionBudget(8, 10_000, 100);
+        var fast = new TransactionBudget(8, 10_000, 100, true);
         assertThat(fast.observeFullBatch(60_000)).isEmpty(); // the warm-up: never counted, however slow
         for (int i = 0; i < TransactionBudget.MEASURED_BATCHES; i++) {
             assertThat(fast.observeFullBatch(i == 0 ? 60_000 : 100)).isEmpty(); // one outlier does not move a median
         }
-        var slow = new TransactionBudget(8, 10_000, 100);
+        var slow = new TransactionBudget(8, 10_000, 100, true);
         assertThat(slow.observeFullBatch(100)).isEmpty();
         for (int i = 0; i < TransactionBudget.MEASURED_BATCHES - 1; i++) {
             assertThat(slow.observeFullBatch(2000)).isEmpty();
@@ -46,8 +46,30 @@ class TransactionBudgetTest {
 
     @Test
     void theWaitForRoomLeavesTheTransactionMostOfItsTime() {
-        assertThat(new TransactionBudget(8, 10_000, 100).holdBackMs()).isEqualTo(2475);
-        assertThat(new TransactionBudget(8, 2, 1).holdBackMs()).isEqualTo(1);
+        assertThat(new TransactionBudget(8, 10_000, 100, true).holdBackMs()).isEqualTo(2475);
+        assertThat(new TransactionBudget(8, 2, 1, true).holdBackMs()).isEqualTo(1);
+        // At least once: no transaction, so no commit after a wait, and a long commit interval changes nothing.
+        var atLeastOnce = TransactionBudget.of(LabelstreamConfig.of(Map.of("processing.guarantee", "at_least_once")));
+        assertThat(atLeastOnce.holdBackMs()).isEqualTo(2475);
+        assertThat(atLeastOnce.commitAfterHoldBack()).isFalse();
+        assertThat(TransactionBudget.defaults(8).commitAfterHoldBack()).isTrue();
+    }
+
+    @Test
+    void theHoldBackIsSharedByAThreadsTasksWithinARoundAndEachThreadHasItsOwn() throws Exception {
+        var budget = TransactionBudget.defaults(8);
+        long all = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(budget.holdBackMs());
+        assertThat(budget.holdBackLeftNanos()).isEqualTo(all);
+        budget.heldBack(all / 2); // one task waited
+        budget.heldBack(all / 2); // another task of the same thread waited
+        assertThat(budget.holdBackLeftNanos()).isZero();
+        long[] otherThread = new long[1];
+        Thread t = new Thread(() -> otherThread[0] = budget.holdBackLeftNanos());
+        t.start();
+        t.join();
+        assertThat(otherThread[0]).isEqualTo(all);
+        budget.newRound();
+        assertThat(budget.holdBackLeftNanos()).isEqualTo(all);
     }
 
     @Test
