@@ -95,7 +95,7 @@ public final class LabelingEngine implements AutoCloseable {
      * The calling thread's batch tensor, allocated on first use. A stream thread runs its tasks one at a time,
      * so its tasks share one tensor instead of each holding its own.
      */
-    public TensorBatch threadBatch(int maxBatchSize) {
+    private TensorBatch threadBatch(int maxBatchSize) {
         TensorBatch current = threadBatches.get();
         if (current == null || current.capacity() < maxBatchSize) {
             current = model.inferencePool().allocateBatch(maxBatchSize);

@@ -208,8 +208,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         while (inFlight.size() < options.maxInFlight()) {
             int ready = buffer.count(BatchItem.Stage.READY);
             boolean full = ready >= options.maxBatchSize();
-            boolean due = ready > 0 && buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs()) <= 0
-                    && (inFlight.isEmpty() || engine.hasIdleWorker());
+            boolean due = ready > 0 && canStartBatch()
+                    && buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs()) <= 0;
             if (!full && !due) {
                 return;
             }
@@ -220,6 +220,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             result.whenComplete((outcome, error) -> progress.release());
             inFlight.add(new InFlightBatch(items, now, result));
         }
+    }
+
+    /** True when a batch taken now would get a slot in the engine and run at once. */
+    private boolean canStartBatch() {
+        return inFlight.size() < options.maxInFlight() && (inFlight.isEmpty() || engine.hasIdleWorker());
     }
 
     /**
@@ -245,9 +250,12 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 if (buffer.size() < room || left <= 0) {
                     break;
                 }
-                // Wake for news from the engine or a fetch, or when a partial batch falls due.
-                long dueMs = buffer.msUntilReadyItemDue(now(), options.maxBatchDelayMs());
-                long wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, dueMs))); // saturates, no overflow
+                // Wake for news from the engine or a fetch, or when a partial batch falls due and could start then.
+                long wait = left;
+                if (canStartBatch()) {
+                    long dueMs = buffer.msUntilReadyItemDue(now(), options.maxBatchDelayMs());
+                    wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, dueMs))); // saturates
+                }
                 long t0 = System.nanoTime();
                 progress.tryAcquire(wait, TimeUnit.NANOSECONDS);
                 long waited = System.nanoTime() - t0;

@@ -6,7 +6,6 @@ import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
-import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -15,8 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 import static io.labelstream.broker.TopicAdmin.MAX_RECORD_BYTES;
 
 /**
- * One running labelstream instance: the Kafka Streams application around {@link LabelingTopology}.
+ * One running labelstream instance, its lifecycle: the Kafka Streams application around {@link LabelingTopology}
+ * (settings parsed by {@link TopologySettings}, topics created by {@link TopicAdmin}).
  * Instances with the same {@code application.id} share the input partitions as one consumer group.
  */
 public final class Pipeline implements AutoCloseable {
@@ -49,7 +47,7 @@ public final class Pipeline implements AutoCloseable {
     /** As {@link #start(LabelstreamConfig, String, LabelingEngine)}, recording metrics into {@code metrics}. */
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine,
                                  PipelineMetrics metrics) {
-        var options = topologyOptions(config, engine, metrics);
+        var options = TopologySettings.options(config, engine, metrics);
         try {
             warmUp(config, engine);
         } catch (RuntimeException e) {
@@ -60,7 +58,7 @@ public final class Pipeline implements AutoCloseable {
         }
         Properties props = streamsProperties(config, bootstrapServers);
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
-            createTopics(config, props);
+            TopicAdmin.createMissing(config, props);
         }
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
@@ -83,18 +81,6 @@ public final class Pipeline implements AutoCloseable {
         return pipeline;
     }
 
-    /** Every setting the topology needs, parsed once; stops start-up naming a setting that cannot work. */
-    static LabelingTopology.Options topologyOptions(LabelstreamConfig config, LabelingEngine engine,
-                                                    PipelineMetrics metrics) {
-        long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
-        TransactionBudget budget = TransactionBudget.of(config);
-        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine), fetcher(config),
-                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
-                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
-                metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
-                tick(delay), budget);
-    }
-
     /** One untimed full batch: a model that cannot run {@code max.batch.size} images at once stops start-up. */
     private static void warmUp(LabelstreamConfig config, LabelingEngine engine) {
         int batchSize = config.get(Settings.MAX_BATCH_SIZE);
@@ -105,52 +91,6 @@ public final class Pipeline implements AutoCloseable {
                     + "cannot run a batch of " + batchSize + " (" + Settings.MAX_BATCH_SIZE.key() + "): "
                     + e.getMessage());
         }
-    }
-
-    /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */
-    static ReferenceFetcher fetcher(LabelstreamConfig config) {
-        List<java.nio.file.Path> roots = new ArrayList<>();
-        for (String root : config.get(Settings.FETCH_FILE_ROOTS).split(",")) {
-            if (!root.isBlank()) {
-                java.nio.file.Path path = java.nio.file.Path.of(root.strip());
-                if (!java.nio.file.Files.isDirectory(path)) {
-                    throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
-                            config.get(Settings.FETCH_FILE_ROOTS), "'" + root.strip() + "' is not a folder");
-                }
-                roots.add(path);
-            }
-        }
-        java.util.Set<String> hosts = new java.util.HashSet<>();
-        for (String host : config.get(Settings.FETCH_HTTP_HOSTS).split(",")) {
-            if (!host.isBlank()) {
-                hosts.add(host.strip().toLowerCase(java.util.Locale.ROOT));
-            }
-        }
-        var policy = new ReferenceFetcher.Policy(roots, hosts, config.get(Settings.FETCH_TIMEOUT_MS),
-                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.FETCH_THREADS));
-        if (!policy.enabled()) {
-            return null;
-        }
-        try {
-            return new ReferenceFetcher(policy);
-        } catch (java.io.IOException e) {
-            throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
-                    config.get(Settings.FETCH_FILE_ROOTS), e.getMessage());
-        }
-    }
-
-    static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
-        try {
-            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels());
-        } catch (IllegalArgumentException e) {
-            throw io.labelstream.config.ConfigException.invalid(Settings.MODERATION_RULES.key(),
-                    config.get(Settings.MODERATION_RULES), e.getMessage());
-        }
-    }
-
-    /** The punctuator's period: fine enough to honour the delay within a few milliseconds, never above 10 ms. */
-    static Duration tick(long maxBatchDelayMs) {
-        return Duration.ofMillis(Math.max(1, Math.min(10, maxBatchDelayMs / 2)));
     }
 
     static Properties streamsProperties(LabelstreamConfig config, String bootstrapServers) {
@@ -164,17 +104,13 @@ public final class Pipeline implements AutoCloseable {
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         }
         // The stream thread only runs wall-clock punctuators between polls, so a poll must not outlast the tick.
-        p.put(StreamsConfig.POLL_MS_CONFIG, tick(config.get(Settings.MAX_BATCH_DELAY_MS)).toMillis());
+        p.put(StreamsConfig.POLL_MS_CONFIG, TopologySettings.tick(config.get(Settings.MAX_BATCH_DELAY_MS)).toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD_BYTES);
         p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_RECORD_BYTES);
         // The topology has no global stores; opting in now keeps behaviour stable when Kafka 5.0 makes it default.
         p.put("processing.exception.handler.global.enabled", true);
         p.putAll(config.kafkaOverrides());
         return p;
-    }
-
-    private static void createTopics(LabelstreamConfig config, Properties streamsProps) {
-        TopicAdmin.createMissing(config, streamsProps);
     }
 
     /** Waits until the instance has joined its group and is processing. */

@@ -1,0 +1,77 @@
+package io.labelstream.stream;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.image.ReferenceFetcher;
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.ops.PipelineMetrics;
+import io.labelstream.schema.Topics;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The configuration's settings for the topology, parsed once into {@link LabelingTopology.Options}. */
+final class TopologySettings {
+
+    private TopologySettings() {
+    }
+
+    /** Every setting the topology needs, parsed once; stops start-up naming a setting that cannot work. */
+    static LabelingTopology.Options options(LabelstreamConfig config, LabelingEngine engine,
+                                            PipelineMetrics metrics) {
+        long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
+        TransactionBudget budget = TransactionBudget.of(config);
+        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine), fetcher(config),
+                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
+                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
+                metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
+                tick(delay), budget);
+    }
+
+    /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */
+    static ReferenceFetcher fetcher(LabelstreamConfig config) {
+        List<java.nio.file.Path> roots = new ArrayList<>();
+        for (String root : config.get(Settings.FETCH_FILE_ROOTS).split(",")) {
+            if (!root.isBlank()) {
+                java.nio.file.Path path = java.nio.file.Path.of(root.strip());
+                if (!java.nio.file.Files.isDirectory(path)) {
+                    throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
+                            config.get(Settings.FETCH_FILE_ROOTS), "'" + root.strip() + "' is not a folder");
+                }
+                roots.add(path);
+            }
+        }
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        for (String host : config.get(Settings.FETCH_HTTP_HOSTS).split(",")) {
+            if (!host.isBlank()) {
+                hosts.add(host.strip().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        var policy = new ReferenceFetcher.Policy(roots, hosts, config.get(Settings.FETCH_TIMEOUT_MS),
+                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.FETCH_THREADS));
+        if (!policy.enabled()) {
+            return null;
+        }
+        try {
+            return new ReferenceFetcher(policy);
+        } catch (java.io.IOException e) {
+            throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
+                    config.get(Settings.FETCH_FILE_ROOTS), e.getMessage());
+        }
+    }
+
+    static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
+        try {
+            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels());
+        } catch (IllegalArgumentException e) {
+            throw io.labelstream.config.ConfigException.invalid(Settings.MODERATION_RULES.key(),
+                    config.get(Settings.MODERATION_RULES), e.getMessage());
+        }
+    }
+
+    /** The punctuator's period: fine enough to honour the delay within a few milliseconds, never above 10 ms. */
+    static Duration tick(long maxBatchDelayMs) {
+        return Duration.ofMillis(Math.max(1, Math.min(10, maxBatchDelayMs / 2)));
+    }
+}
