@@ -98,14 +98,14 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         // after every task of the thread has had its records of a round, just before the commit.
         context.schedule(options.tick(), PunctuationType.WALL_CLOCK_TIME, now -> {
             options.budget().newRound();
-            advance(now());
+            advance(now(), true);
         });
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
         buffer.add(admit(Records.buffered(record, context.recordMetadata().orElseThrow(), now())));
-        advance(now());
+        advance(now(), false);
         holdBackWhileFull();
     }
 
@@ -136,11 +136,16 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         return item;
     }
 
-    /** Everything the stream thread does for the stage, without waiting: take results, start batches, emit. */
-    private void advance(long now) {
+    /**
+     * Everything the stream thread does for the stage, without waiting: take results, start batches, emit.
+     *
+     * @param partialBatches whether a due partial batch may start: only on the wall-clock tick (and a wait that
+     *                       stands in for it), so records arriving between ticks still fill it
+     */
+    private void advance(long now, boolean partialBatches) {
         takePreparations(now);
         takeFinishedBatches();
-        startBatches(now);
+        startBatches(now, partialBatches);
         buffer.evictWhile(BatchItem::isDone, this::emit);
     }
 
@@ -204,11 +209,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      * only if it would run at once; behind a busy worker it would only queue, so it keeps filling until this task's
      * batch in the engine is done.
      */
-    private void startBatches(long now) {
+    private void startBatches(long now, boolean partialBatches) {
         while (inFlight.size() < options.maxInFlight()) {
             int ready = buffer.count(BatchItem.Stage.READY);
             boolean full = ready >= options.maxBatchSize();
-            boolean due = ready > 0 && canStartBatch()
+            boolean due = partialBatches && ready > 0 && canStartBatch()
                     && buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs()) <= 0;
             if (!full && !due) {
                 return;
@@ -245,7 +250,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         try {
             while (true) {
                 progress.drainPermits();
-                advance(now());
+                advance(now(), true);
                 long left = deadline - System.nanoTime();
                 if (buffer.size() < room || left <= 0) {
                     break;
