@@ -89,8 +89,15 @@ class PipelineEndToEndTest {
         String app = "e2e-basic";
         List<AutoCloseable> closeables = new ArrayList<>();
         try {
-            Pipeline pipeline = startInProcess(settings(app, "basic"), closeables);
+            // A real backlog: the images wait in the input topic (4 partitions, as labelstream would create it)
+            // before the pipeline starts. The stream thread no longer blocks on the engine, so images published
+            // while it runs arrive as a trickle, and batches then depend on timing.
+            try (Admin admin = admin()) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(app + "-in", 4, (short) 1)))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
             List<String> ids = traffic.publishImages(app + "-in", "img", 200, 320, 240);
+            Pipeline pipeline = startInProcess(settings(app, "basic"), closeables);
             byte[] good = SyntheticImages.jpeg(320, 240, 77);
             byte[] corruptEvent = TopicTraffic.event("corrupt-1", Arrays.copyOf(good, good.length / 2));
             traffic.publishRaw(app + "-in", "corrupt-1", corruptEvent);
