@@ -171,7 +171,7 @@ public final class LabelstreamConfig {
     /** Kafka Streams' defaults, which labelstream keeps unless {@code kafka.*} settings override them. */
     public static final long EOS_COMMIT_INTERVAL_MS = 100;
     static final long ALOS_COMMIT_INTERVAL_MS = 30_000;
-    static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
+    public static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
 
     public boolean exactlyOnce() {
         return get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once");

@@ -11,6 +11,4 @@ import java.util.List;
  * @param inferenceMs  wall time of the ONNX Runtime call(s), bisection included
  */
 public record BatchOutcome(List<ImageOutcome> outcomes, int inferred, double preprocessMs, double inferenceMs) {
-
-    public static final BatchOutcome EMPTY = new BatchOutcome(List.of(), 0, 0, 0);
 }

@@ -26,7 +26,8 @@ public final class LabelingEngine implements AutoCloseable {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LabelingEngine.class);
     /** Kafka Streams' transaction timeout under exactly-once, the usual budget of a batch's bisection. */
-    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofMillis(
+            io.labelstream.config.LabelstreamConfig.STREAMS_TRANSACTION_TIMEOUT_MS);
 
     private final LoadedModel model;
     private final BatchPreprocessor preprocessing;

@@ -19,8 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ImagePreparation {
 
     /** Hashing is short and CPU-bound; one small pool serves every task of the process (daemon threads). */
+    private static final AtomicInteger HASH_THREADS = new AtomicInteger();
     private static final ExecutorService HASHING = Executors.newFixedThreadPool(
-            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), new ThreadFactoryNamed("labelstream-hash-"));
+            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), r -> {
+                Thread t = new Thread(r, "labelstream-hash-" + HASH_THREADS.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
 
     /** Null when no references are allowed: intake refuses them. */
     private final ReferenceFetcher fetcher;
@@ -62,21 +67,5 @@ final class ImagePreparation {
 
     private static BatchItem.Prepared refused(ReferenceFetcher.Refused refused) {
         return new BatchItem.Refused(refused.reason(), refused.message());
-    }
-
-    private static final class ThreadFactoryNamed implements java.util.concurrent.ThreadFactory {
-        private final String prefix;
-        private final AtomicInteger counter = new AtomicInteger();
-
-        ThreadFactoryNamed(String prefix) {
-            this.prefix = prefix;
-        }
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new Thread(r, prefix + counter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }
     }
 }

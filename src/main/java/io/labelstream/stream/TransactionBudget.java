@@ -57,7 +57,8 @@ public final class TransactionBudget {
 
     /** Kafka Streams' exactly-once defaults: 10 s transactions, a commit every 100 ms. */
     static TransactionBudget defaults(int maxBatchSize) {
-        return new TransactionBudget(maxBatchSize, 10_000, 100, true);
+        return new TransactionBudget(maxBatchSize, LabelstreamConfig.STREAMS_TRANSACTION_TIMEOUT_MS,
+                LabelstreamConfig.EOS_COMMIT_INTERVAL_MS, true);
     }
 
     /** The budget the configuration gives; stops start-up on settings that can never work. */
