@@ -36,6 +36,10 @@ public final class LabelingEngine implements AutoCloseable {
     private final Duration isolationBudget;
     private final ExecutorService batchThreads;
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
+    /** Batches submitted and not finished, whether still being decoded, waiting for a worker or running. */
+    private final AtomicInteger batchesInEngine = new AtomicInteger();
+    /** Smoothed wall time of a submitted batch, decode to outcome; 0 until one has finished. */
+    private volatile double typicalBatchMs;
 
     public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind,
                           int preprocessThreads) {
@@ -87,9 +91,25 @@ public final class LabelingEngine implements AutoCloseable {
         return preprocessing.preprocessor().recipeHash();
     }
 
-    /** True when a batch submitted now would start at once on some worker. */
+    /**
+     * True when a batch submitted now would start at once: fewer batches are in the engine, counting those still
+     * being decoded, than it has inference workers.
+     */
     public boolean hasIdleWorker() {
-        return model.inferencePool().hasIdleWorker();
+        return batchesInEngine.get() < model.inferencePool().workers();
+    }
+
+    /**
+     * How long a submitted batch has recently taken from the start of its decoding to its outcome (an exponentially
+     * weighted mean over finished batches, so no single slow or fast batch decides it); 0 before the first one.
+     */
+    public Duration typicalBatchTime() {
+        return Duration.ofNanos((long) (typicalBatchMs * 1_000_000));
+    }
+
+    /** Batches submitted and not finished yet: being decoded, waiting for a worker, or running. */
+    public int batchesInEngine() {
+        return batchesInEngine.get();
     }
 
     /**
@@ -119,7 +139,34 @@ public final class LabelingEngine implements AutoCloseable {
      * images. Batches submitted together overlap: while one is in ONNX Runtime, the next is being decoded.
      */
     public CompletableFuture<BatchOutcome> submit(List<byte[]> images, int capacity) {
-        return CompletableFuture.supplyAsync(() -> label(images, threadBatch(capacity)), batchThreads);
+        CompletableFuture<BatchOutcome> result = new CompletableFuture<>();
+        batchesInEngine.incrementAndGet();
+        try {
+            batchThreads.execute(() -> {
+                if (result.isDone()) { // cancelled before it started
+                    batchesInEngine.decrementAndGet();
+                    return;
+                }
+                long t0 = System.nanoTime();
+                BatchOutcome outcome;
+                try {
+                    outcome = label(images, threadBatch(capacity));
+                } catch (Throwable t) {
+                    batchesInEngine.decrementAndGet();
+                    result.completeExceptionally(t);
+                    return;
+                }
+                double ms = (System.nanoTime() - t0) / 1e6;
+                typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
+                // Counted out before the caller can see the outcome, so a caller that saw it sees the engine idle.
+                batchesInEngine.decrementAndGet();
+                result.complete(outcome);
+            });
+        } catch (RuntimeException rejected) { // the engine is closing
+            batchesInEngine.decrementAndGet();
+            throw rejected;
+        }
+        return result;
     }
 
     public BatchOutcome label(List<byte[]> images) {

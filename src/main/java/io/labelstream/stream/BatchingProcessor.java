@@ -206,15 +206,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
 
     /**
      * A full batch goes as soon as a slot in the engine is free. A partial batch that has waited its delay goes
-     * only if it would run at once; behind a busy worker it would only queue, so it keeps filling until this task's
-     * batch in the engine is done.
+     * only if it would run at once; behind a busy engine it would only queue, so it keeps filling meanwhile.
      */
     private void startBatches(long now, boolean partialBatches) {
         while (inFlight.size() < options.maxInFlight()) {
             int ready = buffer.count(BatchItem.Stage.READY);
             boolean full = ready >= options.maxBatchSize();
-            boolean due = partialBatches && ready > 0 && canStartBatch()
-                    && buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs()) <= 0;
+            boolean due = partialBatches && msUntilPartialBatchMayStart(now) <= 0;
             if (!full && !due) {
                 return;
             }
@@ -227,9 +225,26 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
     }
 
-    /** True when a batch taken now would get a slot in the engine and run at once. */
-    private boolean canStartBatch() {
-        return inFlight.size() < options.maxInFlight() && (inFlight.isEmpty() || engine.hasIdleWorker());
+    /**
+     * When a partial batch may start: once its oldest ready item has waited {@code max.batch.delay.ms}, if the
+     * engine would run it at once. The engine is shared by every task of the instance, and the one whose tick
+     * comes first after a batch finishes would otherwise take the engine every time: so a task with nothing in
+     * the engine queues its partial batch behind a busy one after one more typical batch time.
+     *
+     * @return milliseconds from {@code now}, ≤ 0 when it may start now; {@link Long#MAX_VALUE} when it may not
+     *         until something changes (nothing ready, no free slot, this task's own batch still running)
+     */
+    private long msUntilPartialBatchMayStart(long now) {
+        if (inFlight.size() >= options.maxInFlight() || buffer.count(BatchItem.Stage.READY) == 0) {
+            return Long.MAX_VALUE;
+        }
+        if (engine.hasIdleWorker()) {
+            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs());
+        }
+        if (inFlight.isEmpty()) {
+            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs() + engine.typicalBatchTime().toMillis());
+        }
+        return Long.MAX_VALUE;
     }
 
     /**
@@ -255,12 +270,10 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 if (buffer.size() < room || left <= 0) {
                     break;
                 }
-                // Wake for news from the engine or a fetch, or when a partial batch falls due and could start then.
-                long wait = left;
-                if (canStartBatch()) {
-                    long dueMs = buffer.msUntilReadyItemDue(now(), options.maxBatchDelayMs());
-                    wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, dueMs))); // saturates
-                }
+                // Wake for news from this task's batches or fetches, when a partial batch falls due, and at least
+                // every tick, since other tasks' batches finishing in the engine send no news here.
+                long waitMs = Math.min(options.tick().toMillis(), msUntilPartialBatchMayStart(now()));
+                long wait = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, waitMs)));
                 long t0 = System.nanoTime();
                 progress.tryAcquire(wait, TimeUnit.NANOSECONDS);
                 long waited = System.nanoTime() - t0;

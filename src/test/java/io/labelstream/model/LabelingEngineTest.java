@@ -1,0 +1,68 @@
+package io.labelstream.model;
+
+import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.ImageLimits;
+import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.testing.HeldBatch;
+import io.labelstream.testing.PoisonableModel;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LabelingEngineTest {
+
+    private static LabelingEngine engine() throws Exception {
+        LoadedModel model = LoadedModel.load(PoisonableModel.file(), null, "poisonable", new SessionSettings(1));
+        assertThat(model.inferencePool().workers()).isEqualTo(1);
+        return new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
+                new ImageDecoder(ImageLimits.defaults())), 1, Scores.OutputKind.AUTO, 1);
+    }
+
+    @Test
+    void aBatchStillBeingDecodedCountsAsBusyAndItsTimeBecomesTheTypicalBatchTime() throws Exception {
+        try (LabelingEngine engine = engine()) {
+            assertThat(engine.hasIdleWorker()).isTrue();
+            assertThat(engine.typicalBatchTime()).isZero();
+            HeldBatch held = new HeldBatch(PoisonableModel.image(7), 2);
+            CompletableFuture<BatchOutcome> result = engine.submit(held, 2);
+            // Not yet at ONNX Runtime (its images cannot even be read), yet the engine is no longer idle.
+            assertThat(engine.batchesInEngine()).isEqualTo(1);
+            assertThat(engine.hasIdleWorker()).isFalse();
+            Thread.sleep(300);
+            held.release();
+            BatchOutcome outcome = result.get(60, TimeUnit.SECONDS);
+            assertThat(outcome.outcomes()).allMatch(o -> o instanceof ImageOutcome.Labeled);
+            // Counted out before its outcome was visible.
+            assertThat(engine.hasIdleWorker()).isTrue();
+            assertThat(engine.typicalBatchTime()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    void aBatchCancelledBeforeItStartedLeavesTheEngineIdleOnceTheOthersFinish() throws Exception {
+        try (LabelingEngine engine = engine()) {
+            // One worker has two batch threads: two held batches occupy both, the third waits for a thread.
+            HeldBatch held = new HeldBatch(PoisonableModel.image(3), 1);
+            CompletableFuture<BatchOutcome> first = engine.submit(held, 1);
+            CompletableFuture<BatchOutcome> second = engine.submit(held, 1);
+            CompletableFuture<BatchOutcome> third = engine.submit(List.of(PoisonableModel.image(4)), 1);
+            assertThat(engine.batchesInEngine()).isEqualTo(3);
+            third.cancel(false);
+            held.release();
+            first.get(60, TimeUnit.SECONDS);
+            second.get(60, TimeUnit.SECONDS);
+            // The cancelled batch's thread task still runs, finds it cancelled and counts it out.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (engine.batchesInEngine() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(engine.batchesInEngine()).isZero();
+            assertThat(engine.hasIdleWorker()).isTrue();
+        }
+    }
+}
