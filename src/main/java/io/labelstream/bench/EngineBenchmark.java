@@ -9,7 +9,6 @@ import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SyntheticImages;
-import io.labelstream.model.DefaultModel;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.ResNetGenerator;
@@ -34,8 +33,10 @@ import java.util.Map;
  */
 public final class EngineBenchmark {
 
-    public record Options(List<ResNetGenerator.Architecture> models, List<Integer> batchSizes, int rounds,
-                          int threads) {
+    /**
+     * @param int8 also measure each model's int8 copy beside it, rounds interleaved, and print int8 ÷ fp32
+     */
+    public record Options(List<BenchModel> models, List<Integer> batchSizes, int rounds, int threads, boolean int8) {
     }
 
     private final Options options;
@@ -48,12 +49,69 @@ public final class EngineBenchmark {
 
     public void run() throws Exception {
         out.printf("labelstream engine benchmark: %d cores, ORT intra-op threads %d, preprocess threads %d, %d rounds,"
-                        + " medians (min–max)%n%n", Runtime.getRuntime().availableProcessors(), options.threads(),
-                options.threads(), options.rounds());
+                        + " medians (min–max)%n%s%n%n", Runtime.getRuntime().availableProcessors(), options.threads(),
+                options.threads(), options.rounds(), CpuInfo.describe());
         preprocessing();
-        for (ResNetGenerator.Architecture arch : options.models()) {
-            inference(arch);
+        for (BenchModel model : options.models()) {
+            inference(model);
         }
+        if (options.int8()) {
+            for (BenchModel model : options.models()) {
+                if (!model.int8()) {
+                    int8BesideFp32(model);
+                }
+            }
+        }
+    }
+
+    /**
+     * The int8 copy against its fp32 source, at each batch size: bare ONNX Runtime loops and the engine from
+     * 640×480 JPEGs with two batches in flight, the four interleaved in every round.
+     */
+    private void int8BesideFp32(BenchModel fp32) throws Exception {
+        BenchModel int8 = fp32.asInt8();
+        Path fp32File = fp32.ensure();
+        Path int8File = int8.ensure();
+        List<byte[]> vga = jpegs(640, 480, 32);
+        out.printf("%s int8 beside fp32 (generated weights; int8 calibrated on %d generated images), images per"
+                + " second:%n", fp32.name(), io.labelstream.model.quantize.GeneratedInt8.CALIBRATION_IMAGES);
+        out.printf("  %-5s  %-22s %-22s %-7s  %-22s %-22s %-7s%n", "batch", "bare ORT fp32", "bare ORT int8",
+                "int8÷fp32", "engine fp32", "engine int8", "int8÷fp32");
+        for (int batch : options.batchSizes()) {
+            List<Double> bareFp32 = new ArrayList<>();
+            List<Double> bareInt8 = new ArrayList<>();
+            List<Double> engineFp32 = new ArrayList<>();
+            List<Double> engineInt8 = new ArrayList<>();
+            int perRound = Math.max(batch, (fp32.architecture() == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
+                    / batch * batch);
+            try (ThroughputLoops.Ceiling a = new ThroughputLoops.Ceiling(fp32File, batch, options.threads(), vga.get(0));
+                 ThroughputLoops.Ceiling b = new ThroughputLoops.Ceiling(int8File, batch, options.threads(), vga.get(0));
+                 LabelingEngine ea = engine(fp32File, fp32.name());
+                 LabelingEngine eb = engine(int8File, int8.name())) {
+                for (int r = 0; r < options.rounds() + 1; r++) {
+                    double ba = a.imagesPerSecond(perRound / batch);
+                    double bb = b.imagesPerSecond(perRound / batch);
+                    double xa = ThroughputLoops.engine(ea, vga, batch, perRound / batch, 2);
+                    double xb = ThroughputLoops.engine(eb, vga, batch, perRound / batch, 2);
+                    if (r > 0) { // the first round warms up
+                        bareFp32.add(ba);
+                        bareInt8.add(bb);
+                        engineFp32.add(xa);
+                        engineInt8.add(xb);
+                    }
+                }
+            }
+            out.printf("  %-5d  %-22s %-22s %-9s  %-22s %-22s %-9s%n", batch, Samples.of(bareFp32).format(""),
+                    Samples.of(bareInt8).format(""), ratio(bareInt8, bareFp32), Samples.of(engineFp32).format(""),
+                    Samples.of(engineInt8).format(""), ratio(engineInt8, engineFp32));
+        }
+        out.println();
+    }
+
+    private LabelingEngine engine(Path file, String name) throws Exception {
+        LoadedModel model = LoadedModel.load(file, null, name, new SessionSettings(options.threads()));
+        return new LabelingEngine(model, new ImagePreprocessor(PreprocessRecipe.IMAGENET,
+                new ImageDecoder(ImageLimits.defaults())), 5, Scores.OutputKind.AUTO, options.threads());
     }
 
     private void preprocessing() throws Exception {
@@ -122,12 +180,13 @@ public final class EngineBenchmark {
         }
     }
 
-    private void inference(ResNetGenerator.Architecture arch) throws Exception {
-        Path modelFile = DefaultModel.ensure(arch);
+    private void inference(BenchModel benchModel) throws Exception {
+        ResNetGenerator.Architecture arch = benchModel.architecture();
+        Path modelFile = benchModel.ensure();
         List<byte[]> small = jpegs(224, 224, 32);
         List<byte[]> vga = jpegs(640, 480, 32);
         int maxBatch = options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
-        LoadedModel model = LoadedModel.load(modelFile, null, arch.modelName(), new SessionSettings(options.threads()));
+        LoadedModel model = LoadedModel.load(modelFile, null, benchModel.name(), new SessionSettings(options.threads()));
         ImagePreprocessor preprocessor = new ImagePreprocessor(PreprocessRecipe.IMAGENET,
                 new ImageDecoder(ImageLimits.defaults()));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -136,7 +195,7 @@ public final class EngineBenchmark {
              OrtSession.SessionOptions sessionOptions = new SessionSettings(options.threads()).toOrtOptions(
                      OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads())) {
             try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
-                out.printf("%s (generated weights), images per second:%n", arch.modelName());
+                out.printf("%s (generated weights), images per second:%n", benchModel.name());
                 out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",
                         "bare ORT (ceiling)", "engine, tensors", "ratio", "engine, 224² JPEG", "ratio",
                         "engine, 640×480 JPEG", "ratio", "640×480, 2 in flight", "ratio");

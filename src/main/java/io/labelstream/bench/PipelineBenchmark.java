@@ -36,7 +36,7 @@ public final class PipelineBenchmark {
      * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
      * @param settings      labelstream settings for every pipeline run, over the benchmark's own
      */
-    public record Options(List<ResNetGenerator.Architecture> models, List<int[]> sizes, List<Integer> batchSizes,
+    public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
                           int streamThreads,
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
@@ -82,9 +82,10 @@ public final class PipelineBenchmark {
             out.println("No peer on the class path: build target/labelstream-bench.jar (mvn -Pbench package) to "
                     + "measure DJL beside the engine.");
         }
-        Map<ResNetGenerator.Architecture, Path> models = new LinkedHashMap<>();
-        for (ResNetGenerator.Architecture arch : options.models()) {
-            models.put(arch, DefaultModel.ensure(arch));
+        out.println(CpuInfo.describe());
+        Map<BenchModel, Path> models = new LinkedHashMap<>();
+        for (BenchModel model : options.models()) {
+            models.put(model, model.ensure());
         }
         Map<String, List<byte[]>> images = new LinkedHashMap<>();
         for (int[] size : options.sizes()) {
@@ -113,11 +114,11 @@ public final class PipelineBenchmark {
         }
     }
 
-    private void throughput(PipelineRuns runs, String runId, Map<ResNetGenerator.Architecture, Path> models,
+    private void throughput(PipelineRuns runs, String runId, Map<BenchModel, Path> models,
                             Map<String, List<byte[]>> images, List<PeerEngine.Provider> providers) throws Exception {
         int maxBatch = options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
         for (var model : models.entrySet()) {
-            String modelName = model.getKey().modelName();
+            String modelName = model.getKey().name();
             Map<Integer, ThroughputLoops.Ceiling> ceilings = new LinkedHashMap<>();
             Map<String, PeerEngine> peers = new LinkedHashMap<>();
             try (LabelingEngine engine = EngineFactory.create(runs.config(runId + "-engine", model.getValue(),
@@ -225,9 +226,40 @@ public final class PipelineBenchmark {
             }
         }
         peerDescriptions.forEach(d -> out.println("  peer: " + d));
+        printInt8BesideFp32();
         var startup = startupSeconds.stream().mapToDouble(Double::doubleValue).summaryStatistics();
         out.printf(Locale.ROOT, "Start-up (Pipeline.start to RUNNING) took %.1f–%.1f s per run; \"pipeline\" counts from "
                 + "RUNNING, \"pipeline incl. start-up\" from Pipeline.start%n", startup.getMin(), startup.getMax());
+    }
+
+    /**
+     * For each model measured both as fp32 and as int8: the ratio of their medians. Their rounds ran one model
+     * after the other in this process, not interleaved; each round's pipeline ÷ ceiling above is the
+     * interleaved figure.
+     */
+    private void printInt8BesideFp32() {
+        boolean header = false;
+        for (BenchModel m : options.models()) {
+            if (!m.int8() || !options.models().contains(m.fp32())) {
+                continue;
+            }
+            if (!header) {
+                out.printf("%nint8 ÷ fp32, ratio of medians (same run, the two models measured one after the other):%n");
+                header = true;
+            }
+            for (String[] key : configurations()) {
+                if (!key[0].equals(m.name())) {
+                    continue;
+                }
+                int batch = Integer.parseInt(key[2]);
+                String fp32 = m.fp32().name();
+                out.printf(Locale.ROOT, "  %-9s %-8s batch %-3d  ceiling ×%.2f  engine ×%.2f  pipeline ×%.2f%n", fp32,
+                        key[1], batch,
+                        samples(m.name(), key[1], batch, "ceiling").median() / samples(fp32, key[1], batch, "ceiling").median(),
+                        samples(m.name(), key[1], batch, "engine").median() / samples(fp32, key[1], batch, "engine").median(),
+                        samples(m.name(), key[1], batch, "pipeline").median() / samples(fp32, key[1], batch, "pipeline").median());
+            }
+        }
     }
 
     /** Model, size and batch of every measured configuration, in measuring order. */
@@ -263,7 +295,7 @@ public final class PipelineBenchmark {
     }
 
     private List<BenchChart.Latencies> latency(PipelineRuns runs, String runId,
-                                               Map<ResNetGenerator.Architecture, Path> models,
+                                               Map<BenchModel, Path> models,
                                                Map<String, List<byte[]>> images) throws Exception {
         List<BenchChart.Latencies> all = new ArrayList<>();
         if (options.loads().isEmpty()) {
@@ -280,7 +312,7 @@ public final class PipelineBenchmark {
         out.printf("  %-9s %-5s %-10s %-9s %-9s %-9s %-10s %-32s%n", "model", "load", "offered/s", "p50 ms", "p95 ms",
                 "p99 ms", "mean batch", "target p99 ≤ delay + 2×b8 infer + commit");
         for (var model : models.entrySet()) {
-            String modelName = model.getKey().modelName();
+            String modelName = model.getKey().name();
             Samples capacity = samples(modelName, size, batch, "pipeline");
             // The ceiling runs on pre-made tensors, so any image size's rounds measured it for this model and batch.
             Samples ceiling = Samples.of(figures.stream().filter(f -> f.model().equals(modelName)
@@ -312,12 +344,13 @@ public final class PipelineBenchmark {
 
     private final List<String> latencyRows = new ArrayList<>();
 
-    private MemoryRun.Result memory(PipelineRuns runs, String runId, Map<ResNetGenerator.Architecture, Path> models,
+    private MemoryRun.Result memory(PipelineRuns runs, String runId, Map<BenchModel, Path> models,
                                     Map<String, List<byte[]>> images) throws Exception {
         if (options.backlog() <= 0) {
             return null;
         }
-        Path model = models.containsKey(options.backlogModel()) ? models.get(options.backlogModel())
+        BenchModel backlogModel = new BenchModel(options.backlogModel(), false);
+        Path model = models.containsKey(backlogModel) ? models.get(backlogModel)
                 : DefaultModel.ensure(options.backlogModel());
         List<byte[]> jpegs = images.computeIfAbsent("640×480", k -> jpegs(new int[] {640, 480}, 32));
         out.printf("%nMemory: a backlog of %d 640×480 JPEGs through `labelstream run` in its own JVM (%s), %s, batch 8"

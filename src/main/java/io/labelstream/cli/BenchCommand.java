@@ -17,15 +17,16 @@ final class BenchCommand {
     static final class ModelsAndBatches {
 
         @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
-                description = "Generated models to measure (default ${DEFAULT-VALUE}).")
+                description = "Generated models to measure; NAME-int8 is NAME quantized to int8, calibrated on generated"
+                        + " images (default ${DEFAULT-VALUE}).")
         List<String> models;
 
         @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",
                 description = "Batch sizes, i.e. max.batch.size for the pipeline (default ${DEFAULT-VALUE}).")
         List<Integer> batchSizes;
 
-        List<ResNetGenerator.Architecture> architectures() {
-            return models.stream().map(ResNetGenerator.Architecture::parse).toList();
+        List<io.labelstream.bench.BenchModel> benchModels() {
+            return models.stream().map(io.labelstream.bench.BenchModel::parse).toList();
         }
     }
 
@@ -46,11 +47,15 @@ final class BenchCommand {
                 description = "ORT intra-op and preprocessing threads; 0 = one per core (default).")
         int threads;
 
+        @Option(names = "--int8", description = "Also measure each model's int8 copy beside it, interleaved, and print"
+                + " int8 ÷ fp32.")
+        boolean int8;
+
         @Override
         public Integer call() throws Exception {
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-            new EngineBenchmark(new EngineBenchmark.Options(measured.architectures(), measured.batchSizes, rounds, t),
-                    System.out).run();
+            new EngineBenchmark(new EngineBenchmark.Options(measured.benchModels(), measured.batchSizes, rounds, t,
+                    int8), System.out).run();
             return 0;
         }
     }
@@ -164,7 +169,7 @@ final class BenchCommand {
         public Integer call() throws Exception {
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
-                    measured.architectures(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
+                    measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
                     memoryJvm, settings, outDir), System.out).run();

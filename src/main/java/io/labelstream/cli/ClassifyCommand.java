@@ -21,11 +21,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 @Command(name = "classify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Labels local image files with the engine, without Kafka: the quickest way to check a model "
@@ -35,9 +32,6 @@ import java.util.stream.Stream;
                 "  labelstream classify --model resnet50-v1-7.onnx --labels synset.txt photo.jpg",
                 "  labelstream classify --model cifar.onnx --labels labels.txt --preset cifar10 --json images/"})
 final class ClassifyCommand implements Callable<Integer> {
-
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "gif", "bmp", "webp", "tif",
-            "tiff");
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "ONNX image classifier (default: a generated, untrained ResNet-18).")
@@ -75,7 +69,7 @@ final class ClassifyCommand implements Callable<Integer> {
             values.put(Settings.MODEL_PATH.key(), model.toString());
         }
         LabelstreamConfig config = DefaultModel.orGenerated(LabelstreamConfig.of(values), System.err);
-        List<Path> files = expand(inputs);
+        List<Path> files = io.labelstream.image.ImageFiles.expand(inputs);
         if (files.isEmpty()) {
             System.err.println("labelstream: no image files in " + inputs);
             return 2;
@@ -103,26 +97,6 @@ final class ClassifyCommand implements Callable<Integer> {
             }
         }
         return failures == 0 ? 0 : 1;
-    }
-
-    private static List<Path> expand(List<Path> inputs) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path input : inputs) {
-            if (Files.isDirectory(input)) {
-                try (Stream<Path> walk = Files.walk(input)) {
-                    walk.filter(Files::isRegularFile).filter(ClassifyCommand::isImageName).sorted().forEach(files::add);
-                }
-            } else {
-                files.add(input); // named explicitly: tried whatever its extension
-            }
-        }
-        return files;
-    }
-
-    private static boolean isImageName(Path p) {
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     private static String tableLine(Path file, ImageOutcome outcome) {

@@ -10,10 +10,12 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "model", description = {"Model tools: generate an untrained ResNet offline, or fetch a pretrained one.",
+@Command(name = "model", description = {"Model tools: generate an untrained ResNet offline, fetch a pretrained one,"
+        + " or quantize one to int8.",
         "", "Examples:", "  labelstream model generate --arch resnet50 --out resnet50.onnx",
+        "  labelstream model quantize --model resnet50.onnx --calibration photos/ --out resnet50-int8.onnx",
         "  labelstream model fetch resnet50"}, mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class})
+        subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class, QuantizeCommand.class})
 final class ModelCommand {
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -33,6 +35,10 @@ final class ModelCommand {
                 description = "Weight seed (default ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--int8", description = "Write it quantized to int8 (as 'model quantize' does), calibrated on"
+                + " generated images: for benchmarks.")
+        boolean int8;
+
         @Override
         public Integer call() throws Exception {
             ResNetGenerator.Architecture arch;
@@ -43,8 +49,14 @@ final class ModelCommand {
                 return 2;
             }
             long start = System.nanoTime();
-            ResNetGenerator.write(arch, seed, out);
-            System.out.printf("Wrote %s (%s, seed %d, %.1f MB, sha256 %s) in %.1f s%n", out, arch.modelName(), seed,
+            if (int8) {
+                io.labelstream.model.quantize.GeneratedInt8.write(arch, seed, out)
+                        .calibration().lines().forEach(System.out::println);
+            } else {
+                ResNetGenerator.write(arch, seed, out);
+            }
+            System.out.printf("Wrote %s (%s%s, seed %d, %.1f MB, sha256 %s) in %.1f s%n", out, arch.modelName(),
+                    int8 ? " int8" : "", seed,
                     java.nio.file.Files.size(out) / 1e6, LoadedModel.sha256(out), (System.nanoTime() - start) / 1e9);
             return 0;
         }

@@ -58,12 +58,22 @@ public final class EngineFactory {
                     + input.width() + "x" + input.height() + " or pick the model's preset");
         }
         int threads = config.get(Settings.PREPROCESS_THREADS);
-        ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
-                config.get(Settings.IMAGE_MAX_PIXELS)), jpegDecoding);
-        return new LabelingEngine(loaded, new ImagePreprocessor(recipe, decoder, input.layout()),
+        return new LabelingEngine(loaded, preprocessor(config, recipe, jpegDecoding, input),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
                 threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
                 java.time.Duration.ofMillis(config.transactionTimeoutMs()));
+    }
+
+    /** The preprocessing the configuration describes, for a model taking {@code input}: what the pipeline runs. */
+    public static ImagePreprocessor preprocessor(LabelstreamConfig config, ModelInput input) {
+        return preprocessor(config, recipe(config), jpegDecoding(config), input);
+    }
+
+    private static ImagePreprocessor preprocessor(LabelstreamConfig config, PreprocessRecipe recipe,
+                                                  JpegDecoding jpegDecoding, ModelInput input) {
+        ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
+                config.get(Settings.IMAGE_MAX_PIXELS)), jpegDecoding);
+        return new ImagePreprocessor(recipe, decoder, input.layout());
     }
 
     /** The JPEG decoder {@code image.jpeg.decoder} asks for; start-up stops if it names one that cannot be loaded. */

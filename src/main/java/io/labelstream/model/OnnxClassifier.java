@@ -184,12 +184,21 @@ public final class OnnxClassifier implements AutoCloseable {
 
     /**
      * The model's own {@code model_version} from its metadata, or null when it has none (ONNX Runtime then reports
-     * 0 or Long.MAX_VALUE, neither of which is a version anyone wrote).
+     * 0 or Long.MAX_VALUE, neither of which is a version anyone wrote); for a model {@code model quantize} wrote,
+     * followed by what the quantization was.
      */
     public String modelVersion() {
         try {
-            long version = session.getMetadata().getVersion();
-            return version > 0 && version != Long.MAX_VALUE ? Long.toString(version) : null;
+            var metadata = session.getMetadata();
+            long number = metadata.getVersion();
+            String version = number > 0 && number != Long.MAX_VALUE ? Long.toString(number) : null;
+            // A model labelstream quantized says so, and from which calibration, e.g. "1+int8-minmax-50img-3fa2b1c4".
+            String quantization = metadata.getCustomMetadataValue(
+                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY).orElse(null);
+            if (quantization != null) {
+                return version == null ? quantization : version + "+" + quantization;
+            }
+            return version;
         } catch (OrtException e) {
             return null;
         }

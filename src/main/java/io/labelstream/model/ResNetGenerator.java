@@ -13,12 +13,9 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -87,17 +84,7 @@ public final class ResNetGenerator {
 
     /** Builds the model and writes it atomically to {@code out}. */
     public static void write(Architecture architecture, long seed, Path out) throws IOException {
-        ModelProto model = build(architecture, seed);
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".part");
-        try (OutputStream stream = Files.newOutputStream(tmp)) {
-            model.writeTo(stream);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        ModelFiles.writeAtomically(build(architecture, seed), out);
     }
 
     private ModelProto buildModel(long seed) {

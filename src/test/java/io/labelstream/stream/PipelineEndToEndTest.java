@@ -128,6 +128,37 @@ class PipelineEndToEndTest {
     }
 
     @Test
+    void anInt8ModelLabelsThroughARealBrokerAndItsOutputsSayWhatItIs() throws Exception {
+        Path int8 = Path.of("target", "test-models", "resnet18-int8.onnx").toAbsolutePath();
+        io.labelstream.model.quantize.Quantizer.Result quantized =
+                io.labelstream.model.quantize.GeneratedInt8.quantize(TestModels.resnet18(), int8);
+        String app = "e2e-int8";
+        Map<String, String> settings = settings(app, "int8");
+        settings.put("model.path", int8.toString());
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Pipeline pipeline = startInProcess(settings, closeables);
+            List<String> ids = traffic.publishImages(app + "-in", "q", 24, 320, 240);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 24,
+                    Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
+            assertThat(out.failures()).isEmpty();
+            String sha = io.labelstream.model.LoadedModel.sha256(int8);
+            assertThat(out.labels()).hasSize(24).allSatisfy(l -> {
+                assertThat(l.getModel().getName()).isEqualTo("resnet18-int8");
+                // The generator's model_version 1, then what the quantization was and on which images.
+                assertThat(l.getModel().getVersion()).isEqualTo("1+" + quantized.summary())
+                        .startsWith("1+int8-minmax-32img-");
+                assertThat(l.getModel().getSha256()).isEqualTo(sha);
+                assertThat(l.getLabels()).hasSize(5);
+            });
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    @Test
     void bufferedRecordsSurviveAHardKillAndAreLabeledAfterRestart() throws Exception {
         String app = "e2e-buffer";
         Map<String, String> first = settings(app, "buffer-a");
