@@ -80,6 +80,41 @@ class CliTest {
     }
 
     @Test
+    void modelQuantizeWritesAnInt8ModelThatClassifyRunsAndSaysWhatIsWrongWithBadArguments() throws Exception {
+        Path fixtures = io.labelstream.testing.Fixtures.dir();
+        Path model = fixtures.resolve("models/cifar10-resnet20");
+        Path out = dir.resolve("cifar-int8.onnx");
+        // An unreadable calibration file is skipped with its reason, not fatal.
+        Path broken = dir.resolve("calibration");
+        Files.createDirectories(broken);
+        Files.write(broken.resolve("broken.png"), new byte[] {1, 2, 3});
+        Captured run = capture(() -> Main.execute("model", "quantize", "--model", model.resolve("model.onnx").toString(),
+                "--labels", model.resolve("labels.txt").toString(), "--preset", "cifar10", "--calibration",
+                fixtures.resolve("images/cifar10").toString(), broken.resolve("broken.png").toString(),
+                "--method", "percentile", "--out", out.toString()));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("skipped calibration image").contains("broken.png");
+        assertThat(run.out()).contains("int8-percentile-").contains("top-1 agreement with fp32")
+                .contains("quantized nodes: {Add=9, Conv=21, Gemm=1");
+        Captured classify = capture(() -> Main.execute("classify", "--model", out.toString(), "--labels",
+                model.resolve("labels.txt").toString(), "--preset", "cifar10", "--top", "1",
+                fixtures.resolve("images/cifar10/truck3.png").toString()));
+        assertThat(classify.exitCode()).as(classify.err()).isZero();
+        assertThat(classify.out()).containsPattern("truck3\\.png +truck \\(");
+
+        Captured badMethod = capture(() -> Main.execute("model", "quantize", "--model",
+                model.resolve("model.onnx").toString(), "--calibration", fixtures.resolve("images/cifar10").toString(),
+                "--method", "kmeans", "--out", out.toString()));
+        assertThat(badMethod.exitCode()).isEqualTo(2);
+        assertThat(badMethod.err()).contains("unknown calibration method 'kmeans'");
+        Captured quantized = capture(() -> Main.execute("model", "quantize", "--model",
+                fixtures.resolve("models/mobilenetv2-12-int8/model.onnx").toString(), "--calibration",
+                fixtures.resolve("images/cifar10").toString(), "--out", dir.resolve("x.onnx").toString()));
+        assertThat(quantized.exitCode()).isEqualTo(1);
+        assertThat(quantized.err()).contains("cannot quantize").contains("com.microsoft");
+    }
+
+    @Test
     void classifyWritesJsonLinesAndReportsFilesItCannotRead() throws Exception {
         Path image = dir.resolve("a.jpg");
         Files.write(image, io.labelstream.image.SyntheticImages.jpeg(300, 200, 1));

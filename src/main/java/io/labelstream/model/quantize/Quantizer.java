@@ -116,14 +116,15 @@ public final class Quantizer {
                         + String.join("; ", calibration.skipped()));
             }
             String sourceSha = LoadedModel.sha256(source);
-            ModelProto quantized = quantize(model, calibration.tensors(), input, options);
+            Quantized result = quantize(model, calibration.tensors(), input, options);
+            ModelProto quantized = result.model();
             String summary = "int8-" + options.method().id() + "-" + calibration.tensors().size() + "img-"
                     + calibration.sha256().substring(0, 8);
             quantized = withMetadata(quantized, summary, options, calibration, sourceSha);
             io.labelstream.model.ModelFiles.writeAtomically(quantized, out);
 
             Map<String, Integer> byOp = new TreeMap<>();
-            QdqPlan plan = QdqPlan.of(FloatGraphPreparation.prepare(model).getGraph(), options.exclude());
+            QdqPlan plan = result.plan();
             for (NodeProto n : plan.nodes.keySet()) {
                 byOp.merge(n.getOpType(), 1, Integer::sum);
             }
@@ -137,8 +138,12 @@ public final class Quantizer {
         }
     }
 
+    /** A quantized model and the plan it was written from. */
+    record Quantized(ModelProto model, QdqPlan plan) {
+    }
+
     /** The quantization itself, on images already preprocessed for {@code input}. */
-    static ModelProto quantize(ModelProto model, List<float[]> images, ModelInput input, Options options)
+    static Quantized quantize(ModelProto model, List<float[]> images, ModelInput input, Options options)
             throws ModelException {
         ModelProto prepared = FloatGraphPreparation.prepare(model);
         QdqPlan plan = QdqPlan.of(prepared.getGraph(), options.exclude());
@@ -148,7 +153,8 @@ public final class Quantizer {
         }
         Map<String, double[]> ranges = Calibrator.ranges(prepared, plan.tensorsToCalibrate(), images, input,
                 options.method(), options.percentile());
-        return prepared.toBuilder().setGraph(QdqRewriter.rewrite(prepared.getGraph(), plan, ranges)).build();
+        return new Quantized(prepared.toBuilder().setGraph(QdqRewriter.rewrite(prepared.getGraph(), plan, ranges))
+                .build(), plan);
     }
 
     /**

@@ -33,7 +33,7 @@ class QdqPatternsTest {
 
     private static ModelProto quantize(ModelProto fp32, Set<String> exclude) throws ModelException {
         return Quantizer.quantize(fp32, IMAGES, INPUT, new Quantizer.Options(CalibrationMethod.MINMAX, 99.999, 16,
-                exclude));
+                exclude)).model();
     }
 
     /** int8 outputs on held-out inputs stay within a few quantization steps of fp32's range. */
@@ -193,7 +193,7 @@ class QdqPatternsTest {
         }
         ModelProto fp32 = g.model(7, 3);
         ModelInput fixed = new ModelInput("x", TensorLayout.NCHW, ModelInput.ElementType.FLOAT32, 8, 8, 1);
-        ModelProto int8 = Quantizer.quantize(fp32, IMAGES, fixed, Quantizer.Options.defaults());
+        ModelProto int8 = Quantizer.quantize(fp32, IMAGES, fixed, Quantizer.Options.defaults()).model();
 
         assertThat(FloatGraphPreparation.defaultOpset(int8)).isEqualTo(13);
         assertThat(int8.getIrVersion()).isGreaterThanOrEqualTo(7);
