@@ -33,6 +33,7 @@ class LabelingEngineTest {
             // Not yet at ONNX Runtime (its images cannot even be read), yet the engine is no longer idle.
             assertThat(engine.batchesInEngine()).isEqualTo(1);
             assertThat(engine.hasIdleWorker()).isFalse();
+            held.awaitReached(); // its time runs from before this point
             Thread.sleep(300);
             held.release();
             BatchOutcome outcome = result.get(60, TimeUnit.SECONDS);

@@ -65,6 +65,7 @@ class SharedEngineTopologyTest {
         // A known typical batch time: one batch that the engine could not read for 300 ms.
         HeldBatch slow = new HeldBatch(PoisonableModel.image(1), 1);
         CompletableFuture<BatchOutcome> first = engine.submit(slow, MAX_BATCH);
+        slow.awaitReached(); // its time runs from before this point
         Thread.sleep(300);
         slow.release();
         first.get(60, TimeUnit.SECONDS);
@@ -83,7 +84,9 @@ class SharedEngineTopologyTest {
     @AfterEach
     void stop() {
         otherTask.release();
-        driver.close();
+        if (driver != null) {
+            driver.close();
+        }
         engine.close();
     }
 

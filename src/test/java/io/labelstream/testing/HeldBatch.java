@@ -15,6 +15,7 @@ public final class HeldBatch extends AbstractList<byte[]> {
     private final byte[] image;
     private final int size;
     private final CountDownLatch released = new CountDownLatch(1);
+    private final CountDownLatch reached = new CountDownLatch(1);
 
     public HeldBatch(byte[] image, int size) {
         this.image = image;
@@ -25,8 +26,16 @@ public final class HeldBatch extends AbstractList<byte[]> {
         released.countDown();
     }
 
+    /** Waits (a minute at most) until the engine has started reading this batch, so its clock is running. */
+    public void awaitReached() throws InterruptedException {
+        if (!reached.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the engine never started this batch");
+        }
+    }
+
     @Override
     public byte[] get(int index) {
+        reached.countDown();
         try {
             if (!released.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the test never released this batch");
