@@ -57,14 +57,23 @@ public final class TopicTraffic {
     /** Publishes {@code count} generated JPEGs with ids {@code prefix-0000…}; returns the ids. */
     public List<String> publishImages(String topic, String prefix, int count, int width, int height) {
         List<String> ids = new ArrayList<>();
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
         try (var producer = producer()) {
             for (int i = 0; i < count; i++) {
                 String id = String.format("%s-%04d", prefix, i);
                 ids.add(id);
-                producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8),
-                        event(id, SyntheticImages.jpeg(width, height, prefix.hashCode() * 31L + i))));
+                sent.add(producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8),
+                        event(id, SyntheticImages.jpeg(width, height, prefix.hashCode() * 31L + i)))));
             }
             producer.flush();
+            // A record the broker refused fails here, saying why, not minutes later as "missing" outputs.
+            for (int i = 0; i < sent.size(); i++) {
+                try {
+                    sent.get(i).get();
+                } catch (Exception e) {
+                    throw new AssertionError("publishing " + ids.get(i) + " to " + topic + " failed", e);
+                }
+            }
         }
         return ids;
     }
