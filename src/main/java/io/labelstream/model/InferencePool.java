@@ -151,16 +151,6 @@ public final class InferencePool implements AutoCloseable {
         }
     }
 
-    /** True when some worker is neither running a batch nor has one waiting for it. */
-    public boolean hasIdleWorker() {
-        for (Worker w : workers) {
-            if (w.inFlight.get() == 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Per worker: device, batches and images run so far. */
     public record WorkerStats(int device, long batches, long images, int inFlight) {
     }

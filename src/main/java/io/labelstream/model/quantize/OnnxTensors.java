@@ -53,20 +53,6 @@ final class OnnxTensors {
         return out;
     }
 
-    /** int64 values (shapes, axes), raw or in {@code int64_data}. */
-    static long[] longs(TensorProto t) {
-        int n = elementCount(t);
-        long[] out = new long[n];
-        if (!t.getRawData().isEmpty()) {
-            t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
-        } else {
-            for (int i = 0; i < n; i++) {
-                out[i] = t.getInt64Data(i);
-            }
-        }
-        return out;
-    }
-
     static TensorProto floatTensor(String name, float[] values, long... dims) {
         ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(values);

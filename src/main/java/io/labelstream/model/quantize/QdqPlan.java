@@ -36,14 +36,8 @@ final class QdqPlan {
         SAME_SCALE
     }
 
-    /**
-     * A quantized node: its kind and the tensor that carries its output's Q (after an absorbed Relu/Clip), null
-     * when its output stays float.
-     */
-    record QuantizedNode(NodeProto node, Kind kind, String quantizedOutput) {
-    }
-
-    final Map<NodeProto, QuantizedNode> nodes = new LinkedHashMap<>();
+    /** The nodes to quantize, in graph order, with their kind. */
+    final Map<NodeProto, Kind> nodes = new LinkedHashMap<>();
     /** Activation tensors that get a Q/DQ pair, in graph order. */
     final Set<String> activations = new LinkedHashSet<>();
     /** Tensors whose scale is their input's (outputs of SAME_SCALE nodes), mapped to that input. */
@@ -92,7 +86,7 @@ final class QdqPlan {
                 if (!plan.activations.contains(n.getInput(0))) {
                     continue;
                 }
-                plan.nodes.put(n, new QuantizedNode(n, kind, n.getOutput(0)));
+                plan.nodes.put(n, kind);
                 plan.activations.add(n.getOutput(0));
                 plan.sameScaleAs.put(n.getOutput(0), plan.scaleSource(n.getInput(0)));
                 continue;
@@ -105,7 +99,7 @@ final class QdqPlan {
             // other op needs its Q to be fused, even when its output is a graph output.
             boolean floatOutput = (kind == Kind.WEIGHTED && !n.getOpType().equals("Conv"))
                     && !plan.allConsumersQuantizable(out);
-            plan.nodes.put(n, new QuantizedNode(n, kind, floatOutput ? null : out));
+            plan.nodes.put(n, kind);
             if (!floatOutput) {
                 plan.activations.add(out);
             }

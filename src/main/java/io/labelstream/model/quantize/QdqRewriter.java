@@ -114,8 +114,7 @@ final class QdqRewriter {
                     b.setOutput(i, renamed);
                 }
             }
-            QdqPlan.QuantizedNode q = plan.nodes.get(n);
-            if (q != null && q.kind() == QdqPlan.Kind.WEIGHTED) {
+            if (plan.nodes.get(n) == QdqPlan.Kind.WEIGHTED) {
                 quantizeWeights(n, b);
             }
             body.add(b.build());

@@ -64,18 +64,6 @@ final class TensorRange {
         absMax = newAbsMax;
     }
 
-    boolean seen() {
-        return min <= max;
-    }
-
-    double min() {
-        return min;
-    }
-
-    double max() {
-        return max;
-    }
-
     /** The range to encode: the observed one, cut symmetrically at a threshold of |x| for the histogram methods. */
     double[] range(CalibrationMethod method, double percentile) {
         double threshold = switch (method) {
