@@ -91,8 +91,8 @@ public final class EngineBenchmark {
                 for (int r = 0; r < options.rounds() + 1; r++) {
                     double ba = a.imagesPerSecond(perRound / batch);
                     double bb = b.imagesPerSecond(perRound / batch);
-                    double xa = ThroughputLoops.engine(ea, vga, batch, perRound / batch, 2);
-                    double xb = ThroughputLoops.engine(eb, vga, batch, perRound / batch, 2);
+                    double xa = ThroughputLoops.engine(ea, vga, batch, perRound / batch, 2).imagesPerSecond();
+                    double xb = ThroughputLoops.engine(eb, vga, batch, perRound / batch, 2).imagesPerSecond();
                     if (r > 0) { // the first round warms up
                         bareFp32.add(ba);
                         bareInt8.add(bb);
@@ -199,6 +199,7 @@ public final class EngineBenchmark {
                 out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",
                         "bare ORT (ceiling)", "engine, tensors", "ratio", "engine, 224² JPEG", "ratio",
                         "engine, 640×480 JPEG", "ratio", "640×480, 2 in flight", "ratio");
+                Map<Integer, List<List<ThroughputLoops.Measured>>> costs = new LinkedHashMap<>();
                 for (int batch : options.batchSizes()) {
                     // Real preprocessed data in both paths, so no input is special-cased.
                     float[] values = new float[PreprocessRecipe.IMAGENET.valuesPerImage()];
@@ -212,44 +213,65 @@ public final class EngineBenchmark {
                     }
                     int perRound = Math.max(batch, (arch == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
                             / batch * batch);
-                    List<Double> bareRate = new ArrayList<>();
-                    List<Double> tensorRate = new ArrayList<>();
-                    List<Double> smallRate = new ArrayList<>();
-                    List<Double> vgaRate = new ArrayList<>();
-                    List<Double> overlappedRate = new ArrayList<>();
+                    String[] names = {"bare ORT (ceiling)", "engine, tensors", "engine, 224² JPEG",
+                            "engine, 640×480 JPEG", "640×480, 2 in flight"};
+                    List<List<ThroughputLoops.Measured>> series = new ArrayList<>();
+                    for (int i = 0; i < names.length; i++) {
+                        series.add(new ArrayList<>());
+                    }
                     try (OnnxTensor input = OnnxTensor.createTensor(env, bareInput, new long[] {batch, 3, 224, 224})) {
                         for (int r = 0; r < options.rounds() + 1; r++) {
-                            double b = rate(perRound, batch, () -> {
+                            var b = rate(perRound, batch, () -> {
                                 try (OrtSession.Result result = bare.run(Map.of("input", input))) {
                                     ((OnnxTensor) result.get(0)).getFloatBuffer();
                                 }
                             });
-                            double t = rate(perRound, batch, () -> {
+                            var t = rate(perRound, batch, () -> {
                                 float[] raw = model.inferencePool().run(tensors, batch);
                                 for (int i = 0; i < batch; i++) {
                                     Scores.topK(Scores.probabilities(raw, i * 1000, 1000, Scores.OutputKind.AUTO), 5);
                                 }
                             });
                             int[] next = {0};
-                            double s = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(small, next, batch), tensors));
-                            double v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch), tensors));
+                            var s = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(small, next, batch), tensors));
+                            var v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch), tensors));
                             // As the pipeline drives it: the next batch is decoded while this one is inferred.
-                            double o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
-                            if (r > 0) {
-                                overlappedRate.add(o);
-                                bareRate.add(b);
-                                tensorRate.add(t);
-                                smallRate.add(s);
-                                vgaRate.add(v);
+                            var o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
+                            if (r > 0) { // the first round warms up
+                                List<ThroughputLoops.Measured> round = List.of(b, t, s, v, o);
+                                for (int i = 0; i < names.length; i++) {
+                                    series.get(i).add(round.get(i));
+                                }
                             }
                         }
                     }
-                    Samples bareS = Samples.of(bareRate);
-                    out.printf("  %-5d  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", batch,
-                            bareS.format(""), Samples.of(tensorRate).format(""), ratio(tensorRate, bareRate),
-                            Samples.of(smallRate).format(""), ratio(smallRate, bareRate),
-                            Samples.of(vgaRate).format(""), ratio(vgaRate, bareRate),
-                            Samples.of(overlappedRate).format(""), ratio(overlappedRate, bareRate));
+                    List<Double> bareRate = series.get(0).stream().map(ThroughputLoops.Measured::imagesPerSecond).toList();
+                    StringBuilder line = new StringBuilder(String.format("  %-5d  %-24s", batch, Samples.of(bareRate)
+                            .format("")));
+                    for (int i = 1; i < names.length; i++) {
+                        List<Double> rates = series.get(i).stream().map(ThroughputLoops.Measured::imagesPerSecond).toList();
+                        line.append(String.format("  %-24s %-6s", Samples.of(rates).format(""), ratio(rates, bareRate)));
+                    }
+                    out.println(line);
+                    costs.put(batch, series);
+                }
+                // CPU per image: this process's CPU (all threads, ONNX Runtime's included) ÷ images, so the ratio
+                // says what fraction of what labelstream's engine spends per image the bare model alone needs.
+                out.printf("%n%s, CPU ms per image (process CPU time ÷ images; ratio = bare ÷ this, per round):%n",
+                        benchModel.name());
+                out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",
+                        "bare ORT (ceiling)", "engine, tensors", "ratio", "engine, 224² JPEG", "ratio",
+                        "engine, 640×480 JPEG", "ratio", "640×480, 2 in flight", "ratio");
+                for (var cost : costs.entrySet()) {
+                    List<List<ThroughputLoops.Measured>> series = cost.getValue();
+                    List<Double> bareCpu = series.get(0).stream().map(ThroughputLoops.Measured::cpuMsPerImage).toList();
+                    StringBuilder line = new StringBuilder(String.format("  %-5d  %-24s", cost.getKey(),
+                            Samples.of(bareCpu).format("")));
+                    for (int i = 1; i < series.size(); i++) {
+                        List<Double> cpu = series.get(i).stream().map(ThroughputLoops.Measured::cpuMsPerImage).toList();
+                        line.append(String.format("  %-24s %-6s", Samples.of(cpu).format(""), ratio(bareCpu, cpu)));
+                    }
+                    out.println(line);
                 }
                 out.println();
             }
@@ -269,12 +291,14 @@ public final class EngineBenchmark {
         void run() throws Exception;
     }
 
-    private static double rate(int images, int batch, Step step) throws Exception {
+    private static ThroughputLoops.Measured rate(int images, int batch, Step step) throws Exception {
+        long cpu0 = ProcessCpu.self().totalNanos();
         long t0 = System.nanoTime();
         for (int done = 0; done < images; done += batch) {
             step.run();
         }
-        return images / ((System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new ThroughputLoops.Measured(images / seconds, (ProcessCpu.self().totalNanos() - cpu0) / 1e6 / images);
     }
 
     private static List<byte[]> jpegs(int w, int h, int count) {

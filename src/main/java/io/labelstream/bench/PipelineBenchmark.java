@@ -1,6 +1,5 @@
 package io.labelstream.bench;
 
-import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
@@ -73,8 +72,8 @@ public final class PipelineBenchmark {
                         + "%d, %d round(s), %d partition(s), %d stream thread(s), %s%n", Runtime.getRuntime()
                         .availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty(
                         "java.version"), options.threads(), options.rounds(), options.partitions(),
-                options.streamThreads(), options.bootstrapServers() == null ? "embedded single-node KRaft broker"
-                        : "broker " + options.bootstrapServers());
+                options.streamThreads(), options.bootstrapServers() == null
+                        ? "single-node KRaft broker in its own JVM" : "broker " + options.bootstrapServers());
         if (!options.settings().isEmpty()) {
             out.println("Pipeline settings: " + options.settings());
         }
@@ -91,7 +90,9 @@ public final class PipelineBenchmark {
         for (int[] size : options.sizes()) {
             images.put(sizeName(size), jpegs(size, 32));
         }
-        EmbeddedKafka broker = options.bootstrapServers() == null ? EmbeddedKafka.start() : null;
+        // The broker in a JVM of its own, as users run it: its threads neither count in this process's CPU nor
+        // share its JIT and garbage collector.
+        BrokerProcess broker = options.bootstrapServers() == null ? BrokerProcess.start() : null;
         try {
             String bootstrap = broker == null ? options.bootstrapServers() : broker.bootstrapServers();
             PipelineRuns runs = new PipelineRuns(new PipelineRuns.Setup(bootstrap, options.partitions(),
@@ -148,10 +149,12 @@ public final class PipelineBenchmark {
                         for (int batch : options.batchSizes()) {
                             int n = batchesPerRound.get(batch);
                             String config = modelName + " " + size.getKey() + " b" + batch;
-                            double ceiling = ceilings.get(batch).imagesPerSecond(n);
+                            ThroughputLoops.Measured bare = ceilings.get(batch).measure(n);
+                            double ceiling = bare.imagesPerSecond();
                             add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
-                            add(modelName, size.getKey(), batch, "engine", round, ThroughputLoops.engine(engine,
-                                    size.getValue(), batch, n, 2 * engine.model().inferencePool().workers()));
+                            ThroughputLoops.Measured engineRun = ThroughputLoops.engine(engine, size.getValue(), batch,
+                                    n, 2 * engine.model().inferencePool().workers());
+                            add(modelName, size.getKey(), batch, "engine", round, engineRun.imagesPerSecond());
                             for (PeerEngine.Provider provider : providers) {
                                 add(modelName, size.getKey(), batch, provider.name(), round,
                                         ThroughputLoops.peer(peers.get(provider.name()),
@@ -169,9 +172,10 @@ public final class PipelineBenchmark {
                             startupSeconds.add(result.startupSeconds());
                             meanBatches.computeIfAbsent(config, k -> new ArrayList<>()).add(result.meanBatch());
                             out.printf(Locale.ROOT, "  round %d %-26s ceiling %7.1f  pipeline %7.1f img/s (%d images,"
-                                            + " start-up %.1f s, mean batch %.1f)%n", round, config, ceiling,
-                                    result.steadyImagesPerSecond(), backlog, result.startupSeconds(),
-                                    result.meanBatch());
+                                            + " start-up %.1f s, mean batch %.1f); CPU ms per image: bare %.1f, engine "
+                                            + "%.1f%n", round, config, ceiling, result.steadyImagesPerSecond(), backlog,
+                                    result.startupSeconds(), result.meanBatch(), bare.cpuMsPerImage(),
+                                    engineRun.cpuMsPerImage());
                         }
                     }
                 }

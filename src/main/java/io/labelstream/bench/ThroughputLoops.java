@@ -26,6 +26,13 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ThroughputLoops {
 
+    /**
+     * One timed loop: its speed, and this process's CPU per image over it (all of its threads, ONNX Runtime's
+     * included; a benchmark that wants it to be the loop's own runs no broker in this process).
+     */
+    record Measured(double imagesPerSecond, double cpuMsPerImage) {
+    }
+
     private ThroughputLoops() {
     }
 
@@ -54,6 +61,10 @@ final class ThroughputLoops {
         }
 
         double imagesPerSecond(int batches) throws Exception {
+            return measure(batches).imagesPerSecond();
+        }
+
+        Measured measure(int batches) throws Exception {
             return timed(batches, batch, () -> {
                 try (OrtSession.Result result = session.run(Map.of("input", input))) {
                     ((OnnxTensor) result.get(0)).getFloatBuffer();
@@ -72,12 +83,13 @@ final class ThroughputLoops {
      * The engine as the pipeline drives it: batches are submitted with {@code inFlight} of them in the engine at
      * once, so decoding overlaps inference.
      */
-    static double engine(LabelingEngine engine, List<byte[]> jpegs, int batch, int batches, int inFlight) {
+    static Measured engine(LabelingEngine engine, List<byte[]> jpegs, int batch, int batches, int inFlight) {
         int[] cursor = {0};
         for (int i = 0; i < 2; i++) {
             engine.submit(slice(jpegs, cursor, batch), batch).join();
         }
         ArrayDeque<CompletableFuture<io.labelstream.model.BatchOutcome>> running = new ArrayDeque<>();
+        long cpu0 = ProcessCpu.self().totalNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             if (running.size() >= inFlight) {
@@ -86,26 +98,32 @@ final class ThroughputLoops {
             running.add(engine.submit(slice(jpegs, cursor, batch), batch));
         }
         running.forEach(CompletableFuture::join);
-        return batches * batch / ((System.nanoTime() - t0) / 1e9);
+        return measured(batches * batch, t0, cpu0);
     }
 
     static double peer(PeerEngine peer, List<byte[]> jpegs, int batch, int batches) throws Exception {
         int[] cursor = {0};
-        return timed(batches, batch, () -> peer.classify(slice(jpegs, cursor, batch)));
+        return timed(batches, batch, () -> peer.classify(slice(jpegs, cursor, batch))).imagesPerSecond();
     }
 
     interface Step {
         void run() throws Exception;
     }
 
-    private static double timed(int batches, int batch, Step step) throws Exception {
+    private static Measured timed(int batches, int batch, Step step) throws Exception {
         step.run();
         step.run();
+        long cpu0 = ProcessCpu.self().totalNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             step.run();
         }
-        return batches * batch / ((System.nanoTime() - t0) / 1e9);
+        return measured(batches * batch, t0, cpu0);
+    }
+
+    private static Measured measured(int images, long t0, long cpu0) {
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Measured(images / seconds, (ProcessCpu.self().totalNanos() - cpu0) / 1e6 / images);
     }
 
     static List<byte[]> slice(List<byte[]> all, int[] cursor, int n) {

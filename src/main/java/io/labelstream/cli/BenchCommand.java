@@ -127,7 +127,7 @@ final class BenchCommand {
                 description = "num.stream.threads of the pipeline (default ${DEFAULT-VALUE}).")
         int streamThreads;
 
-        @Option(names = "--bootstrap-servers", description = "Use this Kafka instead of an embedded broker.")
+        @Option(names = "--bootstrap-servers", description = "Use this Kafka instead of a single-node broker the benchmark starts in its own JVM.")
         String bootstrapServers;
 
         @Option(names = "--peers", negatable = true, defaultValue = "true", fallbackValue = "true",
