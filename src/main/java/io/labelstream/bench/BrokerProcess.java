@@ -53,10 +53,6 @@ final class BrokerProcess implements AutoCloseable {
         return bootstrapServers;
     }
 
-    long pid() {
-        return process.pid();
-    }
-
     @Override
     public void close() throws InterruptedException {
         try {

@@ -12,6 +12,9 @@ import java.util.Set;
 /** The CPU a benchmark ran on and the instruction sets that decide its int8 and fp32 speed. */
 final class CpuInfo {
 
+    @SuppressWarnings("unused")
+    private static volatile double result;
+
     private CpuInfo() {
     }
 
@@ -82,9 +85,7 @@ final class CpuInfo {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (Arrays.stream(sink).sum() == 42) { // keeps the loop from being optimised away
-            System.out.print("");
-        }
+        result = Arrays.stream(sink).sum(); // published, so the JIT cannot drop the loops
         return threads * iterations * 8 / seconds;
     }
 

@@ -196,9 +196,7 @@ public final class EngineBenchmark {
                      OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads())) {
             try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
                 out.printf("%s (generated weights), images per second:%n", benchModel.name());
-                out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",
-                        "bare ORT (ceiling)", "engine, tensors", "ratio", "engine, 224² JPEG", "ratio",
-                        "engine, 640×480 JPEG", "ratio", "640×480, 2 in flight", "ratio");
+                out.println(header());
                 Map<Integer, List<List<ThroughputLoops.Measured>>> costs = new LinkedHashMap<>();
                 for (int batch : options.batchSizes()) {
                     // Real preprocessed data in both paths, so no input is special-cased.
@@ -213,10 +211,8 @@ public final class EngineBenchmark {
                     }
                     int perRound = Math.max(batch, (arch == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
                             / batch * batch);
-                    String[] names = {"bare ORT (ceiling)", "engine, tensors", "engine, 224² JPEG",
-                            "engine, 640×480 JPEG", "640×480, 2 in flight"};
                     List<List<ThroughputLoops.Measured>> series = new ArrayList<>();
-                    for (int i = 0; i < names.length; i++) {
+                    for (int i = 0; i < PATHS.length; i++) {
                         series.add(new ArrayList<>());
                     }
                     try (OnnxTensor input = OnnxTensor.createTensor(env, bareInput, new long[] {batch, 3, 224, 224})) {
@@ -239,43 +235,54 @@ public final class EngineBenchmark {
                             var o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
                             if (r > 0) { // the first round warms up
                                 List<ThroughputLoops.Measured> round = List.of(b, t, s, v, o);
-                                for (int i = 0; i < names.length; i++) {
+                                for (int i = 0; i < PATHS.length; i++) {
                                     series.get(i).add(round.get(i));
                                 }
                             }
                         }
                     }
-                    List<Double> bareRate = series.get(0).stream().map(ThroughputLoops.Measured::imagesPerSecond).toList();
-                    StringBuilder line = new StringBuilder(String.format("  %-5d  %-24s", batch, Samples.of(bareRate)
-                            .format("")));
-                    for (int i = 1; i < names.length; i++) {
-                        List<Double> rates = series.get(i).stream().map(ThroughputLoops.Measured::imagesPerSecond).toList();
-                        line.append(String.format("  %-24s %-6s", Samples.of(rates).format(""), ratio(rates, bareRate)));
-                    }
-                    out.println(line);
+                    out.println(row(batch, series, ThroughputLoops.Measured::imagesPerSecond, false));
                     costs.put(batch, series);
                 }
                 // CPU per image: this process's CPU (all threads, ONNX Runtime's included) ÷ images, so the ratio
                 // says what fraction of what labelstream's engine spends per image the bare model alone needs.
                 out.printf("%n%s, CPU ms per image (process CPU time ÷ images; ratio = bare ÷ this, per round):%n",
                         benchModel.name());
-                out.printf("  %-5s  %-24s  %-24s %-6s  %-24s %-6s  %-24s %-6s  %-24s %-6s%n", "batch",
-                        "bare ORT (ceiling)", "engine, tensors", "ratio", "engine, 224² JPEG", "ratio",
-                        "engine, 640×480 JPEG", "ratio", "640×480, 2 in flight", "ratio");
-                for (var cost : costs.entrySet()) {
-                    List<List<ThroughputLoops.Measured>> series = cost.getValue();
-                    List<Double> bareCpu = series.get(0).stream().map(ThroughputLoops.Measured::cpuMsPerImage).toList();
-                    StringBuilder line = new StringBuilder(String.format("  %-5d  %-24s", cost.getKey(),
-                            Samples.of(bareCpu).format("")));
-                    for (int i = 1; i < series.size(); i++) {
-                        List<Double> cpu = series.get(i).stream().map(ThroughputLoops.Measured::cpuMsPerImage).toList();
-                        line.append(String.format("  %-24s %-6s", Samples.of(cpu).format(""), ratio(bareCpu, cpu)));
-                    }
-                    out.println(line);
-                }
+                out.println(header());
+                costs.forEach((batch, series) -> out.println(row(batch, series,
+                        ThroughputLoops.Measured::cpuMsPerImage, true)));
                 out.println();
             }
         }
+    }
+
+    /** What {@link #inference} measures per round, in this order; the first is the baseline of every ratio. */
+    private static final String[] PATHS = {"bare ORT (ceiling)", "engine, tensors", "engine, 224² JPEG",
+            "engine, 640×480 JPEG", "640×480, 2 in flight"};
+
+    private static String header() {
+        StringBuilder line = new StringBuilder(String.format("  %-5s  %-24s", "batch", PATHS[0]));
+        for (int i = 1; i < PATHS.length; i++) {
+            line.append(String.format("  %-24s %-6s", PATHS[i], "ratio"));
+        }
+        return line.toString();
+    }
+
+    /**
+     * One batch size's row: each path's median (min–max) of {@code figure} and its ratio to the bare loop's,
+     * bare ÷ path when {@code bareOverPath} (a cost, where less is better), else path ÷ bare (a speed).
+     */
+    private static String row(int batch, List<List<ThroughputLoops.Measured>> series,
+                              java.util.function.ToDoubleFunction<ThroughputLoops.Measured> figure,
+                              boolean bareOverPath) {
+        List<Double> bare = series.get(0).stream().map(figure::applyAsDouble).toList();
+        StringBuilder line = new StringBuilder(String.format("  %-5d  %-24s", batch, Samples.of(bare).format("")));
+        for (int i = 1; i < series.size(); i++) {
+            List<Double> path = series.get(i).stream().map(figure::applyAsDouble).toList();
+            line.append(String.format("  %-24s %-6s", Samples.of(path).format(""),
+                    bareOverPath ? ratio(bare, path) : ratio(path, bare)));
+        }
+        return line.toString();
     }
 
     /** Median of the per-round ratios: each round's figures were measured back to back. */
@@ -292,13 +299,12 @@ public final class EngineBenchmark {
     }
 
     private static ThroughputLoops.Measured rate(int images, int batch, Step step) throws Exception {
-        long cpu0 = ProcessCpu.self().totalNanos();
+        long cpu0 = ThroughputLoops.cpuNanos();
         long t0 = System.nanoTime();
         for (int done = 0; done < images; done += batch) {
             step.run();
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new ThroughputLoops.Measured(images / seconds, (ProcessCpu.self().totalNanos() - cpu0) / 1e6 / images);
+        return ThroughputLoops.Measured.since(images, t0, cpu0);
     }
 
     private static List<byte[]> jpegs(int w, int h, int count) {

@@ -31,6 +31,18 @@ final class ThroughputLoops {
      * included; a benchmark that wants it to be the loop's own runs no broker in this process).
      */
     record Measured(double imagesPerSecond, double cpuMsPerImage) {
+
+        /** {@code images} done since {@code startNanos} (System.nanoTime) and {@code startCpuNanos} ({@link #cpuNanos}). */
+        static Measured since(int images, long startNanos, long startCpuNanos) {
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            return new Measured(images / seconds, (cpuNanos() - startCpuNanos) / 1e6 / images);
+        }
+    }
+
+    /** This process's CPU time so far, all threads (ONNX Runtime's native ones included), in nanoseconds. */
+    static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private ThroughputLoops() {
@@ -89,7 +101,7 @@ final class ThroughputLoops {
             engine.submit(slice(jpegs, cursor, batch), batch).join();
         }
         ArrayDeque<CompletableFuture<io.labelstream.model.BatchOutcome>> running = new ArrayDeque<>();
-        long cpu0 = ProcessCpu.self().totalNanos();
+        long cpu0 = cpuNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             if (running.size() >= inFlight) {
@@ -98,7 +110,7 @@ final class ThroughputLoops {
             running.add(engine.submit(slice(jpegs, cursor, batch), batch));
         }
         running.forEach(CompletableFuture::join);
-        return measured(batches * batch, t0, cpu0);
+        return Measured.since(batches * batch, t0, cpu0);
     }
 
     static double peer(PeerEngine peer, List<byte[]> jpegs, int batch, int batches) throws Exception {
@@ -113,17 +125,12 @@ final class ThroughputLoops {
     private static Measured timed(int batches, int batch, Step step) throws Exception {
         step.run();
         step.run();
-        long cpu0 = ProcessCpu.self().totalNanos();
+        long cpu0 = cpuNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             step.run();
         }
-        return measured(batches * batch, t0, cpu0);
-    }
-
-    private static Measured measured(int images, long t0, long cpu0) {
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Measured(images / seconds, (ProcessCpu.self().totalNanos() - cpu0) / 1e6 / images);
+        return Measured.since(batches * batch, t0, cpu0);
     }
 
     static List<byte[]> slice(List<byte[]> all, int[] cursor, int n) {
