@@ -8,6 +8,7 @@ import io.labelstream.model.ModelException;
 import io.labelstream.model.quantize.AgreementReport;
 import io.labelstream.model.quantize.CalibrationMethod;
 import io.labelstream.model.quantize.Quantizer;
+import io.labelstream.model.quantize.WeightRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -68,6 +69,11 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Node names or op types to keep in float, comma-separated.")
     List<String> exclude = List.of();
 
+    @Option(names = "--weight-range", defaultValue = "portable", paramLabel = "portable|full",
+            description = "portable: weights in [-64, 64], right on every CPU; full: [-127, 127], finer, but wrong"
+                    + " sums on x86 CPUs without VNNI, whose int8 kernels saturate (default ${DEFAULT-VALUE}).")
+    String weightRange;
+
     @Option(names = "--eval", paramLabel = "DIR", description = "Held-out images to compare on as well.")
     Path eval;
 
@@ -77,7 +83,8 @@ final class QuantizeCommand implements Callable<Integer> {
         Quantizer.Options options;
         try {
             calibrationMethod = CalibrationMethod.parse(method);
-            options = new Quantizer.Options(calibrationMethod, percentile, maxImages, new LinkedHashSet<>(exclude));
+            options = new Quantizer.Options(calibrationMethod, percentile, maxImages, new LinkedHashSet<>(exclude),
+                    WeightRange.parse(weightRange));
         } catch (IllegalArgumentException e) {
             System.err.println("labelstream: " + e.getMessage());
             return 2;
@@ -118,7 +125,8 @@ final class QuantizeCommand implements Callable<Integer> {
         System.out.printf("  %s, from %s (sha256 %s)%n", result.summary(), model, result.sourceSha256());
         System.out.printf("  calibrated on %d images (sha256 %s), method %s%n", result.calibrationImages(),
                 result.calibrationSha256(), calibrationMethod.id()
-                        + (calibrationMethod == CalibrationMethod.PERCENTILE ? " " + percentile : ""));
+                        + (calibrationMethod == CalibrationMethod.PERCENTILE ? " " + percentile : "")
+                        + ", weights " + options.weightRange().id());
         System.out.printf("  quantized nodes: %s%s%n", result.quantizedByOp(), result.excluded().isEmpty() ? ""
                 : "; kept in float: " + result.excluded());
         boolean warn = false;

@@ -18,6 +18,8 @@ import java.util.Map;
  */
 public final class OnnxClassifier implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OnnxClassifier.class);
+
     private final OrtEnvironment environment;
     private final OrtSession session;
     private final ModelInput input;
@@ -76,6 +78,13 @@ public final class OnnxClassifier implements AutoCloseable {
                     || (outInfo.type != OnnxJavaType.FLOAT && outInfo.type != OnnxJavaType.FLOAT16)) {
                 throw new ModelException(modelFile + ": output '" + output.getKey() + "' has shape "
                         + outInfo.type + " " + java.util.Arrays.toString(outShape) + "; expected float [batch, classes]");
+            }
+            if (kind == ExecutionProvider.Kind.CPU && Int8Kernels.saturateOnFullRangeWeights()
+                    && "full".equals(session.getMetadata().getCustomMetadataValue(
+                            io.labelstream.model.quantize.Quantizer.SUMMARY_KEY + ".weight_range").orElse(null))) {
+                LOG.warn("{} was quantized with --weight-range full; this CPU has no VNNI, so ONNX Runtime's int8"
+                        + " kernels saturate on such weights and its labels can be wrong: quantize it again with"
+                        + " --weight-range portable", modelFile);
             }
             return new OnnxClassifier(environment, session, input, output.getKey(), (int) outShape[1]);
         } catch (OrtException | java.io.IOException e) {

@@ -15,8 +15,8 @@ import java.util.Set;
 /**
  * Writes a {@link QdqPlan} into the graph: uint8 QuantizeLinear/DequantizeLinear pairs on the planned activations
  * (scale and zero point from their calibrated ranges, the range widened to include 0, as ONNX Runtime computes
- * them), int8 symmetric per-channel weights and int32 biases (scale = input scale × weight scale) behind
- * DequantizeLinear nodes.
+ * them), int8 symmetric per-channel weights in the {@link WeightRange} asked for and int32 biases (scale = input
+ * scale × weight scale) behind DequantizeLinear nodes.
  */
 final class QdqRewriter {
 
@@ -39,16 +39,18 @@ final class QdqRewriter {
     private final GraphProto source;
     private final QdqPlan plan;
     private final Map<String, Encoding> encodings;
+    private final WeightRange weightRange;
     private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
     private final Set<String> names = new HashSet<>();
     private final List<NodeProto> weightNodes = new ArrayList<>();
     /** Scale and zero-point initializer names by the tensor whose encoding they are. */
     private final Map<String, String[]> parameters = new HashMap<>();
 
-    private QdqRewriter(GraphProto source, QdqPlan plan, Map<String, Encoding> encodings) {
+    private QdqRewriter(GraphProto source, QdqPlan plan, Map<String, Encoding> encodings, WeightRange weightRange) {
         this.source = source;
         this.plan = plan;
         this.encodings = encodings;
+        this.weightRange = weightRange;
         source.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
         source.getInputList().forEach(v -> names.add(v.getName()));
         source.getNodeList().forEach(n -> {
@@ -61,7 +63,8 @@ final class QdqRewriter {
     /**
      * @param ranges calibrated [min, max] of every tensor in {@link QdqPlan#tensorsToCalibrate()}
      */
-    static GraphProto rewrite(GraphProto graph, QdqPlan plan, Map<String, double[]> ranges) {
+    static GraphProto rewrite(GraphProto graph, QdqPlan plan, Map<String, double[]> ranges,
+                              WeightRange weightRange) {
         Map<String, Encoding> encodings = new HashMap<>();
         for (String t : plan.activations) {
             double[] r = ranges.get(plan.scaleSource(t));
@@ -70,7 +73,7 @@ final class QdqRewriter {
             }
             encodings.put(t, Encoding.of(r[0], r[1]));
         }
-        return new QdqRewriter(graph, plan, encodings).rewrite();
+        return new QdqRewriter(graph, plan, encodings, weightRange).rewrite();
     }
 
     private GraphProto rewrite() {
@@ -155,7 +158,7 @@ final class QdqRewriter {
     }
 
     /**
-     * Weights to int8 in [−127, 127], one scale per output channel (Conv: axis 0; Gemm: 0 when transB, else 1;
+     * Weights to int8 in [−L, L] (L from the {@link WeightRange}), one scale per output channel (Conv: axis 0; Gemm: 0 when transB, else 1;
      * MatMul: 1); the bias to int32 at the input's scale times each channel's; Gemm's alpha and beta folded in.
      */
     private void quantizeWeights(NodeProto n, NodeProto.Builder b) {
@@ -195,13 +198,14 @@ final class QdqRewriter {
             int c = (i / inner) % channels;
             scales[c] = Math.max(scales[c], Math.abs(weights[i]));
         }
+        int level = weightRange.maxLevel;
         for (int c = 0; c < channels; c++) {
-            scales[c] = scales[c] == 0 ? 1f : scales[c] / 127f;
+            scales[c] = scales[c] == 0 ? 1f : scales[c] / level;
         }
         byte[] q = new byte[weights.length];
         for (int i = 0; i < weights.length; i++) {
             int c = (i / inner) % channels;
-            q[i] = (byte) Math.max(-127, Math.min(127, Math.round(weights[i] / scales[c])));
+            q[i] = (byte) Math.max(-level, Math.min(level, Math.round(weights[i] / scales[c])));
         }
         String base = n.getInput(1);
         String qName = add(OnnxTensors.int8Tensor(unique(base + "_quantized"), q, dims));

@@ -43,7 +43,8 @@ public final class Quantizer {
     /**
      * @param exclude node names or op types kept in float
      */
-    public record Options(CalibrationMethod method, double percentile, int maxImages, Set<String> exclude) {
+    public record Options(CalibrationMethod method, double percentile, int maxImages, Set<String> exclude,
+                          WeightRange weightRange) {
 
         public Options {
             if (maxImages < 1) {
@@ -55,7 +56,7 @@ public final class Quantizer {
         }
 
         public static Options defaults() {
-            return new Options(CalibrationMethod.MINMAX, 99.999, 256, Set.of());
+            return new Options(CalibrationMethod.MINMAX, 99.999, 256, Set.of(), WeightRange.PORTABLE);
         }
     }
 
@@ -118,7 +119,8 @@ public final class Quantizer {
             String sourceSha = LoadedModel.sha256(source);
             Quantized result = quantize(model, calibration.tensors(), input, options);
             ModelProto quantized = result.model();
-            String summary = "int8-" + options.method().id() + "-" + calibration.tensors().size() + "img-"
+            String summary = "int8-" + (options.weightRange() == WeightRange.FULL ? "full-" : "")
+                    + options.method().id() + "-" + calibration.tensors().size() + "img-"
                     + calibration.sha256().substring(0, 8);
             quantized = withMetadata(quantized, summary, options, calibration, sourceSha);
             io.labelstream.model.ModelFiles.writeAtomically(quantized, out);
@@ -153,8 +155,8 @@ public final class Quantizer {
         }
         Map<String, double[]> ranges = Calibrator.ranges(prepared, plan.tensorsToCalibrate(), images, input,
                 options.method(), options.percentile());
-        return new Quantized(prepared.toBuilder().setGraph(QdqRewriter.rewrite(prepared.getGraph(), plan, ranges))
-                .build(), plan);
+        return new Quantized(prepared.toBuilder().setGraph(QdqRewriter.rewrite(prepared.getGraph(), plan, ranges,
+                options.weightRange())).build(), plan);
     }
 
     /**
@@ -209,8 +211,9 @@ public final class Quantizer {
         Map<String, String> meta = new LinkedHashMap<>();
         model.getMetadataPropsList().forEach(e -> meta.put(e.getKey(), e.getValue()));
         meta.put(SUMMARY_KEY, summary);
-        meta.put(SUMMARY_KEY + ".format", "QDQ: uint8 activations per tensor, int8 symmetric weights per channel,"
-                + " int32 bias");
+        meta.put(SUMMARY_KEY + ".format", "QDQ: uint8 activations per tensor, int8 symmetric weights per channel"
+                + " in [-" + options.weightRange().maxLevel + ", " + options.weightRange().maxLevel + "], int32 bias");
+        meta.put(SUMMARY_KEY + ".weight_range", options.weightRange().id());
         meta.put(SUMMARY_KEY + ".method", options.method().id()
                 + (options.method() == CalibrationMethod.PERCENTILE ? " " + options.percentile() : ""));
         meta.put(SUMMARY_KEY + ".calibration_images", Integer.toString(calibration.tensors().size()));

@@ -41,7 +41,7 @@ class PretrainedQuantizationTest {
                 Settings.PREPROCESS_PRESET.key(), "cifar10"));
         Path out = dir.resolve("resnet20-int8.onnx");
         Quantizer.Result result = Quantizer.quantize(config, images, out,
-                new Quantizer.Options(CalibrationMethod.MINMAX, 99.999, 50, Set.of()), images);
+                new Quantizer.Options(CalibrationMethod.MINMAX, 99.999, 50, Set.of(), WeightRange.PORTABLE), images);
 
         assertThat(result.calibrationImages()).isEqualTo(50);
         assertThat(result.quantizedByOp()).containsKeys("Conv", "Add", "Gemm");

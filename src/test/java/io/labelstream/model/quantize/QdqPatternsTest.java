@@ -32,8 +32,13 @@ class QdqPatternsTest {
     Path dir;
 
     private static ModelProto quantize(ModelProto fp32, Set<String> exclude) throws ModelException {
+        return quantize(fp32, exclude, WeightRange.PORTABLE);
+    }
+
+    private static ModelProto quantize(ModelProto fp32, Set<String> exclude, WeightRange weights)
+            throws ModelException {
         return Quantizer.quantize(fp32, IMAGES, INPUT, new Quantizer.Options(CalibrationMethod.MINMAX, 99.999, 16,
-                exclude)).model();
+                exclude, weights)).model();
     }
 
     /** int8 outputs on held-out inputs stay within a few quantization steps of fp32's range. */
@@ -51,6 +56,24 @@ class QdqPatternsTest {
             assertThat(range).isPositive();
             assertThat(worst / range).as("largest error ÷ largest |fp32 output|").isLessThan(tolerance);
         }
+    }
+
+    /** The largest |q| of each output channel of a Conv's int8 weights (axis 0). */
+    private static java.util.TreeSet<Integer> channelPeaks(ModelProto int8) {
+        var weights = int8.getGraph().getInitializerList().stream()
+                .filter(t -> t.getName().startsWith("w") && t.getName().contains("_quantized")).findFirst().orElseThrow();
+        byte[] q = weights.getRawData().toByteArray();
+        int channels = (int) weights.getDims(0);
+        int inner = q.length / channels;
+        java.util.TreeSet<Integer> peaks = new java.util.TreeSet<>();
+        for (int c = 0; c < channels; c++) {
+            int peak = 0;
+            for (int i = c * inner; i < (c + 1) * inner; i++) {
+                peak = Math.max(peak, Math.abs(q[i]));
+            }
+            peaks.add(peak);
+        }
+        return peaks;
     }
 
     private static long count(ModelProto model, String op) {
@@ -81,6 +104,26 @@ class QdqPatternsTest {
 
         Map<String, Integer> ops = TinyGraphs.optimizedOps(int8, dir);
         assertThat(ops).containsEntry("QLinearConv", 1).doesNotContainKeys("Conv", "Relu");
+    }
+
+    /**
+     * Portable weights reach ±64 in every channel and no further, so no pair of uint8 × int8 products can pass
+     * int16 in the VPMADDUBSW kernels of x86 CPUs without VNNI (where this test's other checks ran wrong with
+     * full-range weights: errors of 13–39 % of the output's range). Full range reaches ±127; its outputs are
+     * checked only where the kernels do not saturate.
+     */
+    @Test
+    void portableWeightsStayWithinWhatKernelsWithoutVnniAddExactlyAndFullRangeUsesAll127Levels() throws Exception {
+        TinyGraphs g = new TinyGraphs().input("x", -1, 3, 8, 8).output("y", -1, 4, 8, 8);
+        g.node("Relu", List.of(g.conv("x", 3, 4, true)));
+        g.nameLastOutput("y");
+        ModelProto fp32 = g.model(13, 8);
+        assertThat(channelPeaks(quantize(fp32, Set.of()))).containsExactly(64);
+        ModelProto full = quantize(fp32, Set.of(), WeightRange.FULL);
+        assertThat(channelPeaks(full)).containsExactly(127);
+        if (!io.labelstream.model.Int8Kernels.saturateOnFullRangeWeights()) {
+            assertClose(fp32, full, 0.03);
+        }
     }
 
     @Test
