@@ -53,6 +53,10 @@ final class BrokerProcess implements AutoCloseable {
         return bootstrapServers;
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     @Override
     public void close() throws InterruptedException {
         try {

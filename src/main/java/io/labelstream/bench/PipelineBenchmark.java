@@ -34,13 +34,16 @@ public final class PipelineBenchmark {
      * @param backlog       images in the memory run's backlog (0 skips it)
      * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
      * @param settings      labelstream settings for every pipeline run, over the benchmark's own
+     * @param cost          whether each round also runs {@code labelstream run} in its own JVM for the cost table
+     * @param idle          how long each round measures an idle {@code labelstream run} (zero skips it)
      */
     public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
                           int streamThreads,
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
-                          List<String> memoryJvm, Map<String, String> settings, Path outDir) {
+                          List<String> memoryJvm, Map<String, String> settings, Path outDir, boolean cost,
+                          Duration idle) {
     }
 
     /** Measured in one round: images per second of one series for one configuration. */
@@ -53,6 +56,7 @@ public final class PipelineBenchmark {
     private final List<Double> startupSeconds = new ArrayList<>();
     private final Map<String, List<Double>> meanBatches = new LinkedHashMap<>();
     private final List<String> peerDescriptions = new ArrayList<>();
+    private final CostTable costs = new CostTable();
 
     public PipelineBenchmark(Options options, PrintStream out) {
         this.options = options;
@@ -99,10 +103,15 @@ public final class PipelineBenchmark {
                     options.streamThreads(), options.threads(), options.settings()));
             String runId = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
             throughput(runs, runId, models, images, providers);
+            idle(runs, runId, models, broker);
             printThroughput(providers);
+            costs.print(out);
             List<BenchChart.Latencies> latencies = latency(runs, runId, models, images);
             MemoryRun.Result memory = memory(runs, runId, models, images);
             writeCsv(latencies, memory);
+            if (!costs.isEmpty()) {
+                costs.writeCsv(options.outDir().resolve("bench-cost.csv"));
+            }
             BenchChart.write(options.outDir().resolve("bench.png"), "labelstream side by side ("
                     + Runtime.getRuntime().availableProcessors() + " cores)", chartPoints(), latencies);
             out.printf("%nWritten: %s, %s, %s, %s%n", options.outDir().resolve("bench-throughput.csv"),
@@ -176,6 +185,14 @@ public final class PipelineBenchmark {
                                             + "%.1f%n", round, config, ceiling, result.steadyImagesPerSecond(), backlog,
                                     result.startupSeconds(), result.meanBatch(), bare.cpuMsPerImage(),
                                     engineRun.cpuMsPerImage());
+                            if (options.cost()) {
+                                CostRun.Backlog run = CostRun.backlog(runs, name + "-run", model.getValue(),
+                                        size.getValue(), batch, backlog);
+                                costs.add(config, round, bare, run);
+                                out.printf(Locale.ROOT, "  round %d %-26s labelstream run (own JVM) %.1f img/s, CPU ms"
+                                        + " per image %.1f: bare ÷ run %.3f%n", round, config, run.imagesPerSecond(),
+                                        run.cpuMsPerImage(), bare.cpuMsPerImage() / run.cpuMsPerImage());
+                            }
                         }
                     }
                 }
@@ -186,6 +203,30 @@ public final class PipelineBenchmark {
                 peers.values().forEach(PeerEngine::close);
             }
         }
+    }
+
+    /** Once per round, an idle instance of the first model: nothing in its input topic. */
+    private void idle(PipelineRuns runs, String runId, Map<BenchModel, Path> models, BrokerProcess broker)
+            throws Exception {
+        if (options.idle().isZero() || options.idle().isNegative()) {
+            return;
+        }
+        var model = models.entrySet().iterator().next();
+        for (int round = 1; round <= options.rounds(); round++) {
+            CostRun.Idle idle = CostRun.idle(runs, "bench-" + runId + "-idle-r" + round, model.getValue(), 8,
+                    settleBeforeIdle(), options.idle(), broker == null ? null : broker.pid());
+            costs.addIdle(idle);
+            out.printf(Locale.ROOT, "  round %d idle labelstream run: %.1f CPU ms per second%n", round,
+                    idle.msPerSecond(idle.labelstream()));
+        }
+    }
+
+    /**
+     * As long as the measured window, at least 5 s: the JIT compiles the idle loop's paths only after they have run
+     * a while, at a few rounds a second, and a pod idles for hours.
+     */
+    private Duration settleBeforeIdle() {
+        return options.idle().compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : options.idle();
     }
 
     private void add(String model, String size, int batch, String series, int round, double value) {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code labelstream run} in its own JVM, as a user starts it, with its ops port on a free port: what a
@@ -53,12 +54,36 @@ final class RunProcess implements AutoCloseable {
         return new RunProcess(child, port, log);
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     /** Fails with the log's location when the process has exited. */
     void checkAlive() {
         if (!process.isAlive()) {
             throw new IllegalStateException("labelstream run exited early with " + process.exitValue() + "; see "
                     + log);
         }
+    }
+
+    /** Waits until /health/ready answers 200: the model is loaded and the pipeline is RUNNING. */
+    void awaitReady(Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            checkAlive();
+            try {
+                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort
+                        + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // the ops server is not up yet
+            }
+            Thread.sleep(200);
+        }
+        throw new TimeoutException("labelstream run was not ready in " + timeout + "; see " + log);
     }
 
     /** The /metrics text, or empty while the endpoint is not up. */

@@ -156,6 +156,16 @@ final class BenchCommand {
                 description = "JVM options of the memory run's process (default ${DEFAULT-VALUE}).")
         List<String> memoryJvm;
 
+        @Option(names = "--cost", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Each round also runs `labelstream run` in its own JVM on the same backlog and prints "
+                        + "the cost table (CPU per image beside the bare loop's); --no-cost skips it.")
+        boolean cost;
+
+        @Option(names = "--idle", defaultValue = "PT20S",
+                description = "How long each round measures an idle `labelstream run`, ISO-8601; PT0S skips it "
+                        + "(default ${DEFAULT-VALUE}).")
+        java.time.Duration idle;
+
         @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
                 description = "A labelstream setting for every pipeline run, e.g. -s max.batches.in.flight=3 or "
                         + "-s kafka.commit.interval.ms=200.")
@@ -172,7 +182,7 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
-                    memoryJvm, settings, outDir), System.out).run();
+                    memoryJvm, settings, outDir, cost, idle), System.out).run();
             return 0;
         }
 

@@ -152,12 +152,18 @@ class CliTest {
             throws Exception {
         Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--sizes", "224x224",
                 "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--pipeline-seconds", "0.5", "--loads",
-                "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--out", out.toString()));
+                "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--idle", "PT2S",
+                "--out", out.toString()));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
                 .containsPattern("resnet18 +224×224 +8 +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) ×[0-9.]+")
                 .containsPattern("resnet18 +50% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9]+ ms: (met|missed)")
-                .containsPattern("48 images in [0-9]+ s .*peak RSS [0-9]+ MB, peak heap in use [1-9][0-9]* MB");
+                .containsPattern("48 images in [0-9]+ s .*peak RSS [0-9]+ MB, peak heap in use [1-9][0-9]* MB")
+                .containsPattern("resnet18 224×224 b8 +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9]\\.[0-9]{3} ")
+                .containsPattern("labelstream run: [0-9.]+ \\(")
+                .contains("the idle broker beside it");
+        assertThat(java.nio.file.Files.readAllLines(out.resolve("bench-cost.csv")))
+                .anyMatch(l -> l.startsWith("resnet18 224×224 b8,1,"));
         java.util.List<String> csv = java.nio.file.Files.readAllLines(out.resolve("bench-throughput.csv"));
         assertThat(csv.get(0)).isEqualTo("model,images,batch,series,round,images_per_second");
         assertThat(csv).anyMatch(l -> l.startsWith("resnet18,224×224,8,ceiling,1,"))

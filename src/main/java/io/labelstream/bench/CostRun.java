@@ -1,0 +1,120 @@
+package io.labelstream.bench;
+
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.schema.Topics;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What a user pays for: CPU time of {@code labelstream run} in its own JVM, read from /proc while it works through
+ * a pre-loaded backlog (from its first label to its last, so start-up, model loading and the JIT's first pass are
+ * not counted), and while it has nothing to do. The broker is another process and is not counted.
+ */
+final class CostRun {
+
+    /** JVM options of the measured process: what {@code labelstream run} would be given in a container. */
+    static final List<String> JVM = List.of("-Xmx1g");
+
+    /** @param cpu the process's CPU over the measured window, by thread group */
+    record Backlog(int images, double seconds, ProcessCpu.Snapshot cpu) {
+
+        double imagesPerSecond() {
+            return images / seconds;
+        }
+
+        double cpuMsPerImage() {
+            return cpu.totalNanos() / 1e6 / images;
+        }
+
+        double groupUsPerImage(String group) {
+            return cpu.groupNanos().getOrDefault(group, 0L) / 1e3 / images;
+        }
+    }
+
+    /** @param broker the broker process's CPU over the same window, or null when it is not a process of its own */
+    record Idle(double seconds, ProcessCpu.Snapshot labelstream, ProcessCpu.Snapshot broker) {
+
+        /** From the threads' own nanosecond counters: the process total is counted in 10 ms ticks. */
+        double msPerSecond(ProcessCpu.Snapshot cpu) {
+            return cpu.threadNanos() / 1e6 / seconds;
+        }
+
+        double groupMsPerSecond(String group) {
+            return labelstream.groupNanos().getOrDefault(group, 0L) / 1e6 / seconds;
+        }
+    }
+
+    private CostRun() {
+    }
+
+    /**
+     * Thread names: a short client id, so the stream thread's name still says what it is in the 15 characters the
+     * kernel keeps of it.
+     */
+    private static Map<String, String> settings(PipelineRuns runs, String name, Path model, int batch)
+            throws java.io.IOException {
+        Map<String, String> settings = new HashMap<>(runs.settings(name, model, batch));
+        settings.put(LabelstreamConfig.KAFKA_PREFIX + "client.id", "ls");
+        return settings;
+    }
+
+    static Backlog backlog(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images)
+            throws Exception {
+        Map<String, String> settings = settings(runs, name, model, batch);
+        Topics topics = Topics.from(LabelstreamConfig.of(settings));
+        runs.preload(topics.input(), name, jpegs, images);
+        try (RunProcess child = RunProcess.start(settings, JVM);
+             var labels = runs.labelsConsumer(topics.labels(), 20)) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+            int seen = 0;
+            ProcessCpu.Snapshot first = null;
+            long firstAt = 0;
+            int seenAtFirst = 0;
+            while (seen < images) {
+                int n = labels.poll(Duration.ofMillis(20)).count();
+                if (n > 0 && first == null) {
+                    first = ProcessCpu.of(child.pid());
+                    firstAt = System.nanoTime();
+                    seenAtFirst = n;
+                }
+                seen += n;
+                child.checkAlive();
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException("labelstream run did not label " + images + " images in 30 minutes");
+                }
+            }
+            ProcessCpu.Snapshot last = ProcessCpu.of(child.pid());
+            double seconds = (System.nanoTime() - firstAt) / 1e9;
+            return new Backlog(images - seenAtFirst, seconds, last.minus(first));
+        }
+    }
+
+    /**
+     * An instance with an empty input topic: started, ready, left {@code settle} to finish starting, then measured
+     * for {@code measured}.
+     */
+    static Idle idle(PipelineRuns runs, String name, Path model, int batch, Duration settle, Duration measured,
+                     Long brokerPid) throws Exception {
+        Map<String, String> settings = settings(runs, name, model, batch);
+        runs.createTopic(Topics.from(LabelstreamConfig.of(settings)).input());
+        try (RunProcess child = RunProcess.start(settings, JVM)) {
+            child.awaitReady(Duration.ofMinutes(3));
+            Thread.sleep(settle.toMillis());
+            ProcessCpu.Snapshot before = ProcessCpu.of(child.pid());
+            ProcessCpu.Snapshot brokerBefore = brokerPid == null ? null : ProcessCpu.of(brokerPid);
+            long t0 = System.nanoTime();
+            Thread.sleep(measured.toMillis());
+            child.checkAlive();
+            ProcessCpu.Snapshot after = ProcessCpu.of(child.pid());
+            ProcessCpu.Snapshot brokerAfter = brokerPid == null ? null : ProcessCpu.of(brokerPid);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new Idle(seconds, after.minus(before), brokerPid == null ? null : brokerAfter.minus(brokerBefore));
+        }
+    }
+}

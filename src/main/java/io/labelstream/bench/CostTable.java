@@ -1,0 +1,137 @@
+package io.labelstream.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The cost table of {@code bench pipeline}: per configuration and round, the bare ONNX Runtime loop's CPU per
+ * image beside {@code labelstream run}'s ({@link CostRun}), their ratio taken within the round, where the run's CPU
+ * went, and what an idle instance costs per second.
+ */
+final class CostTable {
+
+    private record Row(String config, int round, ThroughputLoops.Measured bare, CostRun.Backlog run) {
+    }
+
+    private final List<Row> rows = new ArrayList<>();
+    private final List<CostRun.Idle> idles = new ArrayList<>();
+
+    void add(String config, int round, ThroughputLoops.Measured bare, CostRun.Backlog run) {
+        rows.add(new Row(config, round, bare, run));
+    }
+
+    void addIdle(CostRun.Idle idle) {
+        idles.add(idle);
+    }
+
+    boolean isEmpty() {
+        return rows.isEmpty() && idles.isEmpty();
+    }
+
+    void print(PrintStream out) {
+        if (!rows.isEmpty()) {
+            out.printf("%nCost per labeled image: `labelstream run` in its own JVM (%s) over a pre-loaded backlog, its "
+                    + "process CPU time from its first label to its last ÷ the images labeled; bare = the ONNX "
+                    + "Runtime loop above, process CPU ÷ images. Median (min–max) over rounds; ratios per round.%n",
+                    String.join(" ", CostRun.JVM));
+            out.printf("  %-26s %-22s %-22s %-20s %-20s%n", "configuration", "bare CPU ms/image",
+                    "run CPU ms/image", "bare ÷ run", "run images/s");
+            for (var e : byConfig().entrySet()) {
+                List<Row> r = e.getValue();
+                out.printf(Locale.ROOT, "  %-26s %-22s %-22s %-20s %-20s%n", e.getKey(),
+                        samples(r, x -> x.bare().cpuMsPerImage()).format(""),
+                        samples(r, x -> x.run().cpuMsPerImage()).format(""),
+                        format3(samples(r, x -> x.bare().cpuMsPerImage() / x.run().cpuMsPerImage())),
+                        samples(r, x -> x.run().imagesPerSecond()).format(""));
+            }
+            out.printf("%nWhere `labelstream run`'s CPU went, µs per image (threads by name; median over rounds):%n");
+            StringBuilder header = new StringBuilder(String.format("  %-26s", "configuration"));
+            for (String g : ProcessCpu.GROUPS) {
+                header.append(String.format(" %-20s", g.replaceAll(" \\(.*", "")));
+            }
+            out.println(header.append(" exited threads"));
+            for (var e : byConfig().entrySet()) {
+                StringBuilder line = new StringBuilder(String.format("  %-26s", e.getKey()));
+                for (String g : ProcessCpu.GROUPS) {
+                    line.append(String.format(Locale.ROOT, " %-20.0f", samples(e.getValue(),
+                            x -> x.run().groupUsPerImage(g)).median()));
+                }
+                line.append(String.format(Locale.ROOT, " %.0f", samples(e.getValue(), x -> Math.max(0,
+                        (x.run().cpu().totalNanos() - x.run().cpu().threadNanos()) / 1e3 / x.run().images())).median()));
+                out.println(line);
+            }
+            out.println("  (engine = labelstream's batch and preprocess threads and ONNX Runtime's pool; the process "
+                    + "total is counted in 10 ms ticks, the threads in ns, so the last column is only roughly "
+                    + "threads that ended)");
+        }
+        if (!idles.isEmpty()) {
+            CostRun.Idle first = idles.get(0);
+            out.printf(Locale.ROOT, "%nIdle: `labelstream run` with an empty input topic, %.0f s measured after it was "
+                    + "ready and had idled as long (at least 5 s); CPU ms per second, median (min–max) over %d "
+                    + "run(s):%n", first.seconds(), idles.size());
+            out.printf(Locale.ROOT, "  labelstream run: %s (target ≤ 10: %s)%n",
+                    Samples.of(idles.stream().map(i -> i.msPerSecond(i.labelstream())).toList()).format(""),
+                    Samples.of(idles.stream().map(i -> i.msPerSecond(i.labelstream())).toList()).median() <= 10
+                            ? "met" : "missed");
+            StringBuilder groups = new StringBuilder("  by thread:");
+            for (String g : ProcessCpu.GROUPS) {
+                groups.append(String.format(Locale.ROOT, " %s %.1f;", g.replaceAll(" \\(.*", ""), Samples.of(
+                        idles.stream().map(i -> i.groupMsPerSecond(g)).toList()).median()));
+            }
+            out.println(groups);
+            if (first.broker() != null) {
+                out.printf(Locale.ROOT, "  the idle broker beside it (its own JVM, not counted above): %s%n",
+                        Samples.of(idles.stream().map(i -> i.msPerSecond(i.broker())).toList()).format(""));
+            }
+        }
+    }
+
+    void writeCsv(Path file) throws IOException {
+        List<String> lines = new ArrayList<>(List.of("configuration,round,bare_cpu_ms_per_image,run_cpu_ms_per_image,"
+                + "bare_over_run,run_images_per_second," + String.join(",", groupColumns())));
+        for (Row r : rows) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.4f,%.3f", r.config(),
+                    r.round(), r.bare().cpuMsPerImage(), r.run().cpuMsPerImage(),
+                    r.bare().cpuMsPerImage() / r.run().cpuMsPerImage(), r.run().imagesPerSecond()));
+            for (String g : ProcessCpu.GROUPS) {
+                line.append(String.format(Locale.ROOT, ",%.1f", r.run().groupUsPerImage(g)));
+            }
+            lines.add(line.toString());
+        }
+        for (CostRun.Idle i : idles) {
+            lines.add(String.format(Locale.ROOT, "idle,,,,,,total_ms_per_s=%.2f%s", i.msPerSecond(i.labelstream()),
+                    i.broker() == null ? "" : String.format(Locale.ROOT, " broker_ms_per_s=%.2f",
+                            i.msPerSecond(i.broker()))));
+        }
+        Files.write(file, lines);
+    }
+
+    private static List<String> groupColumns() {
+        List<String> columns = new ArrayList<>();
+        for (String g : ProcessCpu.GROUPS) {
+            columns.add("us_per_image_" + g.replaceAll(" \\(.*", "").replace(' ', '_'));
+        }
+        return columns;
+    }
+
+    private Map<String, List<Row>> byConfig() {
+        Map<String, List<Row>> m = new LinkedHashMap<>();
+        rows.forEach(r -> m.computeIfAbsent(r.config(), k -> new ArrayList<>()).add(r));
+        return m;
+    }
+
+    private static Samples samples(List<Row> rows, java.util.function.ToDoubleFunction<Row> f) {
+        return new Samples(rows.stream().mapToDouble(f).toArray());
+    }
+
+    private static String format3(Samples s) {
+        return String.format(Locale.ROOT, "%.3f (%.3f–%.3f)", s.median(), s.min(), s.max());
+    }
+}
