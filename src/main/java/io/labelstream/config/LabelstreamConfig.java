@@ -173,6 +173,15 @@ public final class LabelstreamConfig {
     static final long ALOS_COMMIT_INTERVAL_MS = 30_000;
     public static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
 
+    /**
+     * Whether the consumer group runs Kafka's streams rebalance protocol ({@code kafka.group.protocol=streams}),
+     * under which Kafka Streams builds its main consumers itself rather than through a client supplier.
+     */
+    public boolean streamsGroupProtocol() {
+        String protocol = values.get(KAFKA_PREFIX + "group.protocol");
+        return protocol != null && protocol.strip().equalsIgnoreCase("streams");
+    }
+
     public boolean exactlyOnce() {
         return get(Settings.PROCESSING_GUARANTEE).startsWith("exactly_once");
     }

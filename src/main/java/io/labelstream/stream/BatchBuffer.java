@@ -110,16 +110,19 @@ final class BatchBuffer {
      * Emits and deletes items from the head for as long as {@code canLeave} holds for the head; under exactly-once
      * the deletes commit atomically with what {@code emit} forwards.
      */
-    void evictWhile(Predicate<BatchItem> canLeave, Consumer<BatchItem> emit) {
+    int evictWhile(Predicate<BatchItem> canLeave, Consumer<BatchItem> emit) {
+        int evicted = 0;
         while (!items.isEmpty() && canLeave.test(items.peek())) {
             BatchItem head = items.poll();
             emit.accept(head);
             store.delete(head.sequence());
+            evicted++;
         }
         if (items.isEmpty()) {
             // An empty buffer restarts numbering, so sequence numbers never run out.
             nextSequence = 0;
         }
+        return evicted;
     }
 
     /** Every item, oldest first; for closing a task, when whatever is still running is abandoned. */

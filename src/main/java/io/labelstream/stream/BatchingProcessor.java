@@ -16,6 +16,7 @@ import io.labelstream.schema.RecipeIdentity;
 import io.labelstream.schema.Timings;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -67,15 +68,24 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private Intake intake;
     private DedupCache dedup;
     private BatchBuffer buffer;
+    private StreamThreadWakeups.TaskWakeup wakeup = StreamThreadWakeups.TaskWakeup.INERT;
+    /** The stage's punctuation, scheduled only while the buffer holds records: an idle task costs nothing. */
+    private Cancellable stage;
+    /** Under exactly-once, the wall-clock time by which what was forwarded last has been committed. */
+    private long forwardedCommittedByMs = Long.MIN_VALUE;
 
     /** A batch handed to the engine; its items are in input order, and its outcomes will be too. */
     private record InFlightBatch(List<BatchItem> items, long takenAt, CompletableFuture<BatchOutcome> result) {
     }
 
-    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, LabelingTopology.Options options) {
+    private final StreamThreadWakeups wakeups;
+
+    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, LabelingTopology.Options options,
+                      StreamThreadWakeups wakeups) {
         this.engine = engine;
         this.events = events;
         this.options = options;
+        this.wakeups = wakeups;
         this.modelIdentity = Records.modelIdentity(engine.model().identity());
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipeHash());
     }
@@ -83,6 +93,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     @Override
     public void init(ProcessorContext<byte[], SpecificRecord> context) {
         this.context = context;
+        wakeup = wakeups.forCurrentThread();
         String dedupContext = null;
         if (options.dedup() != null) {
             // The cache answers only for the same bytes through the same model, recipe and moderation rules.
@@ -94,19 +105,38 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
         intake = new Intake(events, new ImagePreparation(options.fetcher(), dedupContext));
         buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE), this::admit);
-        // Records restored from the changelog are already due, so the first tick batches them. Punctuators run
-        // after every task of the thread has had its records of a round, just before the commit.
-        context.schedule(options.tick(), PunctuationType.WALL_CLOCK_TIME, now -> {
-            options.budget().newRound();
-            advance(now(), true);
-        });
+        // Records restored from the changelog are already due, so the first punctuation batches them.
+        scheduleStageWhileBuffered();
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
         buffer.add(admit(Records.buffered(record, context.recordMetadata().orElseThrow(), now())));
+        scheduleStageWhileBuffered();
         advance(now(), false);
         holdBackWhileFull();
+    }
+
+    /**
+     * Punctuators run after every task of the thread has had its records of a round, just before the commit, and
+     * Kafka Streams counts every wall-clock punctuation as work to commit: so the stage punctuates only while it
+     * has records, every tick, and between ticks its thread sleeps in its poll until {@link #wakeup} ends it.
+     */
+    private void scheduleStageWhileBuffered() {
+        if (stage == null && buffer.size() > 0) {
+            stage = context.schedule(options.tick(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        }
+    }
+
+    private void punctuate(long timestamp) {
+        wakeup.clear();
+        options.budget().newRound();
+        advance(now(), true);
+        // The last punctuation is the one in the round that commits the last output.
+        if (buffer.size() == 0 && System.currentTimeMillis() > forwardedCommittedByMs) {
+            stage.cancel();
+            stage = null;
+        }
     }
 
     /**
@@ -115,6 +145,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      */
     @Override
     public void close() {
+        wakeup.close();
         // A batch the engine has not started yet is skipped; one that is running finishes, unused.
         inFlight.forEach(batch -> batch.result().cancel(false));
         inFlight.clear();
@@ -131,7 +162,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private BatchItem admit(BufferedRecord record) {
         BatchItem item = intake.admit(record);
         if (item.stage() == BatchItem.Stage.PREPARING) {
-            item.preparationFuture().whenComplete((result, error) -> progress.release());
+            StreamThreadWakeups.TaskWakeup w = wakeup;
+            item.preparationFuture().whenComplete((result, error) -> {
+                progress.release();
+                w.runNow();
+            });
         }
         return item;
     }
@@ -146,7 +181,25 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         takePreparations(now);
         takeFinishedBatches();
         startBatches(now, partialBatches);
-        buffer.evictWhile(BatchItem::isDone, this::emit);
+        int emitted = buffer.evictWhile(BatchItem::isDone, this::emit);
+        askToRunWhenDue(now, emitted > 0);
+    }
+
+    /**
+     * What the thread's poll must not sleep past: a partial batch's delay, and under exactly-once the commit that
+     * makes forwarded output visible (Kafka Streams commits once {@code commit.interval.ms} has passed since its
+     * last commit, and only between polls). Batches and fetches that finish wake the thread themselves.
+     */
+    private void askToRunWhenDue(long now, boolean forwarded) {
+        long partial = msUntilPartialBatchMayStart(now);
+        long wallNow = System.currentTimeMillis();
+        if (partial != Long.MAX_VALUE) {
+            wakeup.runAt(wallNow + Math.max(1, partial));
+        }
+        if (forwarded && options.budget().exactlyOnce()) {
+            forwardedCommittedByMs = wallNow + options.budget().commitIntervalMs() + 1;
+            wakeup.runAt(forwardedCommittedByMs);
+        }
     }
 
     /** Prepared images join the ready ones, unless the dedup cache already knows them; refused ones are failed. */
@@ -220,7 +273,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             CompletableFuture<BatchOutcome> result = engine.submit(items.stream().map(BatchItem::image).toList(),
                     options.maxBatchSize());
             items.forEach(BatchItem::inBatch);
-            result.whenComplete((outcome, error) -> progress.release());
+            StreamThreadWakeups.TaskWakeup w = wakeup;
+            result.whenComplete((outcome, error) -> {
+                progress.release();
+                w.runNow();
+            });
             inFlight.add(new InFlightBatch(items, now, result));
         }
     }

@@ -50,7 +50,8 @@ public final class LabelingTopology {
      * @param fetcher     fetches images given by reference; null when no references are allowed
      * @param dedup       null when content dedup is off
      * @param maxInFlight batches a task keeps in the engine at once
-     * @param tick        how often the wall-clock punctuator takes finished work, starts due batches and emits
+     * @param tick        how often, while its buffer holds records, a task's wall-clock punctuation takes finished
+     *                    work, starts due batches and emits
      * @param budget      what bounds the work inside one transaction
      */
     public record Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
@@ -70,6 +71,11 @@ public final class LabelingTopology {
     }
 
     public static Topology build(Options options, LabelingEngine engine) {
+        return build(options, engine, StreamThreadWakeups.NONE);
+    }
+
+    /** @param wakeups how the batcher ends its stream thread's poll when it has work (see Pipeline) */
+    public static Topology build(Options options, LabelingEngine engine, StreamThreadWakeups wakeups) {
         Topics topics = options.topics();
         Topology topology = new Topology();
         if (topics.inputPattern() != null) {
@@ -78,7 +84,7 @@ public final class LabelingTopology {
             topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                     topics.inputNames().toArray(String[]::new));
         }
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, topics.input().valueSerde(), options),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(engine, topics.input().valueSerde(), options, wakeups),
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         Serdes.Long(), AvroSerdes.bufferedRecord())

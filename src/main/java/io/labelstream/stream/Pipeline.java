@@ -28,6 +28,8 @@ import static io.labelstream.broker.TopicAdmin.MAX_RECORD_BYTES;
 public final class Pipeline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+    /** How long an idle stream thread sleeps in one poll (kafka.poll.ms overrides it). */
+    static final long IDLE_POLL_MS = 500;
 
     private final KafkaStreams streams;
     private final ReferenceFetcher fetcher;
@@ -60,15 +62,20 @@ public final class Pipeline implements AutoCloseable {
         if (Boolean.parseBoolean(config.get(Settings.TOPICS_CREATE))) {
             TopicAdmin.createMissing(config, props);
         }
-        KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine), props);
+        StreamThreadWakeups wakeups = new StreamThreadWakeups();
+        KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine, wakeups), props,
+                wakeups.clientSupplier());
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         var model = engine.model();
         metrics.modelInfo(model.identity().name(), model.identity().versionOrUnknown(), model.identity().sha256(),
                 model.inferencePool().provider().toString(), engine.recipeHash());
         Pipeline pipeline = new Pipeline(streams, options.fetcher());
         streams.setStateListener((now, before) -> {
+            wakeups.instanceRunning(now == KafkaStreams.State.RUNNING);
             if (now == KafkaStreams.State.RUNNING) {
                 pipeline.running.countDown();
+            } else if (now == KafkaStreams.State.PENDING_SHUTDOWN) {
+                wakeups.wakeAll(); // the threads see it now rather than after their poll
             }
         });
         streams.setUncaughtExceptionHandler(e -> {
@@ -103,8 +110,15 @@ public final class Pipeline implements AutoCloseable {
         if (!stateDir.isEmpty()) {
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         }
-        // The stream thread only runs wall-clock punctuators between polls, so a poll must not outlast the tick.
-        p.put(StreamsConfig.POLL_MS_CONFIG, TopologySettings.tick(config.get(Settings.MAX_BATCH_DELAY_MS)).toMillis());
+        if (config.streamsGroupProtocol()) {
+            // Kafka Streams builds these consumers itself, so their polls cannot be woken (StreamThreadWakeups):
+            // the thread runs wall-clock punctuators only between polls, so a poll must not outlast the tick.
+            p.put(StreamsConfig.POLL_MS_CONFIG, TopologySettings.tick(config.get(Settings.MAX_BATCH_DELAY_MS))
+                    .toMillis());
+        } else {
+            // Woken when there is work, an idle thread may sleep in its poll: it then wakes a few times a second.
+            p.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MS);
+        }
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD_BYTES);
         p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_RECORD_BYTES);
         // The topology has no global stores; opting in now keeps behaviour stable when Kafka 5.0 makes it default.

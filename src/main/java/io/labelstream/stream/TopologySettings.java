@@ -26,8 +26,14 @@ final class TopologySettings {
                 Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
                         config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
-                tick(delay), budget);
+                config.streamsGroupProtocol() ? tick(delay) : WOKEN_TICK, budget);
     }
+
+    /**
+     * The stage's punctuation period when its polls can be woken ({@link StreamThreadWakeups}): the thread sleeps
+     * in its poll until it is woken, and the punctuation then runs in the same round, so it is due at every round.
+     */
+    static final Duration WOKEN_TICK = Duration.ofMillis(1);
 
     /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */
     static ReferenceFetcher fetcher(LabelstreamConfig config) {
@@ -70,7 +76,10 @@ final class TopologySettings {
         }
     }
 
-    /** The punctuator's period: fine enough to honour the delay within a few milliseconds, never above 10 ms. */
+    /**
+     * The punctuator's period when polls cannot be woken and {@code poll.ms} is set to it: fine enough to honour the
+     * delay within a few milliseconds, never above 10 ms.
+     */
     static Duration tick(long maxBatchDelayMs) {
         return Duration.ofMillis(Math.max(1, Math.min(10, maxBatchDelayMs / 2)));
     }

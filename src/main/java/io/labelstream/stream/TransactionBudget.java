@@ -97,6 +97,15 @@ public final class TransactionBudget {
         heldThisRoundNanos.get()[0] = 0;
     }
 
+    /** Under exactly-once, how often Kafka Streams commits: forwarded output becomes visible then. */
+    long commitIntervalMs() {
+        return commitIntervalMs;
+    }
+
+    boolean exactlyOnce() {
+        return exactlyOnce;
+    }
+
     /** Whether a task that held its thread back should ask for a commit: only a transaction needs one. */
     boolean commitAfterHoldBack() {
         return exactlyOnce;

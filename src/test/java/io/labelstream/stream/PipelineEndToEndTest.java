@@ -127,6 +127,45 @@ class PipelineEndToEndTest {
         }
     }
 
+    /**
+     * With a poll that would sleep two minutes, only the batcher's wake-ups (a batch finished, a partial batch's
+     * delay over, forwarded output due for its commit) can get 21 images labeled and committed within the wait;
+     * and once all is out, an idle instance commits nothing.
+     */
+    @Test
+    void workWakesAStreamThreadFromALongPollAndAnIdleInstanceCommitsNothing() throws Exception {
+        String app = "e2e-wakeups";
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Map<String, String> settings = settings(app, "wakeups");
+            settings.put("kafka.poll.ms", "120000");
+            LabelstreamConfig config = LabelstreamConfig.of(settings);
+            LabelingEngine engine = EngineFactory.create(config);
+            closeables.add(engine);
+            io.labelstream.ops.PipelineMetrics metrics = io.labelstream.ops.PipelineMetrics.inMemory();
+            Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine, metrics);
+            closeables.add(0, pipeline);
+            assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
+
+            List<String> ids = traffic.publishImages(app + "-in", "img", 21, 224, 224);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 21,
+                    Duration.ofSeconds(90), Duration.ofSeconds(1), pipeline::fatalError);
+            assertThat(out.missing(ids)).as("labeled and committed while the poll would still sleep").isEmpty();
+            assertThat(out.duplicates()).isEmpty();
+
+            java.util.function.DoubleSupplier commits = () -> metrics.registry().find("kafka.stream.thread.commit.total")
+                    .functionCounters().stream().mapToDouble(c -> c.count()).sum();
+            assertThat(commits.getAsDouble()).as("commits so far").isPositive();
+            Thread.sleep(1000); // the last commit's interval passes
+            double before = commits.getAsDouble();
+            Thread.sleep(3000);
+            assertThat(commits.getAsDouble()).as("commits while idle").isEqualTo(before);
+            assertThat(pipeline.state().isRunningOrRebalancing()).isTrue();
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
     @Test
     void anInt8ModelLabelsThroughARealBrokerAndItsOutputsSayWhatItIs() throws Exception {
         Path int8 = Path.of("target", "test-models", "resnet18-int8.onnx").toAbsolutePath();
