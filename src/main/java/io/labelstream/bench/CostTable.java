@@ -38,8 +38,9 @@ final class CostTable {
     void print(PrintStream out) {
         if (!rows.isEmpty()) {
             out.printf("%nCost per labeled image: `labelstream run` in its own JVM (%s) over a pre-loaded backlog, its "
-                    + "process CPU time from its first label to its last ÷ the images labeled; bare = the ONNX "
-                    + "Runtime loop above, process CPU ÷ images. Median (min–max) over rounds; ratios per round.%n",
+                    + "process CPU time over the backlog's last two thirds (start-up and the JIT's first pass "
+                    + "left out) ÷ the images labeled then; bare = the ONNX Runtime loop above, process CPU ÷ "
+                    + "images. Median (min–max) over rounds; ratios per round.%n",
                     String.join(" ", CostRun.JVM));
             out.printf("  %-26s %-22s %-22s %-20s %-20s%n", "configuration", "bare CPU ms/image",
                     "run CPU ms/image", "bare ÷ run", "run images/s");

@@ -106,6 +106,9 @@ public final class PipelineBenchmark {
             idle(runs, runId, models, broker);
             printThroughput(providers);
             costs.print(out);
+            if (options.cost()) {
+                StageCosts.print(out, images, Math.max(3, options.rounds()));
+            }
             List<BenchChart.Latencies> latencies = latency(runs, runId, models, images);
             MemoryRun.Result memory = memory(runs, runId, models, images);
             writeCsv(latencies, memory);

@@ -160,7 +160,8 @@ class CliTest {
                 .containsPattern("resnet18 +50% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9]+ ms: (met|missed)")
                 .containsPattern("48 images in [0-9]+ s .*peak RSS [0-9]+ MB, peak heap in use [1-9][0-9]* MB")
                 .containsPattern("resnet18 224×224 b8 +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9.]+ +\\([0-9.]+–[0-9.]+\\) +[0-9]\\.[0-9]{3} ")
-                .containsPattern("labelstream run: [0-9.]+ \\(")
+                .containsPattern("labelstream run: [0-9.]+ +\\(")
+                .containsPattern("224×224 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+")
                 .contains("the idle broker beside it");
         assertThat(java.nio.file.Files.readAllLines(out.resolve("bench-cost.csv")))
                 .anyMatch(l -> l.startsWith("resnet18 224×224 b8,1,"));
