@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,19 +19,17 @@ final class CpuInfo {
 
     static String describe() {
         String model = System.getProperty("os.arch");
-        Set<String> flags = Set.of();
         try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
-            for (String line : lines) {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {
                     model = line.substring(line.indexOf(':') + 1).trim();
-                } else if (line.startsWith("flags") && flags.isEmpty()) {
-                    flags = Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+                    break;
                 }
             }
         } catch (IOException | RuntimeException e) {
             return "CPU: " + model + " (features unknown: " + e.getMessage() + ")";
         }
+        Set<String> flags = io.labelstream.model.Int8Kernels.cpuFlags(Path.of("/proc/cpuinfo"));
         Map<String, Boolean> features = new LinkedHashMap<>();
         features.put("AVX2", flags.contains("avx2"));
         features.put("AVX-512", flags.contains("avx512f"));

@@ -40,11 +40,6 @@ final class ProcessCpu {
     private ProcessCpu() {
     }
 
-    /** This process. */
-    static Snapshot self() {
-        return of(ProcessHandle.current().pid());
-    }
-
     static Snapshot of(long pid) {
         Path proc = Path.of("/proc", Long.toString(pid));
         Map<String, Long> groups = new LinkedHashMap<>();

@@ -29,7 +29,7 @@ public final class Int8Kernels {
     }
 
     /** The first "flags" line of a /proc/cpuinfo; empty when it cannot be read (then VNNI counts as absent). */
-    static Set<String> cpuFlags(Path cpuinfo) {
+    public static Set<String> cpuFlags(Path cpuinfo) {
         try (var lines = Files.lines(cpuinfo)) {
             return lines.filter(l -> l.startsWith("flags")).findFirst()
                     .map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(Set.of());

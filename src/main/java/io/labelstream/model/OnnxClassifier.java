@@ -79,9 +79,9 @@ public final class OnnxClassifier implements AutoCloseable {
                 throw new ModelException(modelFile + ": output '" + output.getKey() + "' has shape "
                         + outInfo.type + " " + java.util.Arrays.toString(outShape) + "; expected float [batch, classes]");
             }
-            if (kind == ExecutionProvider.Kind.CPU && Int8Kernels.saturateOnFullRangeWeights()
-                    && "full".equals(session.getMetadata().getCustomMetadataValue(
-                            io.labelstream.model.quantize.Quantizer.SUMMARY_KEY + ".weight_range").orElse(null))) {
+            if (kind == ExecutionProvider.Kind.CPU && "full".equals(session.getMetadata().getCustomMetadataValue(
+                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY + ".weight_range").orElse(null))
+                    && Int8Kernels.saturateOnFullRangeWeights()) {
                 LOG.warn("{} was quantized with --weight-range full; this CPU has no VNNI, so ONNX Runtime's int8"
                         + " kernels saturate on such weights and its labels can be wrong: quantize it again with"
                         + " --weight-range portable", modelFile);

@@ -74,11 +74,11 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     /** Under exactly-once, the wall-clock time by which what was forwarded last has been committed. */
     private long forwardedCommittedByMs = Long.MIN_VALUE;
 
+    private final StreamThreadWakeups wakeups;
+
     /** A batch handed to the engine; its items are in input order, and its outcomes will be too. */
     private record InFlightBatch(List<BatchItem> items, long takenAt, CompletableFuture<BatchOutcome> result) {
     }
-
-    private final StreamThreadWakeups wakeups;
 
     BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, LabelingTopology.Options options,
                       StreamThreadWakeups wakeups) {
@@ -343,7 +343,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             Thread.currentThread().interrupt();
         }
         options.budget().heldBack(heldNanos);
-        if (heldNanos > 0 && options.budget().commitAfterHoldBack()) {
+        if (heldNanos > 0 && options.budget().exactlyOnce()) {
             context.commit();
         }
     }

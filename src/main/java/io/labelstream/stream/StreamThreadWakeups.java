@@ -119,11 +119,6 @@ public final class StreamThreadWakeups {
         return consumer == null ? TaskWakeup.INERT : consumer.newTaskWakeup();
     }
 
-    /** Whether any stream thread's main consumer has polled through one of our wrappers. */
-    boolean active() {
-        return !consumers.isEmpty();
-    }
-
     /** Ends every thread's poll now: on shutdown, so the threads see their new state without waiting out a poll. */
     void wakeAll() {
         consumers.values().forEach(WakeableConsumer::wake);

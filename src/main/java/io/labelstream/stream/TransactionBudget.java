@@ -102,12 +102,11 @@ public final class TransactionBudget {
         return commitIntervalMs;
     }
 
+    /**
+     * Whether the work runs in transactions: then a task that held its thread back asks for a commit, and what it
+     * forwards becomes visible only at the next one.
+     */
     boolean exactlyOnce() {
-        return exactlyOnce;
-    }
-
-    /** Whether a task that held its thread back should ask for a commit: only a transaction needs one. */
-    boolean commitAfterHoldBack() {
         return exactlyOnce;
     }
 

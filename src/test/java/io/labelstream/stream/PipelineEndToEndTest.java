@@ -156,8 +156,14 @@ class PipelineEndToEndTest {
             java.util.function.DoubleSupplier commits = () -> metrics.registry().find("kafka.stream.thread.commit.total")
                     .functionCounters().stream().mapToDouble(c -> c.count()).sum();
             assertThat(commits.getAsDouble()).as("commits so far").isPositive();
-            Thread.sleep(1000); // the last commit's interval passes
-            double before = commits.getAsDouble();
+            // The last output's commit comes one commit interval after it, later on a slow machine: wait for a
+            // quiet second (a build that commits while idle, every 100 ms, never gets one), then require three.
+            long quietBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            double before;
+            do {
+                before = commits.getAsDouble();
+                Thread.sleep(1000);
+            } while (commits.getAsDouble() != before && System.nanoTime() < quietBy);
             Thread.sleep(3000);
             assertThat(commits.getAsDouble()).as("commits while idle").isEqualTo(before);
             assertThat(pipeline.state().isRunningOrRebalancing()).isTrue();

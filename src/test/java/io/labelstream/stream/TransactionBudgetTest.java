@@ -51,8 +51,8 @@ class TransactionBudgetTest {
         // At least once: no transaction, so no commit after a wait, and a long commit interval changes nothing.
         var atLeastOnce = TransactionBudget.of(LabelstreamConfig.of(Map.of("processing.guarantee", "at_least_once")));
         assertThat(atLeastOnce.holdBackMs()).isEqualTo(2475);
-        assertThat(atLeastOnce.commitAfterHoldBack()).isFalse();
-        assertThat(TransactionBudget.defaults(8).commitAfterHoldBack()).isTrue();
+        assertThat(atLeastOnce.exactlyOnce()).isFalse();
+        assertThat(TransactionBudget.defaults(8).exactlyOnce()).isTrue();
     }
 
     @Test

@@ -158,8 +158,8 @@ final class QdqRewriter {
     }
 
     /**
-     * Weights to int8 in [−L, L] (L from the {@link WeightRange}), one scale per output channel (Conv: axis 0; Gemm: 0 when transB, else 1;
-     * MatMul: 1); the bias to int32 at the input's scale times each channel's; Gemm's alpha and beta folded in.
+     * Weights to int8 in [−L, L] (L from the {@link WeightRange}), one scale per output channel (Conv: axis 0;
+     * Gemm: 0 when transB, else 1; MatMul: 1); the bias to int32 at the input's scale times each channel's; Gemm's alpha and beta folded in.
      */
     private void quantizeWeights(NodeProto n, NodeProto.Builder b) {
         TensorProto w = initializers.get(n.getInput(1));
