@@ -229,8 +229,8 @@ public final class EngineBenchmark {
                                 }
                             });
                             int[] next = {0};
-                            var s = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(small, next, batch), tensors));
-                            var v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch), tensors));
+                            var s = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(small, next, batch)));
+                            var v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch)));
                             // As the pipeline drives it: the next batch is decoded while this one is inferred.
                             var o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
                             if (r > 0) { // the first round warms up

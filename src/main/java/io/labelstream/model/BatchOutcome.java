@@ -9,6 +9,8 @@ import java.util.List;
  * @param inferred     how many images went through the model (the others were rejected before it)
  * @param preprocessMs wall time of decode + preprocess for the batch
  * @param inferenceMs  wall time of the ONNX Runtime call(s), bisection included
+ * @param model        the model that labeled the batch
  */
-public record BatchOutcome(List<ImageOutcome> outcomes, int inferred, double preprocessMs, double inferenceMs) {
+public record BatchOutcome(List<ImageOutcome> outcomes, int inferred, double preprocessMs, double inferenceMs,
+                           ModelId model) {
 }

@@ -11,12 +11,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Encoded images in, one {@link ImageOutcome} per image out, in three parts as a translator wraps a predictor:
  * {@link BatchPreprocessor} (decode and preprocess into a dense batch tensor), {@link BisectingInference} (one
  * ONNX Runtime call on the least-busy worker, bisection when it fails) and {@link Postprocessor} (softmax, top k,
  * label names). Knows nothing of Kafka.
+ *
+ * <p>The model can be replaced while the engine runs ({@link #swap}): each batch runs on one model from start to
+ * end, and names it in its outcome.
  *
  * <p>Thread-safe; each calling thread gets its own batch tensor. {@link #submit} runs a batch on the engine's own
  * batch threads, so a caller can decode the next batch while the model is busy with this one: two batch threads
@@ -29,13 +35,17 @@ public final class LabelingEngine implements AutoCloseable {
     public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofMillis(
             io.labelstream.config.LabelstreamConfig.STREAMS_TRANSACTION_TIMEOUT_MS);
 
-    private final LoadedModel model;
+    private final ImagePreprocessor preprocessor;
     private final BatchPreprocessor preprocessing;
-    private final BisectingInference inference;
-    private final Postprocessor postprocessing;
+    private final int topK;
+    private final Scores.OutputKind outputKind;
     private final Duration isolationBudget;
     private final ExecutorService batchThreads;
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
+    /** The model new batches go to; {@link #swap} replaces it between batches. */
+    private final AtomicReference<ServingModel> serving = new AtomicReference<>();
+    /** Every model served and not closed yet: the current one and replaced ones that batches still use. */
+    private final Set<ServingModel> open = ConcurrentHashMap.newKeySet();
     /** Batches submitted and not finished, whether still being decoded, waiting for a worker or running. */
     private final AtomicInteger batchesInEngine = new AtomicInteger();
     /** Smoothed wall time of a submitted batch, decode to outcome; 0 until one has finished. */
@@ -54,6 +64,25 @@ public final class LabelingEngine implements AutoCloseable {
      */
     public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind,
                           int preprocessThreads, Duration isolationBudget) {
+        checkFits(model, preprocessor);
+        this.preprocessor = preprocessor;
+        this.preprocessing = new BatchPreprocessor(preprocessor, preprocessThreads, model.input().valuesPerImage());
+        this.topK = topK;
+        this.outputKind = outputKind;
+        this.isolationBudget = isolationBudget;
+        ServingModel first = new ServingModel(model, topK, outputKind);
+        serving.set(first);
+        open.add(first);
+        AtomicInteger batchCounter = new AtomicInteger();
+        this.batchThreads = Executors.newFixedThreadPool(2 * model.inferencePool().workers(), r -> {
+            Thread t = new Thread(r, "labelstream-batch-" + batchCounter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The preprocessing writes what the model reads: the same size and layout. */
+    private static void checkFits(LoadedModel model, ImagePreprocessor preprocessor) {
         ModelInput input = model.input();
         PreprocessRecipe recipe = preprocessor.recipe();
         if (recipe.cropHeight() != input.height() || recipe.cropWidth() != input.width()) {
@@ -65,21 +94,40 @@ public final class LabelingEngine implements AutoCloseable {
             throw new IllegalArgumentException("preprocessor writes " + preprocessor.layout() + " but the model's input '"
                     + input.name() + "' is " + input.layout());
         }
-        this.model = model;
-        this.preprocessing = new BatchPreprocessor(preprocessor, preprocessThreads, input.valuesPerImage());
-        this.inference = new BisectingInference(model.inferencePool());
-        this.postprocessing = new Postprocessor(model.labels(), model.classes(), topK, outputKind);
-        this.isolationBudget = isolationBudget;
-        AtomicInteger batchCounter = new AtomicInteger();
-        this.batchThreads = Executors.newFixedThreadPool(2 * model.inferencePool().workers(), r -> {
-            Thread t = new Thread(r, "labelstream-batch-" + batchCounter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
+    /** The model new batches go to. */
     public LoadedModel model() {
-        return model;
+        return serving.get().model();
+    }
+
+    /** The model new batches go to, for a caller that holds it across several batches ({@link ServingModel#tryAcquire}). */
+    public ServingModel serving() {
+        return serving.get();
+    }
+
+    /**
+     * Makes {@code candidate} the model of every batch submitted from now on, once it has been checked: its input
+     * fits the preprocessing and it runs a warm-up batch of {@code warmUpBatch} images. Batches already submitted
+     * finish on the model they were given; the replaced model closes when nothing holds it any more. On failure
+     * nothing changes, and the caller still owns {@code candidate}.
+     *
+     * @return the model it replaced
+     * @throws IllegalArgumentException when its input does not fit the preprocessing
+     * @throws ModelException           when the warm-up batch fails
+     */
+    public synchronized ModelId swap(LoadedModel candidate, int warmUpBatch) throws ModelException {
+        if (batchThreads.isShutdown()) {
+            throw new IllegalStateException("the engine is closing");
+        }
+        checkFits(candidate, preprocessor);
+        candidate.inferencePool().run(candidate.inferencePool().allocateBatch(warmUpBatch), warmUpBatch);
+        ServingModel next = new ServingModel(candidate, topK, outputKind);
+        open.add(next);
+        ServingModel replaced = serving.getAndSet(next);
+        replaced.retire();
+        open.removeIf(ServingModel::isClosed);
+        return replaced.identity();
     }
 
     public PreprocessRecipe recipe() {
@@ -96,7 +144,7 @@ public final class LabelingEngine implements AutoCloseable {
      * being decoded, than it has inference workers.
      */
     public boolean hasIdleWorker() {
-        return batchesInEngine.get() < model.inferencePool().workers();
+        return batchesInEngine.get() < model().inferencePool().workers();
     }
 
     /**
@@ -113,13 +161,15 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     /**
-     * The calling thread's batch tensor, allocated on first use. A stream thread runs its tasks one at a time,
-     * so its tasks share one tensor instead of each holding its own.
+     * The calling thread's batch tensor for {@code model}, allocated on first use and again only when a model with
+     * another input replaces it. A stream thread runs its tasks one at a time, so its tasks share one tensor
+     * instead of each holding its own.
      */
-    private TensorBatch threadBatch(int maxBatchSize) {
+    private TensorBatch threadBatch(ServingModel model, int maxBatchSize) {
         TensorBatch current = threadBatches.get();
-        if (current == null || current.capacity() < maxBatchSize) {
-            current = model.inferencePool().allocateBatch(maxBatchSize);
+        ModelInput input = model.model().input();
+        if (current == null || current.capacity() < maxBatchSize || !current.input().equals(input)) {
+            current = model.model().inferencePool().allocateBatch(maxBatchSize);
             threadBatches.set(current);
         }
         return current;
@@ -130,54 +180,95 @@ public final class LabelingEngine implements AutoCloseable {
      * large, and lets ONNX Runtime plan and allocate before the first real batch. Not timed.
      */
     public void warmUp(int batchSize) throws ModelException {
-        TensorBatch batch = model.inferencePool().allocateBatch(batchSize);
-        model.inferencePool().run(batch, batchSize);
+        LoadedModel model = model();
+        model.inferencePool().run(model.inferencePool().allocateBatch(batchSize), batchSize);
+    }
+
+    /** As {@link #submit(ServingModel, List, int)}, on the current model. */
+    public CompletableFuture<BatchOutcome> submit(List<byte[]> images, int capacity) {
+        ServingModel model = acquireCurrent();
+        try {
+            return submit(model, images, capacity);
+        } finally {
+            model.release();
+        }
     }
 
     /**
-     * Labels a batch on one of the engine's batch threads, each of which has its own tensor of {@code capacity}
-     * images. Batches submitted together overlap: while one is in ONNX Runtime, the next is being decoded.
+     * Labels a batch with {@code model} on one of the engine's batch threads, each of which has its own tensor of
+     * {@code capacity} images. Batches submitted together overlap: while one is in ONNX Runtime, the next is being
+     * decoded. The batch holds the model until it has finished, so it may be replaced meanwhile.
+     *
+     * @throws IllegalStateException when {@code model} has been replaced and closed: hold it to use it
      */
-    public CompletableFuture<BatchOutcome> submit(List<byte[]> images, int capacity) {
+    public CompletableFuture<BatchOutcome> submit(ServingModel model, List<byte[]> images, int capacity) {
+        if (!model.tryAcquire()) {
+            throw new IllegalStateException("model " + model + " was replaced and closed");
+        }
         CompletableFuture<BatchOutcome> result = new CompletableFuture<>();
         batchesInEngine.incrementAndGet();
         try {
             batchThreads.execute(() -> {
-                if (result.isDone()) { // cancelled before it started
-                    batchesInEngine.decrementAndGet();
-                    return;
-                }
-                long t0 = System.nanoTime();
-                BatchOutcome outcome;
                 try {
-                    outcome = label(images, threadBatch(capacity));
-                } catch (Throwable t) {
-                    batchesInEngine.decrementAndGet();
-                    result.completeExceptionally(t);
-                    return;
+                    run(model, images, capacity, result);
+                } finally {
+                    model.release();
                 }
-                double ms = (System.nanoTime() - t0) / 1e6;
-                typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
-                // Counted out before the caller can see the outcome, so a caller that saw it sees the engine idle.
-                batchesInEngine.decrementAndGet();
-                result.complete(outcome);
             });
         } catch (RuntimeException rejected) { // the engine is closing
             batchesInEngine.decrementAndGet();
+            model.release();
             throw rejected;
         }
         return result;
     }
 
-    public BatchOutcome label(List<byte[]> images) {
-        return label(images, threadBatch(images.size()));
+    private void run(ServingModel model, List<byte[]> images, int capacity, CompletableFuture<BatchOutcome> result) {
+        if (result.isDone()) { // cancelled before it started
+            batchesInEngine.decrementAndGet();
+            return;
+        }
+        long t0 = System.nanoTime();
+        BatchOutcome outcome;
+        try {
+            outcome = label(model, images, threadBatch(model, capacity));
+        } catch (Throwable t) {
+            batchesInEngine.decrementAndGet();
+            result.completeExceptionally(t);
+            return;
+        }
+        double ms = (System.nanoTime() - t0) / 1e6;
+        typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
+        // Counted out before the caller can see the outcome, so a caller that saw it sees the engine idle.
+        batchesInEngine.decrementAndGet();
+        result.complete(outcome);
     }
 
-    public BatchOutcome label(List<byte[]> images, TensorBatch batch) {
+    /** The current model, held; a swap between reading and holding it is retried. */
+    private ServingModel acquireCurrent() {
+        while (true) {
+            ServingModel model = serving.get();
+            if (model.tryAcquire()) {
+                return model;
+            }
+        }
+    }
+
+    /** Labels a batch on the calling thread, with the current model. */
+    public BatchOutcome label(List<byte[]> images) {
+        ServingModel model = acquireCurrent();
+        try {
+            return label(model, images, threadBatch(model, images.size()));
+        } finally {
+            model.release();
+        }
+    }
+
+    private BatchOutcome label(ServingModel model, List<byte[]> images, TensorBatch batch) {
         long t0 = System.nanoTime();
         BatchPreprocessor.DenseBatch dense = preprocessing.preprocess(images, batch);
         long t1 = System.nanoTime();
-        BisectingInference.Result inferred = inference.infer(batch, dense.images(), isolationBudget);
+        BisectingInference.Result inferred = model.inference().infer(batch, dense.images(), isolationBudget);
         long t2 = System.nanoTime();
         ImageOutcome[] outcomes = new ImageOutcome[images.size()];
         for (int i = 0; i < outcomes.length; i++) {
@@ -187,10 +278,11 @@ public final class LabelingEngine implements AutoCloseable {
             } else if (inferred.errors()[slot] != null) {
                 outcomes[i] = new ImageOutcome.Rejected(FailureReason.MODEL_ERROR, inferred.errors()[slot]);
             } else {
-                outcomes[i] = postprocessing.labeled(inferred.raw(), slot);
+                outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot);
             }
         }
-        return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                model.identity());
     }
 
     /**
@@ -199,7 +291,9 @@ public final class LabelingEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        batchThreads.shutdown();
+        synchronized (this) { // a swap under way finishes first, and none starts after
+            batchThreads.shutdown();
+        }
         boolean idle;
         try {
             idle = batchThreads.awaitTermination(60, TimeUnit.SECONDS);
@@ -209,7 +303,7 @@ public final class LabelingEngine implements AutoCloseable {
         }
         preprocessing.close();
         if (idle) {
-            model.close();
+            open.forEach(ServingModel::closeNow);
         } else {
             // Closing a native session under a running call can crash the JVM; leaking it until exit cannot.
             log.warn("Batches still running after 60 s; leaving the model's sessions open until the process exits");

@@ -15,11 +15,14 @@ public final class LoadedModel implements AutoCloseable {
     private final InferencePool inferencePool;
     private final LabelSet labels;
     private final ModelId identity;
+    /** Of the labels file; null when classes are named by number. */
+    private final String labelsSha256;
 
-    private LoadedModel(InferencePool inferencePool, LabelSet labels, ModelId identity) {
+    private LoadedModel(InferencePool inferencePool, LabelSet labels, ModelId identity, String labelsSha256) {
         this.inferencePool = inferencePool;
         this.labels = labels;
         this.identity = identity;
+        this.labelsSha256 = labelsSha256;
     }
 
     /**
@@ -33,6 +36,7 @@ public final class LoadedModel implements AutoCloseable {
         String sha256 = sha256(modelFile);
         InferencePool pool = InferencePool.open(modelFile, sha256, settings);
         try {
+            String labelsSha256 = labelsFile == null ? null : sha256(labelsFile);
             LabelSet labels = labelsFile == null ? LabelSet.numbered(pool.classes()) : LabelSet.read(labelsFile);
             if (labels.size() != pool.classes()) {
                 throw new ModelException("labels file " + labelsFile + " has " + labels.size()
@@ -40,7 +44,7 @@ public final class LoadedModel implements AutoCloseable {
             }
             String modelName = name != null && !name.isBlank() ? name : stripExtension(modelFile);
             ModelId identity = new ModelId(modelName, pool.modelVersion(), sha256);
-            return new LoadedModel(pool, labels, identity);
+            return new LoadedModel(pool, labels, identity, labelsSha256);
         } catch (ModelException | IOException | RuntimeException e) {
             pool.close();
             throw e;
@@ -83,6 +87,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public ModelId identity() {
         return identity;
+    }
+
+    /** SHA-256 of the labels file it was loaded with; null when its classes are named by number. */
+    public String labelsSha256() {
+        return labelsSha256;
     }
 
     @Override

@@ -42,15 +42,28 @@ public final class PoisonableModel {
         return maxPixel % CLASSES;
     }
 
-    public static synchronized Path file() {
-        Path file = Path.of("target", "test-models", "poisonable.onnx").toAbsolutePath();
+    public static Path file() {
+        return file(0);
+    }
+
+    /**
+     * The same model with its classes shifted: a good image's class is {@code (max pixel + shift) mod 10}, so two
+     * shifts are two models that tell apart which one labeled an image.
+     */
+    public static int classFor(int maxPixel, int shift) {
+        return (maxPixel + shift) % CLASSES;
+    }
+
+    public static synchronized Path file(int shift) {
+        Path file = Path.of("target", "test-models", shift == 0 ? "poisonable.onnx" : "poisonable-shift" + shift
+                + ".onnx").toAbsolutePath();
         if (Files.isRegularFile(file)) {
             return file;
         }
         ByteBuffer table = ByteBuffer.allocate(ROWS * CLASSES * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < ROWS; r++) {
             for (int c = 0; c < CLASSES; c++) {
-                table.putFloat(c == classFor(r) ? 5f : 0f);
+                table.putFloat(c == classFor(r, shift) ? 5f : 0f);
             }
         }
         GraphProto graph = GraphProto.newBuilder().setName("poisonable")
