@@ -76,6 +76,13 @@ public final class Settings {
                     + " class-0000…", Setting.anyText());
     public static final Setting<String> MODEL_NAME = new Setting<>("model.name", "",
             "Model name written to every output record; empty uses the model file's name", Setting.anyText());
+    public static final Setting<String> MODEL_RELOAD = new Setting<>("model.reload", "none",
+            "watch: when the content of model.path or model.labels.path changes, load and check the new model in the"
+                    + " background and switch to it between batches, without a restart; none: never",
+            Setting.oneOf("none", "watch"));
+    public static final Setting<Long> MODEL_RELOAD_INTERVAL_MS = new Setting<>("model.reload.interval.ms", "5000",
+            "With model.reload=watch, how often the model files' size, time and inode are looked at (content is"
+                    + " hashed only when they change)", Setting.longRange(100, 3_600_000));
     public static final Setting<Integer> MODEL_TOP_K = new Setting<>("model.top.k", "5",
             "Labels per image, best first", Setting.intRange(1, 1000));
     public static final Setting<String> MODEL_OUTPUT = new Setting<>("model.output", "auto",
@@ -154,7 +161,7 @@ public final class Settings {
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
-            MODEL_LABELS_PATH, MODEL_NAME, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
+            MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
             PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS,

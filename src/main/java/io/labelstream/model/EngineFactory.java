@@ -64,6 +64,22 @@ public final class EngineFactory {
                 java.time.Duration.ofMillis(config.transactionTimeoutMs()));
     }
 
+    /**
+     * With {@code model.reload=watch}, a watcher of the configured model files that swaps {@code engine}'s model
+     * when they change; null with {@code none}.
+     */
+    public static ModelReloader reloader(LabelstreamConfig config, LabelingEngine engine, ModelReloader.Check check,
+                                         ModelReloader.Listener listener) {
+        if (!config.get(Settings.MODEL_RELOAD).equals("watch")) {
+            return null;
+        }
+        String labels = config.get(Settings.MODEL_LABELS_PATH);
+        return ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
+                labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME), sessionSettings(config),
+                config.get(Settings.MAX_BATCH_SIZE),
+                java.time.Duration.ofMillis(config.get(Settings.MODEL_RELOAD_INTERVAL_MS))), engine, check, listener);
+    }
+
     /** The preprocessing the configuration describes, for a model taking {@code input}: what the pipeline runs. */
     public static ImagePreprocessor preprocessor(LabelstreamConfig config, ModelInput input) {
         return preprocessor(config, recipe(config), jpegDecoding(config), input);

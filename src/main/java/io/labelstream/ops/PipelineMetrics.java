@@ -31,6 +31,9 @@ public final class PipelineMetrics {
     private final Timer preprocess;
     private final Timer inference;
     private final Timer endToEnd;
+    private final Counter reloadsLoaded;
+    private final Counter reloadsRefused;
+    private Gauge modelInfo;
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -48,6 +51,13 @@ public final class PipelineMetrics {
         this.preprocess = timer("labelstream.preprocess", "Decode and preprocess time of a batch");
         this.inference = timer("labelstream.inference", "ONNX Runtime time of a batch");
         this.endToEnd = timer("labelstream.end.to.end", "From the event's time to its labels being produced");
+        this.reloadsLoaded = reload("loaded");
+        this.reloadsRefused = reload("refused");
+    }
+
+    private Counter reload(String result) {
+        return Counter.builder("labelstream.model.reloads").description("New model files loaded or refused"
+                + " (model.reload=watch)").tag("result", result).register(registry);
     }
 
     private Timer timer(String name, String description) {
@@ -66,10 +76,19 @@ public final class PipelineMetrics {
     }
 
     /** A gauge of 1 whose tags say which model runs where, the Prometheus "info" idiom. */
-    public void modelInfo(String name, String version, String sha256, String provider, String recipe) {
-        Gauge.builder("labelstream.model.info", () -> 1).description("The model this instance runs")
+    /** The model new batches go to: one series, replaced when the model is ({@code model.reload=watch}). */
+    public synchronized void modelInfo(String name, String version, String sha256, String provider, String recipe) {
+        if (modelInfo != null) {
+            registry.remove(modelInfo);
+        }
+        modelInfo = Gauge.builder("labelstream.model.info", () -> 1).description("The model this instance runs")
                 .tags("name", name, "version", version, "sha256", sha256, "provider", provider, "recipe", recipe)
                 .register(registry);
+    }
+
+    /** A model reload: {@code loaded} (switched to it) or {@code refused} (the model in use stays). */
+    public void modelReload(boolean loaded) {
+        (loaded ? reloadsLoaded : reloadsRefused).increment();
     }
 
     public void labeled(double queueMs, long eventTimeMs, long now) {

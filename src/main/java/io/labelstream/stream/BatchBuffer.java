@@ -7,6 +7,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -54,40 +55,62 @@ final class BatchBuffer {
         return items.size();
     }
 
-    int count(BatchItem.Stage stage) {
+    /**
+     * Ready items ahead of {@code before} (a sequence number; {@link Long#MAX_VALUE} for all): the ones that may
+     * join a batch now ({@link TaskModel#follow}).
+     */
+    int countReady(long before) {
         int n = 0;
         for (BatchItem item : items) {
-            n += item.stage() == stage ? 1 : 0;
+            n += takeable(item, before) ? 1 : 0;
         }
         return n;
     }
 
+    private static boolean takeable(BatchItem item, long before) {
+        return item.stage() == BatchItem.Stage.READY && item.sequence() < before;
+    }
+
     /**
-     * Milliseconds until the ready item that has waited longest has waited {@code delayMs}: 0 or less when it has,
-     * {@code Long.MAX_VALUE} when no item is ready.
+     * Milliseconds until the ready item ahead of {@code before} that has waited longest has waited {@code delayMs}:
+     * 0 or less when it has, {@code Long.MAX_VALUE} when no such item is ready.
      */
-    long msUntilReadyItemDue(long now, long delayMs) {
+    long msUntilReadyItemDue(long now, long delayMs, long before) {
         long soonest = Long.MAX_VALUE;
         for (BatchItem item : items) {
-            if (item.stage() == BatchItem.Stage.READY) {
+            if (takeable(item, before)) {
                 soonest = Math.min(soonest, item.readyAt() + delayMs - now);
             }
         }
         return soonest;
     }
 
-    /** Up to {@code max} ready items, oldest first; they stay ready until the caller puts them in a batch. */
-    List<BatchItem> nextReady(int max) {
+    /**
+     * Up to {@code max} ready items ahead of {@code before}, oldest first; they stay ready until the caller puts
+     * them in a batch.
+     */
+    List<BatchItem> nextReady(int max, long before) {
         List<BatchItem> batch = new ArrayList<>(max);
         for (BatchItem item : items) {
             if (batch.size() == max) {
                 break;
             }
-            if (item.stage() == BatchItem.Stage.READY) {
+            if (takeable(item, before)) {
                 batch.add(item);
             }
         }
         return batch;
+    }
+
+    /** The sequence number of the last item for which {@code test} holds, or -1 when it holds for none. */
+    long lastSequenceWhere(Predicate<BatchItem> test) {
+        for (Iterator<BatchItem> it = items.descendingIterator(); it.hasNext(); ) {
+            BatchItem item = it.next();
+            if (test.test(item)) {
+                return item.sequence();
+            }
+        }
+        return -1;
     }
 
     /** True when the oldest item waits for its image to be fetched or hashed. */

@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One input record on its way through the batching stage, from the buffer to its output: the buffered record,
- * the event, the image bytes, the dedup cache key, and finally its {@link Outcome}. Its fields change only on the
+ * the event, the image bytes, their digest for the dedup cache, and finally its {@link Outcome}. Its fields change only on the
  * stream thread; asynchronous stages hand their results over through futures that the stream thread collects.
  */
 final class BatchItem {
@@ -47,8 +47,8 @@ final class BatchItem {
     sealed interface Prepared permits Image, Refused {
     }
 
-    /** @param cacheKey null when dedup is off */
-    record Image(byte[] bytes, String cacheKey) implements Prepared {
+    /** @param contentDigest SHA-256 of the bytes, for the dedup cache; null when dedup is off */
+    record Image(byte[] bytes, String contentDigest) implements Prepared {
     }
 
     record Refused(FailureReason reason, String message) implements Prepared {
@@ -61,7 +61,7 @@ final class BatchItem {
     private Stage stage;
     private CompletableFuture<Prepared> preparation;
     private byte[] image;
-    private String cacheKey;
+    private String contentDigest;
     private long readyAt;
     private Outcome outcome;
 
@@ -136,9 +136,9 @@ final class BatchItem {
     }
 
     /** Its image is at hand since {@code now}: it waits for a batch. */
-    void prepared(byte[] bytes, String key, long now) {
+    void prepared(byte[] bytes, String digest, long now) {
         this.image = bytes;
-        this.cacheKey = key;
+        this.contentDigest = digest;
         this.stage = Stage.READY;
         this.readyAt = now;
         this.preparation = null;
@@ -156,8 +156,9 @@ final class BatchItem {
         return image;
     }
 
-    String cacheKey() {
-        return cacheKey;
+    /** SHA-256 of the image's bytes, for the dedup cache; null when dedup is off. */
+    String contentDigest() {
+        return contentDigest;
     }
 
     void inBatch() {

@@ -54,7 +54,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private final LabelingEngine engine;
     private final AvroSerde<ImageEvent> events;
     private final LabelingTopology.Options options;
-    private final ModelIdentity modelIdentity;
     private final RecipeIdentity recipe;
     /** Released whenever an asynchronous stage finishes, so a full buffer's wait ends as soon as there is news. */
     private final Semaphore progress = new Semaphore(0);
@@ -66,6 +65,9 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     /** Real time this task held its thread back since {@link #clockBase} was read. */
     private long heldSinceClockBaseNanos;
     private Intake intake;
+    private TaskModel model;
+    /** While the task waits to switch models, ready items at or after this sequence number wait too. */
+    private long takeBefore = Long.MAX_VALUE;
     private DedupCache dedup;
     private BatchBuffer buffer;
     private StreamThreadWakeups.TaskWakeup wakeup = StreamThreadWakeups.TaskWakeup.INERT;
@@ -86,7 +88,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         this.events = events;
         this.options = options;
         this.wakeups = wakeups;
-        this.modelIdentity = Records.modelIdentity(engine.model().identity());
         this.recipe = new RecipeIdentity(engine.recipe().name(), engine.recipeHash());
     }
 
@@ -94,16 +95,14 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     public void init(ProcessorContext<byte[], SpecificRecord> context) {
         this.context = context;
         wakeup = wakeups.forCurrentThread();
-        String dedupContext = null;
+        model = new TaskModel(engine, options.moderation(), recipe.getHash());
         if (options.dedup() != null) {
-            // The cache answers only for the same bytes through the same model, recipe and moderation rules.
-            dedupContext = modelIdentity.getSha256() + "|" + recipe.getHash() + "|" + options.moderation();
             dedup = new DedupCache(context.getStateStore(LabelingTopology.DEDUP_STORE),
                     context.getStateStore(LabelingTopology.DEDUP_ORDER_STORE), options.dedup().maxEntries(),
                     options.dedup().maxAgeMs());
             context.schedule(Duration.ofSeconds(30), PunctuationType.WALL_CLOCK_TIME, dedup::expire);
         }
-        intake = new Intake(events, new ImagePreparation(options.fetcher(), dedupContext));
+        intake = new Intake(events, new ImagePreparation(options.fetcher(), options.dedup() != null));
         buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE), this::admit);
         // Records restored from the changelog are already due, so the first punctuation batches them.
         scheduleStageWhileBuffered();
@@ -146,6 +145,9 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     @Override
     public void close() {
         wakeup.close();
+        if (model != null) {
+            model.close(); // a batch still running holds the model itself
+        }
         // A batch the engine has not started yet is skipped; one that is running finishes, unused.
         inFlight.forEach(batch -> batch.result().cancel(false));
         inFlight.clear();
@@ -178,10 +180,12 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      *                       stands in for it), so records arriving between ticks still fill it
      */
     private void advance(long now, boolean partialBatches) {
-        takePreparations(now);
         takeFinishedBatches();
-        startBatches(now, partialBatches);
         int emitted = buffer.evictWhile(BatchItem::isDone, this::emit);
+        takeBefore = model.follow(buffer);
+        takePreparations(now);
+        startBatches(now, partialBatches);
+        emitted += buffer.evictWhile(BatchItem::isDone, this::emit);
         askToRunWhenDue(now, emitted > 0);
     }
 
@@ -205,17 +209,21 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     /** Prepared images join the ready ones, unless the dedup cache already knows them; refused ones are failed. */
     private void takePreparations(long now) {
         for (BatchItem item : buffer.finishedPreparations()) {
+            if (dedup != null && item.sequence() >= takeBefore) {
+                continue; // a cache answer now would be the old model's: it waits for the switch
+            }
             BatchItem.Prepared prepared = item.preparation();
             if (prepared instanceof BatchItem.Refused refused) {
                 item.complete(new BatchItem.Failed(refused.reason(), refused.message()));
                 continue;
             }
             BatchItem.Image image = (BatchItem.Image) prepared;
-            var hit = dedup == null ? null : dedup.get(image.cacheKey(), now);
+            var hit = dedup == null ? null : dedup.get(DedupCache.key(image.contentDigest(), model.dedupContext()), now);
             if (hit != null) {
+                model.hold();
                 item.complete(new BatchItem.Cached(hit, now));
             } else {
-                item.prepared(image.bytes(), image.cacheKey(), now);
+                item.prepared(image.bytes(), image.contentDigest(), now);
             }
         }
     }
@@ -263,15 +271,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      */
     private void startBatches(long now, boolean partialBatches) {
         while (inFlight.size() < options.maxInFlight()) {
-            int ready = buffer.count(BatchItem.Stage.READY);
+            int ready = buffer.countReady(takeBefore);
             boolean full = ready >= options.maxBatchSize();
             boolean due = partialBatches && msUntilPartialBatchMayStart(now) <= 0;
             if (!full && !due) {
                 return;
             }
-            List<BatchItem> items = buffer.nextReady(options.maxBatchSize());
-            CompletableFuture<BatchOutcome> result = engine.submit(items.stream().map(BatchItem::image).toList(),
-                    options.maxBatchSize());
+            List<BatchItem> items = buffer.nextReady(options.maxBatchSize(), takeBefore);
+            CompletableFuture<BatchOutcome> result = engine.submit(model.hold(),
+                    items.stream().map(BatchItem::image).toList(), options.maxBatchSize());
             items.forEach(BatchItem::inBatch);
             StreamThreadWakeups.TaskWakeup w = wakeup;
             result.whenComplete((outcome, error) -> {
@@ -292,14 +300,15 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      *         until something changes (nothing ready, no free slot, this task's own batch still running)
      */
     private long msUntilPartialBatchMayStart(long now) {
-        if (inFlight.size() >= options.maxInFlight() || buffer.count(BatchItem.Stage.READY) == 0) {
+        if (inFlight.size() >= options.maxInFlight() || buffer.countReady(takeBefore) == 0) {
             return Long.MAX_VALUE;
         }
         if (engine.hasIdleWorker()) {
-            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs());
+            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs(), takeBefore);
         }
         if (inFlight.isEmpty()) {
-            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs() + engine.typicalBatchTime().toMillis());
+            return buffer.msUntilReadyItemDue(now, options.maxBatchDelayMs() + engine.typicalBatchTime().toMillis(),
+                    takeBefore);
         }
         return Long.MAX_VALUE;
     }
@@ -373,12 +382,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         } else {
             BatchItem.Labeled labeled = (BatchItem.Labeled) outcome;
             List<Label> labels = Records.labels(labeled.labels().top());
-            List<ModerationFlag> flags = options.moderation().evaluate(labeled.labels().probabilities());
+            List<ModerationFlag> flags = model.rules().evaluate(labeled.labels().probabilities());
             BatchOutcome batch = labeled.batch();
             emitLabels(item, labels, flags, batch.inferred(), new Timings(
                     (double) (labeled.takenAt() - r.getBufferedAt()), batch.preprocessMs(), batch.inferenceMs()), false);
             if (dedup != null) {
-                dedup.put(item.cacheKey(), labels, flags, labeled.takenAt());
+                dedup.put(DedupCache.key(item.contentDigest(), model.dedupContext()), labels, flags,
+                        labeled.takenAt());
             }
         }
     }
@@ -390,7 +400,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         ImageLabels value = ImageLabels.newBuilder()
                 .setId(item.id())
                 .setLabels(labels)
-                .setModel(modelIdentity)
+                .setModel(model.identity())
                 .setRecipe(recipe)
                 .setFlags(flags)
                 .setBatchSize(batchSize)

@@ -42,16 +42,27 @@ final class DedupCache {
         }
     }
 
+    /** The SHA-256 of an image's bytes, hex; computed off the stream thread. */
+    static String contentDigest(byte[] image) {
+        return HexFormat.of().formatHex(sha256().digest(image));
+    }
+
     /**
-     * The cache key of an image: its bytes' SHA-256 together with {@code context}, what else the answer depends
-     * on (model digest, recipe hash, moderation rules). Pure, so it is computed off the stream thread.
+     * The cache key of an image: its {@link #contentDigest} together with {@code context}, what else the answer
+     * depends on (model digest, recipe hash, moderation rules), which can change while the image waits (a model
+     * is replaced).
      */
-    static String key(byte[] image, String context) {
+    static String key(String contentDigest, String context) {
+        MessageDigest digest = sha256();
+        digest.update(contentDigest.getBytes(StandardCharsets.US_ASCII));
+        digest.update((byte) '|');
+        digest.update(context.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(image);
-            digest.update(context.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest.digest());
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The asynchronous part of intake, apart from the stream thread: fetches an image given by reference (within the
- * fetcher's own time limit, outside any transaction) and computes the dedup cache key of the bytes. Inline images
+ * fetcher's own time limit, outside any transaction) and computes the digest of the bytes for the dedup cache. Inline images
  * with dedup off need neither and skip this stage.
  */
 final class ImagePreparation {
@@ -29,12 +29,12 @@ final class ImagePreparation {
 
     /** Null when no references are allowed: intake refuses them. */
     private final ReferenceFetcher fetcher;
-    /** What besides the bytes a cached answer depends on; null when dedup is off. */
-    private final String dedupContext;
+    /** Whether images are hashed for the dedup cache. */
+    private final boolean dedup;
 
-    ImagePreparation(ReferenceFetcher fetcher, String dedupContext) {
+    ImagePreparation(ReferenceFetcher fetcher, boolean dedup) {
         this.fetcher = fetcher;
-        this.dedupContext = dedupContext;
+        this.dedup = dedup;
     }
 
     boolean fetchesReferences() {
@@ -43,7 +43,7 @@ final class ImagePreparation {
 
     /** True when the event's image must be fetched or hashed before it can join a batch. */
     boolean needed(ImageEvent event) {
-        return event.getImage() instanceof ImageReference || dedupContext != null;
+        return event.getImage() instanceof ImageReference || dedup;
     }
 
     /** Never completes exceptionally: whatever goes wrong is the image's own failure, with the reason. */
@@ -62,7 +62,7 @@ final class ImagePreparation {
     }
 
     private BatchItem.Prepared image(byte[] bytes) {
-        return new BatchItem.Image(bytes, dedupContext == null ? null : DedupCache.key(bytes, dedupContext));
+        return new BatchItem.Image(bytes, dedup ? DedupCache.contentDigest(bytes) : null);
     }
 
     private static BatchItem.Prepared refused(ReferenceFetcher.Refused refused) {

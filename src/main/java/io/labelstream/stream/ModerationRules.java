@@ -20,16 +20,26 @@ public final class ModerationRules {
     private record Rule(String name, int[] classes, float threshold) {
     }
 
+    private final String text;
     private final List<Rule> rules;
     private final LabelSet labels;
 
-    private ModerationRules(List<Rule> rules, LabelSet labels) {
+    private ModerationRules(String text, List<Rule> rules, LabelSet labels) {
+        this.text = text;
         this.rules = List.copyOf(rules);
         this.labels = labels;
     }
 
     public static ModerationRules none() {
-        return new ModerationRules(List.of(), LabelSet.of(List.of()));
+        return new ModerationRules("", List.of(), LabelSet.of(List.of()));
+    }
+
+    /**
+     * The same rules for a model with other labels (a replacement): names are resolved again, and an
+     * {@link IllegalArgumentException} says which rule names a label that model does not have.
+     */
+    public ModerationRules forLabels(LabelSet otherLabels) {
+        return parse(text, otherLabels);
     }
 
     /** Parses {@code text}; an {@link IllegalArgumentException} says what is wrong with which rule. */
@@ -63,7 +73,7 @@ public final class ModerationRules {
             String selector = spec.substring(colon + 1, ge).strip();
             rules.add(new Rule(name, classes(name, selector, labels), threshold));
         }
-        return new ModerationRules(rules, labels);
+        return new ModerationRules(text, rules, labels);
     }
 
     private static int[] classes(String rule, String selector, LabelSet labels) {
@@ -112,6 +122,11 @@ public final class ModerationRules {
                     .append(';');
         }
         return b.toString();
+    }
+
+    /** The labels the rules were resolved against. */
+    LabelSet labels() {
+        return labels;
     }
 
     public boolean isEmpty() {

@@ -4,7 +4,10 @@ import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
+import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.ModelId;
+import io.labelstream.model.ModelReloader;
 import io.labelstream.ops.PipelineMetrics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -40,6 +43,8 @@ public final class Pipeline implements AutoCloseable {
     private final ReferenceFetcher fetcher;
     private final CountDownLatch running = new CountDownLatch(1);
     private volatile Throwable fatal;
+    /** Null unless model.reload=watch. */
+    private ModelReloader reloader;
 
     private Pipeline(KafkaStreams streams, ReferenceFetcher fetcher) {
         this.streams = streams;
@@ -71,9 +76,7 @@ public final class Pipeline implements AutoCloseable {
         KafkaStreams streams = new KafkaStreams(LabelingTopology.build(options, engine, wakeups), props,
                 wakeups.clientSupplier());
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
-        var model = engine.model();
-        metrics.modelInfo(model.identity().name(), model.identity().versionOrUnknown(), model.identity().sha256(),
-                model.inferencePool().provider().toString(), engine.recipeHash());
+        showModel(metrics, engine);
         Pipeline pipeline = new Pipeline(streams, options.fetcher());
         streams.setStateListener((now, before) -> {
             wakeups.instanceRunning(now == KafkaStreams.State.RUNNING);
@@ -89,8 +92,33 @@ public final class Pipeline implements AutoCloseable {
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .SHUTDOWN_CLIENT;
         });
+        pipeline.reloader = EngineFactory.reloader(config, engine, candidate -> {
+            try {
+                options.moderation().forLabels(candidate.labels());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(Settings.MODERATION_RULES.key() + " do not fit its labels: "
+                        + e.getMessage());
+            }
+        }, new ModelReloader.Listener() {
+            @Override
+            public void loaded(ModelId replaced, ModelId now) {
+                metrics.modelReload(true);
+                showModel(metrics, engine);
+            }
+
+            @Override
+            public void refused(String reason) {
+                metrics.modelReload(false);
+            }
+        });
         streams.start();
         return pipeline;
+    }
+
+    private static void showModel(PipelineMetrics metrics, LabelingEngine engine) {
+        var model = engine.model();
+        metrics.modelInfo(model.identity().name(), model.identity().versionOrUnknown(), model.identity().sha256(),
+                model.inferencePool().provider().toString(), engine.recipeHash());
     }
 
     /** One untimed full batch: a model that cannot run {@code max.batch.size} images at once stops start-up. */
@@ -148,6 +176,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     public void close(Duration timeout) {
+        if (reloader != null) {
+            reloader.close();
+        }
         streams.close(timeout);
         if (fetcher != null) {
             fetcher.close();

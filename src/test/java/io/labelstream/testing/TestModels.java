@@ -23,11 +23,20 @@ public final class TestModels {
         return generated(ResNetGenerator.Architecture.RESNET50);
     }
 
+    /** A ResNet-18 with other weights: the same topology, another model (another SHA-256, other labels). */
+    public static synchronized Path resnet18(long seed) {
+        return generated(ResNetGenerator.Architecture.RESNET18, seed);
+    }
+
     private static Path generated(ResNetGenerator.Architecture arch) {
-        Path file = DIR.resolve(arch.modelName() + "-seed" + ResNetGenerator.DEFAULT_SEED + ".onnx").toAbsolutePath();
+        return generated(arch, ResNetGenerator.DEFAULT_SEED);
+    }
+
+    private static Path generated(ResNetGenerator.Architecture arch, long seed) {
+        Path file = DIR.resolve(arch.modelName() + "-seed" + seed + ".onnx").toAbsolutePath();
         if (!Files.isRegularFile(file)) {
             try {
-                ResNetGenerator.write(arch, ResNetGenerator.DEFAULT_SEED, file);
+                ResNetGenerator.write(arch, seed, file);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -122,29 +122,35 @@ public final class TopicTraffic {
         }
     }
 
+    /** A read_committed consumer of every partition of {@code topics}, from their beginning. */
+    public KafkaConsumer<byte[], byte[]> readFromStart(String... topics) {
+        Properties p = new Properties();
+        p.putAll(security);
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : topics) {
+            consumer.partitionsFor(topic, Duration.ofSeconds(30))
+                    .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+
     /**
      * Reads both topics from the beginning, read_committed, until {@code expected} records have been seen and
      * then for {@code settle} more (so that a duplicate arriving late is still counted), or until timeout.
      */
     public Outcome awaitOutcome(String labelsTopic, String failuresTopic, int expected, Duration timeout,
                                 Duration settle, Supplier<Throwable> abortIf) {
-        Properties p = new Properties();
-        p.putAll(security);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         Map<String, Integer> labeled = new HashMap<>();
         Map<String, Integer> failed = new HashMap<>();
         List<ImageLabels> labels = new ArrayList<>();
         List<ImageFailure> failures = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : List.of(labelsTopic, failuresTopic)) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(30))
-                        .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+        try (var consumer = readFromStart(labelsTopic, failuresTopic)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             long settleUntil = Long.MAX_VALUE;
             while (System.nanoTime() < Math.min(deadline, settleUntil)) {

@@ -1,0 +1,108 @@
+package io.labelstream.stream;
+
+import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.ServingModel;
+import io.labelstream.schema.ModelIdentity;
+
+/**
+ * The model one task labels with, and what depends on it: the identity its output records carry, the moderation
+ * rules resolved against its labels, and the dedup cache's context. When the engine's model is replaced
+ * ({@code model.reload=watch}), the task keeps the old one until nothing in its buffer has been or is being
+ * labeled by it, and then takes the new one. Records leave the buffer in input order, so each partition's outputs
+ * change model exactly once: no record labeled by the old model follows one labeled by the new. Until the switch
+ * only items ahead of the last one the old model labels may join a batch (they must be labeled by it too, or the
+ * buffer's head could never leave); the others wait, about a batch time.
+ *
+ * <p>The task holds its model ({@link ServingModel#tryAcquire}) while its buffer has items the model labels, so a
+ * replaced model stays open for them, and closes once no task and no batch uses it.
+ */
+final class TaskModel {
+
+    private final LabelingEngine engine;
+    private final ModerationRules configuredRules;
+    private final String recipeHash;
+    private ServingModel model;
+    private boolean held;
+    private ModelIdentity identity;
+    private ModerationRules rules;
+    private String dedupContext;
+
+    TaskModel(LabelingEngine engine, ModerationRules configuredRules, String recipeHash) {
+        this.engine = engine;
+        this.configuredRules = configuredRules;
+        this.recipeHash = recipeHash;
+        adopt(engine.serving());
+    }
+
+    private void adopt(ServingModel next) {
+        model = next;
+        identity = Records.modelIdentity(next.identity());
+        // Checked before the swap (the reloader refuses a model whose labels the rules do not fit).
+        rules = next.model().labels() == configuredRules.labels() ? configuredRules
+                : configuredRules.forLabels(next.model().labels());
+        // The cache answers only for the same bytes through the same model, recipe and moderation rules.
+        dedupContext = identity.getSha256() + "|" + recipeHash + "|" + rules;
+    }
+
+    /**
+     * Takes the engine's current model if nothing in {@code buffer} is labeled by the task's, and lets go of the
+     * task's model when nothing in the buffer uses it.
+     *
+     * @return the sequence number before which ready items may join a batch; {@link Long#MAX_VALUE} for all
+     */
+    long follow(BatchBuffer buffer) {
+        long lastLabeledHere = buffer.lastSequenceWhere(TaskModel::labeledByTaskModel);
+        if (lastLabeledHere < 0 && held) {
+            model.release();
+            held = false;
+        }
+        if (engine.serving() == model) {
+            return Long.MAX_VALUE;
+        }
+        if (lastLabeledHere >= 0) {
+            return lastLabeledHere;
+        }
+        adopt(engine.serving());
+        return Long.MAX_VALUE;
+    }
+
+    /** In a batch, or labeled: by the task's model, since the task switches only when no such item is left. */
+    private static boolean labeledByTaskModel(BatchItem item) {
+        return item.stage() == BatchItem.Stage.IN_BATCH || item.outcome() instanceof BatchItem.Labeled
+                || item.outcome() instanceof BatchItem.Cached;
+    }
+
+    /**
+     * The task's model, held for an item about to be labeled by it (a batch or a cache answer). A replaced model
+     * that has closed is no longer held by anything of this task, so the task takes the current one.
+     */
+    ServingModel hold() {
+        while (!held) {
+            if (model.tryAcquire()) {
+                held = true;
+            } else {
+                adopt(engine.serving());
+            }
+        }
+        return model;
+    }
+
+    ModelIdentity identity() {
+        return identity;
+    }
+
+    ModerationRules rules() {
+        return rules;
+    }
+
+    String dedupContext() {
+        return dedupContext;
+    }
+
+    void close() {
+        if (held) {
+            model.release();
+            held = false;
+        }
+    }
+}
