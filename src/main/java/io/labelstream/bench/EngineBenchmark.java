@@ -36,7 +36,9 @@ public final class EngineBenchmark {
     /**
      * @param int8 also measure each model's int8 copy beside it, rounds interleaved, and print int8 ÷ fp32
      */
-    public record Options(List<BenchModel> models, List<Integer> batchSizes, int rounds, int threads, boolean int8) {
+    /** @param sideModel also measure the engine with a side model (a second session of the same model) */
+    public record Options(List<BenchModel> models, List<Integer> batchSizes, int rounds, int threads, boolean int8,
+                          boolean sideModel) {
     }
 
     private final Options options;
@@ -190,13 +192,19 @@ public final class EngineBenchmark {
         ImagePreprocessor preprocessor = new ImagePreprocessor(PreprocessRecipe.IMAGENET,
                 new ImageDecoder(ImageLimits.defaults()));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        List<String> paths = new ArrayList<>(List.of(PATHS));
+        if (options.sideModel()) {
+            paths.add(SIDE_MODEL_PATH);
+        }
         try (LabelingEngine engine = new LabelingEngine(model, preprocessor, 5, Scores.OutputKind.AUTO,
                 options.threads());
+             LabelingEngine withSide = options.sideModel() ? engineWithSideModel(modelFile, benchModel, preprocessor)
+                     : null;
              OrtSession.SessionOptions sessionOptions = new SessionSettings(options.threads()).toOrtOptions(
                      OrtSession.SessionOptions.OptLevel.ALL_OPT, options.threads())) {
             try (OrtSession bare = env.createSession(modelFile.toString(), sessionOptions)) {
                 out.printf("%s (generated weights), images per second:%n", benchModel.name());
-                out.println(header());
+                out.println(header(paths));
                 Map<Integer, List<List<ThroughputLoops.Measured>>> costs = new LinkedHashMap<>();
                 for (int batch : options.batchSizes()) {
                     // Real preprocessed data in both paths, so no input is special-cased.
@@ -212,7 +220,7 @@ public final class EngineBenchmark {
                     int perRound = Math.max(batch, (arch == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
                             / batch * batch);
                     List<List<ThroughputLoops.Measured>> series = new ArrayList<>();
-                    for (int i = 0; i < PATHS.length; i++) {
+                    for (int i = 0; i < paths.size(); i++) {
                         series.add(new ArrayList<>());
                     }
                     try (OnnxTensor input = OnnxTensor.createTensor(env, bareInput, new long[] {batch, 3, 224, 224})) {
@@ -233,9 +241,13 @@ public final class EngineBenchmark {
                             var v = rate(perRound, batch, () -> engine.label(ThroughputLoops.slice(vga, next, batch)));
                             // As the pipeline drives it: the next batch is decoded while this one is inferred.
                             var o = ThroughputLoops.engine(engine, vga, batch, perRound / batch, 2);
+                            List<ThroughputLoops.Measured> round = new ArrayList<>(List.of(b, t, s, v, o));
+                            if (withSide != null) {
+                                round.add(rate(perRound, batch, () -> withSide.label(
+                                        ThroughputLoops.slice(vga, next, batch))));
+                            }
                             if (r > 0) { // the first round warms up
-                                List<ThroughputLoops.Measured> round = List.of(b, t, s, v, o);
-                                for (int i = 0; i < PATHS.length; i++) {
+                                for (int i = 0; i < paths.size(); i++) {
                                     series.get(i).add(round.get(i));
                                 }
                             }
@@ -248,9 +260,12 @@ public final class EngineBenchmark {
                 // says what fraction of what labelstream's engine spends per image the bare model alone needs.
                 out.printf("%n%s, CPU ms per image (process CPU time ÷ images; ratio = bare ÷ this, per round):%n",
                         benchModel.name());
-                out.println(header());
+                out.println(header(paths));
                 costs.forEach((batch, series) -> out.println(row(batch, series,
                         ThroughputLoops.Measured::cpuMsPerImage, true)));
+                if (options.sideModel()) {
+                    costs.forEach((batch, series) -> out.println(sideModelCost(batch, series)));
+                }
                 out.println();
             }
         }
@@ -259,11 +274,43 @@ public final class EngineBenchmark {
     /** What {@link #inference} measures per round, in this order; the first is the baseline of every ratio. */
     private static final String[] PATHS = {"bare ORT (ceiling)", "engine, tensors", "engine, 224² JPEG",
             "engine, 640×480 JPEG", "640×480, 2 in flight"};
+    private static final String SIDE_MODEL_PATH = "640×480 + side model";
+    private static final int ENGINE_TENSORS = 1;
+    private static final int ENGINE_VGA = 3;
+    private static final int WITH_SIDE_MODEL = PATHS.length;
 
-    private static String header() {
-        StringBuilder line = new StringBuilder(String.format("  %-5s  %-24s", "batch", PATHS[0]));
-        for (int i = 1; i < PATHS.length; i++) {
-            line.append(String.format("  %-24s %-6s", PATHS[i], "ratio"));
+    /** The engine with a second session of the same model as its side model: what models.extra runs. */
+    private LabelingEngine engineWithSideModel(Path modelFile, BenchModel benchModel, ImagePreprocessor preprocessor)
+            throws Exception {
+        LabelingEngine engine = new LabelingEngine(LoadedModel.load(modelFile, null, benchModel.name(),
+                new SessionSettings(options.threads())), preprocessor, 5, Scores.OutputKind.AUTO, options.threads());
+        engine.addSideModel("side", LoadedModel.load(modelFile, null, "side", new SessionSettings(options.threads())),
+                5);
+        return engine;
+    }
+
+    /**
+     * What the side model added per image (CPU with it − without, 640×480 JPEGs) against what its inference alone
+     * costs (the engine's pre-made-tensor path): 1.0 means it paid for its inference only, its images decoded once.
+     */
+    private static String sideModelCost(int batch, List<List<ThroughputLoops.Measured>> series) {
+        List<Double> extra = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int r = 0; r < series.get(0).size(); r++) {
+            double added = series.get(WITH_SIDE_MODEL).get(r).cpuMsPerImage()
+                    - series.get(ENGINE_VGA).get(r).cpuMsPerImage();
+            extra.add(added);
+            ratios.add(added / series.get(ENGINE_TENSORS).get(r).cpuMsPerImage());
+        }
+        return String.format("  batch %d: a side model adds %s CPU ms per image, %.3f × its inference alone (engine,"
+                + " tensors); decode and preprocess are not paid again", batch, Samples.of(extra).format(""),
+                Samples.of(ratios).median());
+    }
+
+    private static String header(List<String> paths) {
+        StringBuilder line = new StringBuilder(String.format("  %-5s  %-24s", "batch", paths.get(0)));
+        for (int i = 1; i < paths.size(); i++) {
+            line.append(String.format("  %-24s %-6s", paths.get(i), "ratio"));
         }
         return line.toString();
     }

@@ -55,6 +55,7 @@ public final class TopicAdmin {
             plain.add(topics.flagged());
         }
         plain.add(topics.labels());
+        plain.addAll(topics.sideLabels().values());
         List<NewTopic> wanted = new ArrayList<>();
         for (Topic<?> topic : plain) {
             wanted.add(new NewTopic(topic.name(), Optional.of(partitions), Optional.of(replication)));

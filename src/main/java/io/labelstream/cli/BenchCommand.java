@@ -51,11 +51,15 @@ final class BenchCommand {
                 + " int8 ÷ fp32.")
         boolean int8;
 
+        @Option(names = "--side-model", description = "Also measure the engine with a side model (models.extra; a"
+                + " second session of the same model) and print what it adds per image against its inference alone.")
+        boolean sideModel;
+
         @Override
         public Integer call() throws Exception {
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             new EngineBenchmark(new EngineBenchmark.Options(measured.benchModels(), measured.batchSizes, rounds, t,
-                    int8), System.out).run();
+                    int8, sideModel), System.out).run();
             return 0;
         }
     }

@@ -109,29 +109,55 @@ final class DemoCommand implements Callable<Integer> {
         producer.send(input.record(built.getId(), built));
     }
 
+    /**
+     * Prints every output: the primary's labels and failures, and each side model's labels (models.extra), until
+     * every published record has its primary output and every side model has labeled what the primary labeled.
+     */
     private boolean printResults(RunningInstance instance, KafkaClients clients, Topics topics, int expected) {
-        int seen = 0;
         int labeled = 0;
         int failed = 0;
+        Map<String, String> sideModelOf = new java.util.HashMap<>();
+        topics.sideLabels().forEach((model, topic) -> sideModelOf.put(topic.name(), model));
+        Map<String, Integer> sideOutputs = new java.util.HashMap<>();
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> subscribed = new java.util.ArrayList<>(List.of(topics.labels().name(), topics.failures().name()));
+        subscribed.addAll(sideModelOf.keySet());
         try (var consumer = clients.readCommittedConsumer(Map.of(ConsumerConfig.GROUP_ID_CONFIG,
                 "labelstream-demo-reader", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
-            consumer.subscribe(List.of(topics.labels().name(), topics.failures().name()));
-            while (seen < expected && System.nanoTime() < deadline && instance.pipeline().fatalError() == null) {
+            consumer.subscribe(subscribed);
+            while (!done(labeled + failed, expected, labeled, sideModelOf.values(), sideOutputs)
+                    && System.nanoTime() < deadline && instance.pipeline().fatalError() == null) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    seen++;
-                    if (r.topic().equals(topics.labels().name())) {
+                    String side = sideModelOf.get(r.topic());
+                    if (side != null) {
+                        sideOutputs.merge(side, 1, Integer::sum);
+                        System.out.println(describe(topics.labels().value(r)).replaceFirst("LABELED ",
+                                String.format("%-8s", side)));
+                    } else if (r.topic().equals(topics.labels().name())) {
                         labeled++;
                         System.out.println(describe(topics.labels().value(r)));
                     } else {
-                        failed++;
-                        System.out.println(describe(topics.failures().value(r)));
+                        ImageFailure failure = topics.failures().value(r);
+                        String model = failure.getModel() == null ? null : failure.getModel().getName();
+                        if (model != null && sideModelOf.containsValue(model)) {
+                            sideOutputs.merge(model, 1, Integer::sum); // a side model failed on an image
+                        } else {
+                            failed++;
+                        }
+                        System.out.println(describe(failure));
                     }
                 }
             }
         }
-        System.out.printf("%nLabeled %d, failed %d, of %d published%n", labeled, failed, expected);
-        return seen == expected;
+        System.out.printf("%nLabeled %d, failed %d, of %d published%s%n", labeled, failed, expected,
+                sideOutputs.isEmpty() ? "" : "; side models' outputs " + sideOutputs);
+        return done(labeled + failed, expected, labeled, sideModelOf.values(), sideOutputs);
+    }
+
+    private static boolean done(int primaryOutputs, int expected, int labeled, java.util.Collection<String> sideModels,
+                                Map<String, Integer> sideOutputs) {
+        return primaryOutputs >= expected
+                && sideModels.stream().allMatch(m -> sideOutputs.getOrDefault(m, 0) >= labeled);
     }
 
     /** What a Prometheus scrape and a readiness probe see at the end of the demo. */

@@ -23,9 +23,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "tail", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Follows the labels topic (and optionally the flagged and failures topics) and prints each "
-                + "record as a table row or a JSON line. Reads committed data only (read_committed), so nothing that "
-                + "could still be rolled back is shown.", "",
+        description = {"Follows the labels topic and each side model's labels topic (models.extra; and optionally the "
+                + "flagged and failures topics) and prints each record as a table row or a JSON line. Reads committed "
+                + "data only (read_committed), so nothing that could still be rolled back is shown.", "",
                 "Examples:",
                 "  labelstream tail --bootstrap-servers kafka:9092",
                 "  labelstream tail --bootstrap-servers kafka:9092 --failures --from-beginning --json | jq .",
@@ -70,6 +70,13 @@ final class TailCommand implements Callable<Integer> {
         if (failures) {
             followed.add(topics.failures());
         }
+        // Side models (models.extra) write their own labels topics: shown under the model's name.
+        Map<String, String> kindOf = new java.util.HashMap<>(Map.of(topics.labels().name(), "labels",
+                topics.flagged().name(), "flagged"));
+        topics.sideLabels().forEach((model, topic) -> {
+            followed.add(topic);
+            kindOf.put(topic.name(), model);
+        });
         long seen = 0;
         long lastRecord = System.nanoTime();
         try (var consumer = KafkaClients.of(config).readCommittedConsumer(
@@ -96,8 +103,7 @@ final class TailCommand implements Callable<Integer> {
                 var records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     String line = r.topic().equals(topics.failures().name()) ? failure(topics.failures().value(r))
-                            : labels(r.topic().equals(topics.labels().name()) ? "labels" : "flagged",
-                            topics.labels().value(r));
+                            : labels(kindOf.get(r.topic()), topics.labels().value(r));
                     System.out.println(line);
                     lastRecord = System.nanoTime();
                     if (max > 0 && ++seen >= max) {
@@ -139,7 +145,8 @@ final class TailCommand implements Callable<Integer> {
             return mapper.writeValueAsString(mapper.createObjectNode().put("topic", "failures").put("id", f.getId())
                     .put("reason", f.getReason().name()).put("message", f.getMessage())
                     .put("source", f.getSource().getTopic() + "/" + f.getSource().getPartition() + "/"
-                            + f.getSource().getOffset()));
+                            + f.getSource().getOffset())
+                    .put("model", f.getModel() == null ? null : f.getModel().getName()));
         }
         return String.format("%-8s %-30s %s: %s", "failures", shorten(String.valueOf(f.getId())), f.getReason(),
                 f.getMessage());

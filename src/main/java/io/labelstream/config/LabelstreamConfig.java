@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -47,12 +48,46 @@ public final class LabelstreamConfig {
         for (Setting<?> s : Settings.ALL) {
             parsed.put(s, s.parse(this.values.getOrDefault(s.key(), s.defaultValue())));
         }
+        List<String> sideModels = get(Settings.MODELS_EXTRA);
         for (String key : this.values.keySet()) {
-            if (!key.startsWith(KAFKA_PREFIX) && Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) {
-                throw new ConfigException("Unknown setting '" + key + "': not a labelstream setting (see README) and"
-                        + " not a Kafka setting under the '" + KAFKA_PREFIX + "' prefix");
+            if (key.startsWith(KAFKA_PREFIX) || Settings.ALL.stream().anyMatch(s -> s.key().equals(key))) {
+                continue;
+            }
+            if (isSideModelKey(key)) {
+                String name = key.split("\\.")[1];
+                if (!sideModels.contains(name)) {
+                    throw new ConfigException("Setting '" + key + "' is for a side model '" + name + "' that "
+                            + Settings.MODELS_EXTRA.key() + " does not list (it lists " + sideModels + ")");
+                }
+                continue;
+            }
+            throw new ConfigException("Unknown setting '" + key + "': not a labelstream setting (see README) and"
+                    + " not a Kafka setting under the '" + KAFKA_PREFIX + "' prefix");
+        }
+        for (String name : sideModels) {
+            for (Setting<?> template : Settings.SIDE_MODEL) {
+                Setting<?> setting = template.forModel(name);
+                parsed.put(setting, setting.parse(this.values.getOrDefault(setting.key(), setting.defaultValue())));
             }
         }
+    }
+
+    /** {@code models.NAME.<one of the side model settings>}, for any NAME. */
+    private static boolean isSideModelKey(String key) {
+        String[] parts = key.split("\\.", 3);
+        return parts.length == 3 && parts[0].equals("models") && Settings.SIDE_MODEL.stream()
+                .anyMatch(t -> t.key().equals("models." + Settings.SIDE_MODEL_PLACEHOLDER + "." + parts[2]));
+    }
+
+    /** Side model {@code name}'s value of {@code template} (one of {@link Settings#SIDE_MODEL}). */
+    @SuppressWarnings("unchecked")
+    public <T> T sideModel(String name, Setting<T> template) {
+        Setting<T> setting = template.forModel(name);
+        Object value = parsed.get(setting);
+        if (value == null) {
+            throw new IllegalArgumentException("no side model '" + name + "' in " + Settings.MODELS_EXTRA.key());
+        }
+        return (T) value;
     }
 
     public static LabelstreamConfig of(Map<String, String> values) {
@@ -99,7 +134,8 @@ public final class LabelstreamConfig {
                 return;
             }
             String key = name.substring(ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
-            if (!key.startsWith(KAFKA_PREFIX) && Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) {
+            if (!key.startsWith(KAFKA_PREFIX) && Settings.ALL.stream().noneMatch(s -> s.key().equals(key))
+                    && !isSideModelKey(key)) {
                 throw new ConfigException("Environment variable " + name + " names no setting ('" + key
                         + "'); labelstream settings are listed in README, Kafka ones go under LABELSTREAM_KAFKA_");
             }

@@ -79,6 +79,33 @@ public record Setting<T>(String key, String defaultValue, String description, Fu
         };
     }
 
+    /** Comma-separated names of side models: lower-case letters and digits, starting with a letter. */
+    static Function<String, java.util.List<String>> modelNames() {
+        return text -> {
+            java.util.List<String> names = new java.util.ArrayList<>();
+            for (String t : text.split(",")) {
+                String name = t.trim();
+                if (name.isEmpty()) {
+                    continue;
+                }
+                if (!name.matches("[a-z][a-z0-9]{0,39}")) {
+                    throw new IllegalArgumentException("model name '" + name + "' may only contain lower-case letters"
+                            + " and digits, starting with a letter (it is part of setting names and metrics tags)");
+                }
+                if (names.contains(name)) {
+                    throw new IllegalArgumentException("model name '" + name + "' is listed twice");
+                }
+                names.add(name);
+            }
+            return java.util.List.copyOf(names);
+        };
+    }
+
+    /** This setting of side model {@code name}: its key's {@code NAME} replaced by the model's name. */
+    public Setting<T> forModel(String name) {
+        return new Setting<>(key.replace(Settings.SIDE_MODEL_PLACEHOLDER, name), defaultValue, description, parser);
+    }
+
     static Function<String, String> topic() {
         return text -> topicList().apply(text).stream().reduce((a, b) -> {
             throw new IllegalArgumentException("must be a single topic name");

@@ -83,6 +83,10 @@ public final class Settings {
     public static final Setting<Long> MODEL_RELOAD_INTERVAL_MS = new Setting<>("model.reload.interval.ms", "5000",
             "With model.reload=watch, how often the model files' size, time and inode are looked at (content is"
                     + " hashed only when they change)", Setting.longRange(100, 3_600_000));
+    public static final Setting<List<String>> MODELS_EXTRA = new Setting<>("models.extra", "",
+            "Comma-separated names of side models that label every image besides the primary (model.path), from"
+                    + " the same decoded batch; each is set up by the models.NAME.* settings",
+            Setting.modelNames());
     public static final Setting<Integer> MODEL_TOP_K = new Setting<>("model.top.k", "5",
             "Labels per image, best first", Setting.intRange(1, 1000));
     public static final Setting<String> MODEL_OUTPUT = new Setting<>("model.output", "auto",
@@ -156,12 +160,32 @@ public final class Settings {
                     + " and pixel-identical to Pillow), jdk (ImageIO), or auto: libjpeg-turbo when installed;"
                     + " CMYK/YCCK JPEGs always go to ImageIO", Setting.oneOf("auto", "libjpeg-turbo", "jdk"));
 
+    /** Stands for a side model's name in the keys of {@link #SIDE_MODEL}. */
+    public static final String SIDE_MODEL_PLACEHOLDER = "NAME";
+    public static final Setting<String> SIDE_MODEL_PATH = new Setting<>("models.NAME.path", "",
+            "Side model NAME's ONNX file (required for every name in models.extra); its input must fit the primary's"
+                    + " recipe", Setting.anyText());
+    public static final Setting<String> SIDE_MODEL_LABELS = new Setting<>("models.NAME.labels", "",
+            "Side model NAME's class names, as model.labels.path; empty names classes class-0000…",
+            Setting.anyText());
+    public static final Setting<String> SIDE_MODEL_TOPIC = new Setting<>("models.NAME.topic", "",
+            "Topic of side model NAME's ImageLabels records; empty: labels.topic followed by '-NAME'",
+            Setting.optional(Setting.topic()));
+    public static final Setting<Integer> SIDE_MODEL_TOP_K = new Setting<>("models.NAME.top.k", "5",
+            "Labels per image side model NAME writes, best first", Setting.intRange(1, 1000));
+    public static final Setting<String> SIDE_MODEL_SHADOW = new Setting<>("models.NAME.shadow", "false",
+            "true: NAME is a candidate evaluated on live traffic: its labels go to its topic, it never flags an"
+                    + " image, and metrics compare it with the primary", Setting.oneOf("true", "false"));
+    /** The settings of each side model NAME listed in {@link #MODELS_EXTRA}, as {@code models.NAME.*}. */
+    public static final List<Setting<?>> SIDE_MODEL = List.of(SIDE_MODEL_PATH, SIDE_MODEL_LABELS, SIDE_MODEL_TOPIC,
+            SIDE_MODEL_TOP_K, SIDE_MODEL_SHADOW);
+
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
-            MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
+            MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
             PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS,

@@ -10,7 +10,16 @@ import java.util.List;
  * @param preprocessMs wall time of decode + preprocess for the batch
  * @param inferenceMs  wall time of the ONNX Runtime call(s), bisection included
  * @param model        the model that labeled the batch
+ * @param sides        each side model's outcomes for the same images, in the order the models were added
  */
 public record BatchOutcome(List<ImageOutcome> outcomes, int inferred, double preprocessMs, double inferenceMs,
-                           ModelId model) {
+                           ModelId model, List<SideOutcome> sides) {
+
+    /**
+     * @param outcomes    one per input image; null for an image the primary's preprocessing rejected (its failure
+     *                    record is the image's only output)
+     * @param inferenceMs wall time of this model's ONNX Runtime call(s)
+     */
+    public record SideOutcome(String name, ModelId model, List<ImageOutcome> outcomes, double inferenceMs) {
+    }
 }

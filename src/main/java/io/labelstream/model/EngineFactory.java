@@ -58,26 +58,82 @@ public final class EngineFactory {
                     + input.width() + "x" + input.height() + " or pick the model's preset");
         }
         int threads = config.get(Settings.PREPROCESS_THREADS);
-        return new LabelingEngine(loaded, preprocessor(config, recipe, jpegDecoding, input),
+        LabelingEngine engine = new LabelingEngine(loaded, preprocessor(config, recipe, jpegDecoding, input),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
                 threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
                 java.time.Duration.ofMillis(config.transactionTimeoutMs()));
+        try {
+            for (String name : config.get(Settings.MODELS_EXTRA)) {
+                addSideModel(config, engine, name);
+            }
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        return engine;
+    }
+
+    /** Loads side model {@code name} (its models.NAME.* settings) into {@code engine}. */
+    private static void addSideModel(LabelstreamConfig config, LabelingEngine engine, String name) {
+        String pathKey = Settings.SIDE_MODEL_PATH.forModel(name).key();
+        String labelsKey = Settings.SIDE_MODEL_LABELS.forModel(name).key();
+        String modelPath = config.sideModel(name, Settings.SIDE_MODEL_PATH);
+        if (modelPath.isEmpty()) {
+            throw new ConfigException("Setting " + pathKey + " is required: " + Settings.MODELS_EXTRA.key()
+                    + " lists a side model '" + name + "'");
+        }
+        Path model = Path.of(modelPath);
+        if (!Files.isRegularFile(model)) {
+            throw ConfigException.invalid(pathKey, modelPath, "no such file");
+        }
+        String labelsPath = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
+        Path labels = labelsPath.isEmpty() ? null : Path.of(labelsPath);
+        if (labels != null && !Files.isRegularFile(labels)) {
+            throw ConfigException.invalid(labelsKey, labelsPath, "no such file");
+        }
+        LoadedModel loaded;
+        try {
+            loaded = LoadedModel.load(model, labels, name, sessionSettings(config));
+        } catch (ModelException | IOException e) {
+            throw new ConfigException("Cannot use " + pathKey + "=" + modelPath
+                    + (labels == null ? "" : " with " + labelsKey + "=" + labelsPath) + ": " + e.getMessage());
+        }
+        try {
+            engine.addSideModel(name, loaded, config.sideModel(name, Settings.SIDE_MODEL_TOP_K));
+        } catch (IllegalArgumentException e) {
+            loaded.close();
+            throw new ConfigException("Setting " + pathKey + "=" + modelPath + ": " + e.getMessage()
+                    + " (side models share the primary's preprocessing; another recipe is not supported yet)");
+        }
     }
 
     /**
-     * With {@code model.reload=watch}, a watcher of the configured model files that swaps {@code engine}'s model
-     * when they change; null with {@code none}.
+     * With {@code model.reload=watch}, a watcher of the primary's model files and one of each side model's, each
+     * swapping its model in {@code engine} when its files change; none with {@code none}.
+     *
+     * @param checks the caller's own check of a candidate for the side model of that name (null: the primary)
      */
-    public static ModelReloader reloader(LabelstreamConfig config, LabelingEngine engine, ModelReloader.Check check,
-                                         ModelReloader.Listener listener) {
+    public static java.util.List<ModelReloader> reloaders(LabelstreamConfig config, LabelingEngine engine,
+                                                          java.util.function.Function<String, ModelReloader.Check> checks,
+                                                          ModelReloader.Listener listener) {
         if (!config.get(Settings.MODEL_RELOAD).equals("watch")) {
-            return null;
+            return java.util.List.of();
         }
+        java.time.Duration interval = java.time.Duration.ofMillis(config.get(Settings.MODEL_RELOAD_INTERVAL_MS));
+        int warmUp = config.get(Settings.MAX_BATCH_SIZE);
+        java.util.List<ModelReloader> reloaders = new java.util.ArrayList<>();
         String labels = config.get(Settings.MODEL_LABELS_PATH);
-        return ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
+        reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
                 labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME), sessionSettings(config),
-                config.get(Settings.MAX_BATCH_SIZE),
-                java.time.Duration.ofMillis(config.get(Settings.MODEL_RELOAD_INTERVAL_MS))), engine, check, listener);
+                warmUp, interval), engine, checks.apply(null), listener));
+        for (String name : config.get(Settings.MODELS_EXTRA)) {
+            String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
+            reloaders.add(ModelReloader.start(new ModelReloader.Watched(
+                    Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
+                    sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
+                    interval, name), engine, checks.apply(name), listener));
+        }
+        return reloaders;
     }
 
     /** The preprocessing the configuration describes, for a model taking {@code input}: what the pipeline runs. */

@@ -5,6 +5,7 @@ import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.schema.FailureReason;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -42,9 +43,12 @@ public final class LabelingEngine implements AutoCloseable {
     private final Duration isolationBudget;
     private final ExecutorService batchThreads;
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
-    /** The model new batches go to; {@link #swap} replaces it between batches. */
-    private final AtomicReference<ServingModel> serving = new AtomicReference<>();
-    /** Every model served and not closed yet: the current one and replaced ones that batches still use. */
+    /**
+     * The models new batches go to: the primary and the side models, which label every batch from the same
+     * tensor. {@link #swap} and {@link #swapSide} replace the set between batches.
+     */
+    private final AtomicReference<ModelSet> models = new AtomicReference<>();
+    /** Every model served and not closed yet: the current ones and replaced ones that batches still use. */
     private final Set<ServingModel> open = ConcurrentHashMap.newKeySet();
     /** Batches submitted and not finished, whether still being decoded, waiting for a worker or running. */
     private final AtomicInteger batchesInEngine = new AtomicInteger();
@@ -71,8 +75,8 @@ public final class LabelingEngine implements AutoCloseable {
         this.outputKind = outputKind;
         this.isolationBudget = isolationBudget;
         ServingModel first = new ServingModel(model, topK, outputKind);
-        serving.set(first);
         open.add(first);
+        models.set(new ModelSet(first, List.of()));
         AtomicInteger batchCounter = new AtomicInteger();
         this.batchThreads = Executors.newFixedThreadPool(2 * model.inferencePool().workers(), r -> {
             Thread t = new Thread(r, "labelstream-batch-" + batchCounter.incrementAndGet());
@@ -96,14 +100,58 @@ public final class LabelingEngine implements AutoCloseable {
         }
     }
 
-    /** The model new batches go to. */
-    public LoadedModel model() {
-        return serving.get().model();
+    /** A side model: a name the configuration gives it, and the model. */
+    public record SideModel(String name, ServingModel serving) {
     }
 
-    /** The model new batches go to, for a caller that holds it across several batches ({@link ServingModel#tryAcquire}). */
-    public ServingModel serving() {
-        return serving.get();
+    /**
+     * Adds a model that labels every batch after the primary, from the same preprocessed tensor: each image is
+     * decoded once for all of them. Its input must be the primary's (size, layout and element type). Call before
+     * the first batch; the engine closes it.
+     *
+     * @throws IllegalArgumentException when its input is not the primary's
+     */
+    public synchronized void addSideModel(String name, LoadedModel model, int topK) {
+        checkSideFits(name, model);
+        if (models.get().side(name) != null) {
+            throw new IllegalArgumentException("side model " + name + " is there already");
+        }
+        replaceSet(models.get().withSide(new SideModel(name, serve(model, topK))));
+    }
+
+    private void checkSideFits(String name, LoadedModel model) {
+        checkFits(model, preprocessor);
+        ModelInput primary = model().input();
+        if (model.input().elementType() != primary.elementType()) {
+            throw new IllegalArgumentException("side model " + name + " takes " + model.input() + " but the primary's"
+                    + " batch tensor is " + primary + ": models sharing a tensor must take the same element type");
+        }
+    }
+
+    private ServingModel serve(LoadedModel model, int modelTopK) {
+        ServingModel serving = new ServingModel(model, modelTopK, outputKind);
+        open.add(serving);
+        return serving;
+    }
+
+    /** Makes {@code next} the set of new batches; the one it replaces lets go of its models once unused. */
+    private void replaceSet(ModelSet next) {
+        models.getAndSet(next).retire();
+        open.removeIf(ServingModel::isClosed);
+    }
+
+    public List<SideModel> sideModels() {
+        return models.get().sides();
+    }
+
+    /** The primary model new batches go to. */
+    public LoadedModel model() {
+        return models.get().primary().model();
+    }
+
+    /** The models new batches go to, for a caller that holds them across several batches ({@link ModelSet#tryAcquire}). */
+    public ModelSet models() {
+        return models.get();
     }
 
     /**
@@ -117,17 +165,46 @@ public final class LabelingEngine implements AutoCloseable {
      * @throws ModelException           when the warm-up batch fails
      */
     public synchronized ModelId swap(LoadedModel candidate, int warmUpBatch) throws ModelException {
-        if (batchThreads.isShutdown()) {
-            throw new IllegalStateException("the engine is closing");
-        }
+        checkOpen();
         checkFits(candidate, preprocessor);
-        candidate.inferencePool().run(candidate.inferencePool().allocateBatch(warmUpBatch), warmUpBatch);
-        ServingModel next = new ServingModel(candidate, topK, outputKind);
-        open.add(next);
-        ServingModel replaced = serving.getAndSet(next);
+        if (!models.get().sides().isEmpty() && candidate.input().elementType() != model().input().elementType()) {
+            throw new IllegalArgumentException("it takes " + candidate.input() + " but the side models share a "
+                    + model().input() + " batch tensor");
+        }
+        warmUp(candidate, warmUpBatch);
+        ServingModel replaced = models.get().primary();
+        replaceSet(models.get().withPrimary(serve(candidate, topK)));
         replaced.retire();
         open.removeIf(ServingModel::isClosed);
         return replaced.identity();
+    }
+
+    /**
+     * As {@link #swap}, for side model {@code name}: checked as {@link #addSideModel} checks it, warmed up, and
+     * used by every batch submitted from now on, with its top k.
+     */
+    public synchronized ModelId swapSide(String name, LoadedModel candidate, int warmUpBatch) throws ModelException {
+        checkOpen();
+        SideModel replaced = models.get().side(name);
+        if (replaced == null) {
+            throw new IllegalArgumentException("no side model " + name);
+        }
+        checkSideFits(name, candidate);
+        warmUp(candidate, warmUpBatch);
+        replaceSet(models.get().withSide(new SideModel(name, serve(candidate, replaced.serving().topK()))));
+        replaced.serving().retire();
+        open.removeIf(ServingModel::isClosed);
+        return replaced.serving().identity();
+    }
+
+    private void checkOpen() {
+        if (batchThreads.isShutdown()) {
+            throw new IllegalStateException("the engine is closing");
+        }
+    }
+
+    private static void warmUp(LoadedModel model, int batchSize) throws ModelException {
+        model.inferencePool().run(model.inferencePool().allocateBatch(batchSize), batchSize);
     }
 
     public PreprocessRecipe recipe() {
@@ -165,11 +242,11 @@ public final class LabelingEngine implements AutoCloseable {
      * another input replaces it. A stream thread runs its tasks one at a time, so its tasks share one tensor
      * instead of each holding its own.
      */
-    private TensorBatch threadBatch(ServingModel model, int maxBatchSize) {
+    private TensorBatch threadBatch(ModelSet set, int maxBatchSize) {
         TensorBatch current = threadBatches.get();
-        ModelInput input = model.model().input();
-        if (current == null || current.capacity() < maxBatchSize || !current.input().equals(input)) {
-            current = model.model().inferencePool().allocateBatch(maxBatchSize);
+        LoadedModel model = set.primary().model();
+        if (current == null || current.capacity() < maxBatchSize || !current.input().equals(model.input())) {
+            current = model.inferencePool().allocateBatch(maxBatchSize);
             threadBatches.set(current);
         }
         return current;
@@ -180,13 +257,16 @@ public final class LabelingEngine implements AutoCloseable {
      * large, and lets ONNX Runtime plan and allocate before the first real batch. Not timed.
      */
     public void warmUp(int batchSize) throws ModelException {
-        LoadedModel model = model();
-        model.inferencePool().run(model.inferencePool().allocateBatch(batchSize), batchSize);
+        ModelSet set = models.get();
+        warmUp(set.primary().model(), batchSize);
+        for (SideModel side : set.sides()) {
+            warmUp(side.serving().model(), batchSize);
+        }
     }
 
-    /** As {@link #submit(ServingModel, List, int)}, on the current model. */
+    /** As {@link #submit(ModelSet, List, int)}, on the current models. */
     public CompletableFuture<BatchOutcome> submit(List<byte[]> images, int capacity) {
-        ServingModel model = acquireCurrent();
+        ModelSet model = acquireCurrent();
         try {
             return submit(model, images, capacity);
         } finally {
@@ -195,15 +275,15 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     /**
-     * Labels a batch with {@code model} on one of the engine's batch threads, each of which has its own tensor of
-     * {@code capacity} images. Batches submitted together overlap: while one is in ONNX Runtime, the next is being
-     * decoded. The batch holds the model until it has finished, so it may be replaced meanwhile.
+     * Labels a batch with the models of {@code model} on one of the engine's batch threads, each of which has its
+     * own tensor of {@code capacity} images. Batches submitted together overlap: while one is in ONNX Runtime, the
+     * next is being decoded. The batch holds the set until it has finished, so it may be replaced meanwhile.
      *
-     * @throws IllegalStateException when {@code model} has been replaced and closed: hold it to use it
+     * @throws IllegalStateException when {@code model} has been replaced and let go: hold it to use it
      */
-    public CompletableFuture<BatchOutcome> submit(ServingModel model, List<byte[]> images, int capacity) {
+    public CompletableFuture<BatchOutcome> submit(ModelSet model, List<byte[]> images, int capacity) {
         if (!model.tryAcquire()) {
-            throw new IllegalStateException("model " + model + " was replaced and closed");
+            throw new IllegalStateException("the model set of " + model.primary() + " was replaced and let go");
         }
         CompletableFuture<BatchOutcome> result = new CompletableFuture<>();
         batchesInEngine.incrementAndGet();
@@ -223,7 +303,7 @@ public final class LabelingEngine implements AutoCloseable {
         return result;
     }
 
-    private void run(ServingModel model, List<byte[]> images, int capacity, CompletableFuture<BatchOutcome> result) {
+    private void run(ModelSet model, List<byte[]> images, int capacity, CompletableFuture<BatchOutcome> result) {
         if (result.isDone()) { // cancelled before it started
             batchesInEngine.decrementAndGet();
             return;
@@ -244,19 +324,19 @@ public final class LabelingEngine implements AutoCloseable {
         result.complete(outcome);
     }
 
-    /** The current model, held; a swap between reading and holding it is retried. */
-    private ServingModel acquireCurrent() {
+    /** The current models, held; a swap between reading and holding them is retried. */
+    private ModelSet acquireCurrent() {
         while (true) {
-            ServingModel model = serving.get();
-            if (model.tryAcquire()) {
-                return model;
+            ModelSet set = models.get();
+            if (set.tryAcquire()) {
+                return set;
             }
         }
     }
 
-    /** Labels a batch on the calling thread, with the current model. */
+    /** Labels a batch on the calling thread, with the current models. */
     public BatchOutcome label(List<byte[]> images) {
-        ServingModel model = acquireCurrent();
+        ModelSet model = acquireCurrent();
         try {
             return label(model, images, threadBatch(model, images.size()));
         } finally {
@@ -264,7 +344,8 @@ public final class LabelingEngine implements AutoCloseable {
         }
     }
 
-    private BatchOutcome label(ServingModel model, List<byte[]> images, TensorBatch batch) {
+    private BatchOutcome label(ModelSet set, List<byte[]> images, TensorBatch batch) {
+        ServingModel model = set.primary();
         long t0 = System.nanoTime();
         BatchPreprocessor.DenseBatch dense = preprocessing.preprocess(images, batch);
         long t1 = System.nanoTime();
@@ -281,8 +362,33 @@ public final class LabelingEngine implements AutoCloseable {
                 outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot);
             }
         }
+        List<BatchOutcome.SideOutcome> sides = new ArrayList<>(set.sides().size());
+        for (SideModel side : set.sides()) {
+            sides.add(labelWith(side, dense, batch, images.size()));
+        }
         return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
-                model.identity());
+                model.identity(), sides);
+    }
+
+    /** A side model's outcomes for the images the primary's preprocessing put into {@code batch}. */
+    private BatchOutcome.SideOutcome labelWith(SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch,
+                                               int images) {
+        long t0 = System.nanoTime();
+        BisectingInference.Result inferred = side.serving().inference().infer(batch, dense.images(), isolationBudget);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        ImageOutcome[] outcomes = new ImageOutcome[images];
+        for (int i = 0; i < images; i++) {
+            int slot = dense.slotOf()[i];
+            if (slot < 0) {
+                outcomes[i] = null; // not an image: the primary's failure record says why, for every model
+            } else if (inferred.errors()[slot] != null) {
+                outcomes[i] = new ImageOutcome.Rejected(FailureReason.MODEL_ERROR, inferred.errors()[slot]);
+            } else {
+                outcomes[i] = side.serving().postprocessing().labeled(inferred.raw(), slot);
+            }
+        }
+        return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(),
+                java.util.Arrays.asList(outcomes), ms);
     }
 
     /**

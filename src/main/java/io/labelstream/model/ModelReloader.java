@@ -45,9 +45,19 @@ public final class ModelReloader implements AutoCloseable {
      * @param labels      null when classes are named by number
      * @param name        the model name given in the configuration, or null for the file's name
      * @param warmUpBatch images in the warm-up batch a new model must run before it is used
+     * @param sideModel   the side model these files are of, or null for the primary
      */
     public record Watched(Path model, Path labels, String name, SessionSettings settings, int warmUpBatch,
-                          Duration interval) {
+                          Duration interval, String sideModel) {
+
+        public Watched(Path model, Path labels, String name, SessionSettings settings, int warmUpBatch,
+                       Duration interval) {
+            this(model, labels, name, settings, warmUpBatch, interval, null);
+        }
+
+        private String settingPrefix() {
+            return sideModel == null ? "model." : "models." + sideModel + ".";
+        }
     }
 
     /** What identifies the files' content: the SHA-256 of each (null for no labels file). */
@@ -72,7 +82,7 @@ public final class ModelReloader implements AutoCloseable {
         this.engine = engine;
         this.check = check;
         this.listener = listener;
-        LoadedModel current = engine.model();
+        LoadedModel current = current();
         this.active = new Contents(current.identity().sha256(), current.labelsSha256());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "labelstream-model-watch");
@@ -92,6 +102,12 @@ public final class ModelReloader implements AutoCloseable {
         log.info("Watching {}{} for a new model every {} ms", watched.model(),
                 watched.labels() == null ? "" : " and " + watched.labels(), watched.interval().toMillis());
         return reloader;
+    }
+
+    /** The model in use for these files. */
+    private LoadedModel current() {
+        return watched.sideModel() == null ? engine.model()
+                : engine.models().side(watched.sideModel()).serving().model();
     }
 
     private void lookSafely() {
@@ -126,8 +142,9 @@ public final class ModelReloader implements AutoCloseable {
     }
 
     private void load(Contents contents) {
-        String files = "model.path=" + watched.model()
-                + (watched.labels() == null ? "" : " with model.labels.path=" + watched.labels());
+        String prefix = watched.settingPrefix();
+        String files = prefix + "path=" + watched.model() + (watched.labels() == null ? ""
+                : " with " + prefix + (watched.sideModel() == null ? "labels.path=" : "labels=") + watched.labels());
         log.info("The model files changed (sha256 {}); loading {}", contents.model(), files);
         long t0 = System.nanoTime();
         LoadedModel candidate;
@@ -145,7 +162,8 @@ public final class ModelReloader implements AutoCloseable {
                 return;
             }
             check.check(candidate);
-            ModelId replaced = engine.swap(candidate, watched.warmUpBatch());
+            ModelId replaced = watched.sideModel() == null ? engine.swap(candidate, watched.warmUpBatch())
+                    : engine.swapSide(watched.sideModel(), candidate, watched.warmUpBatch());
             active = contents;
             refused = null;
             log.info("Switched from model {} (sha256 {}) to {} version {} (sha256 {}) in {} ms: new batches use it,"
@@ -165,7 +183,7 @@ public final class ModelReloader implements AutoCloseable {
     private void refuse(Contents contents, String files, String reason) {
         refused = contents;
         log.warn("Refused the new model in {}: {}. The model in use ({} sha256 {}) keeps labeling", files, reason,
-                engine.model().identity().name(), engine.model().identity().sha256());
+                current().identity().name(), current().identity().sha256());
         listener.refused(reason);
     }
 

@@ -2,9 +2,9 @@ package io.labelstream.model;
 
 /**
  * One model as the engine serves it: its sessions, with the inference and postprocessing built on them. A model
- * that is replaced ({@link LabelingEngine#swap}) is retired, not closed: whoever still uses it holds it
- * ({@link #tryAcquire}) until it is done, and the last {@link #release} closes its native sessions, which must
- * never be closed under a running call.
+ * that is replaced ({@link LabelingEngine#swap}) is retired, not closed: the {@link ModelSet}s that contain it hold
+ * it ({@link #tryAcquire}) until nothing uses them, and the last {@link #release} closes its native sessions, which
+ * must never be closed under a running call.
  */
 public final class ServingModel {
 
@@ -13,6 +13,7 @@ public final class ServingModel {
     private final LoadedModel model;
     private final BisectingInference inference;
     private final Postprocessor postprocessing;
+    private final int topK;
     private int holders;
     private boolean retired;
     private boolean closed;
@@ -21,6 +22,12 @@ public final class ServingModel {
         this.model = model;
         this.inference = new BisectingInference(model.inferencePool());
         this.postprocessing = new Postprocessor(model.labels(), model.classes(), topK, outputKind);
+        this.topK = topK;
+    }
+
+    /** Labels it writes per image. */
+    int topK() {
+        return topK;
     }
 
     public LoadedModel model() {

@@ -34,6 +34,8 @@ public final class PipelineMetrics {
     private final Counter reloadsLoaded;
     private final Counter reloadsRefused;
     private Gauge modelInfo;
+    private final Map<String, Shadow> shadows = new ConcurrentHashMap<>();
+    private final Map<String, Timer> sideInference = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -84,6 +86,49 @@ public final class PipelineMetrics {
         modelInfo = Gauge.builder("labelstream.model.info", () -> 1).description("The model this instance runs")
                 .tags("name", name, "version", version, "sha256", sha256, "provider", provider, "recipe", recipe)
                 .register(registry);
+    }
+
+    /**
+     * A shadow model's answer beside the primary's on the same image: whether their top-1 classes agree, and how
+     * far the shadow's probability of the primary's top-1 class is from the primary's.
+     */
+    public void shadowCompared(String model, boolean top1Agrees, double top1ProbabilityDifference) {
+        Shadow s = shadows.computeIfAbsent(model, Shadow::new);
+        s.images.increment();
+        if (top1Agrees) {
+            s.agreements.increment();
+        }
+        s.difference.record(top1ProbabilityDifference);
+    }
+
+    /** A side model's (or shadow's) ONNX Runtime time on one batch. */
+    public void sideInference(String model, double inferenceMs) {
+        sideInference.computeIfAbsent(model, m -> Timer.builder("labelstream.side.inference")
+                        .description("ONNX Runtime time of a side model on a batch").tag("model", m)
+                        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofMinutes(2)).register(registry))
+                .record((long) (inferenceMs * 1000), TimeUnit.MICROSECONDS);
+    }
+
+    /** One shadow model's comparison with the primary. */
+    private final class Shadow {
+        final Counter images;
+        final Counter agreements;
+        final DistributionSummary difference;
+
+        Shadow(String model) {
+            images = Counter.builder("labelstream.shadow.images").description("Images a shadow model labeled beside"
+                    + " the primary").tag("model", model).register(registry);
+            agreements = Counter.builder("labelstream.shadow.top1.agreements").description("Images on which a shadow"
+                    + " model's top-1 class is the primary's").tag("model", model).register(registry);
+            Gauge.builder("labelstream.shadow.top1.agreement.ratio", this,
+                            s -> s.images.count() == 0 ? Double.NaN : s.agreements.count() / s.images.count())
+                    .description("Share of images on which a shadow model's top-1 class is the primary's")
+                    .tag("model", model).register(registry);
+            difference = DistributionSummary.builder("labelstream.shadow.top1.probability.difference")
+                    .description("Absolute difference between the shadow's and the primary's probability of the"
+                            + " primary's top-1 class").tag("model", model).register(registry);
+        }
     }
 
     /** A model reload: {@code loaded} (switched to it) or {@code refused} (the model in use stays). */

@@ -4,6 +4,7 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -16,19 +17,40 @@ import java.util.regex.Pattern;
  * @param labels       labels.topic
  * @param failures     failures.topic
  * @param flagged      flagged.topic: the labels on which a moderation rule fired
+ * @param sideLabels   models.NAME.topic: each side model's labels
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
-                     Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
+                     Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
+                     Map<String, Topic<ImageLabels>> sideLabels) {
 
     public Topics {
         inputs = List.copyOf(inputs);
+        sideLabels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(sideLabels));
+    }
+
+    public Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
+                  Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
+        this(inputs, inputPattern, labels, failures, flagged, Map.of());
     }
 
     public static Topics from(LabelstreamConfig config) {
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
-        return named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
+        Topics topics = named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
                 config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
                 config.get(Settings.FLAGGED_TOPIC));
+        Map<String, String> side = new java.util.LinkedHashMap<>();
+        for (String name : config.get(Settings.MODELS_EXTRA)) {
+            String topic = config.sideModel(name, Settings.SIDE_MODEL_TOPIC);
+            side.put(name, topic.isEmpty() ? config.get(Settings.LABELS_TOPIC) + "-" + name : topic);
+        }
+        return topics.withSideLabels(side);
+    }
+
+    /** These topics with a labels topic for each side model: name to topic name. */
+    public Topics withSideLabels(Map<String, String> topicBySideModel) {
+        Map<String, Topic<ImageLabels>> side = new java.util.LinkedHashMap<>();
+        topicBySideModel.forEach((model, topic) -> side.put(model, new Topic<>(topic, labels.valueSerde())));
+        return new Topics(inputs, inputPattern, labels, failures, flagged, side);
     }
 
     /** The topics of these names, each with its serde. */

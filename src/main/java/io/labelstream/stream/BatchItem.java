@@ -2,6 +2,7 @@ package io.labelstream.stream;
 
 import io.labelstream.model.BatchOutcome;
 import io.labelstream.model.ImageOutcome;
+import io.labelstream.model.ModelId;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.internal.BufferedRecord;
@@ -40,7 +41,12 @@ final class BatchItem {
     record Cached(DedupEntry entry, long resolvedAt) implements Outcome {
     }
 
-    record Failed(FailureReason reason, String message) implements Outcome {
+    /** @param model the model whose inference failed on the image; null when no model was involved */
+    record Failed(FailureReason reason, String message, ModelId model) implements Outcome {
+
+        Failed(FailureReason reason, String message) {
+            this(reason, message, null);
+        }
     }
 
     /** What preparation made of the item's image. */
@@ -64,6 +70,10 @@ final class BatchItem {
     private String contentDigest;
     private long readyAt;
     private Outcome outcome;
+    /** The batch it was labeled in and its place there, for the side models' outcomes; null if none. */
+    private BatchOutcome batch;
+    private int indexInBatch;
+    private long batchTakenAt;
 
     private BatchItem(BufferedRecord record, ImageEvent event) {
         this.record = record;
@@ -175,5 +185,38 @@ final class BatchItem {
 
     Outcome outcome() {
         return outcome;
+    }
+
+    /** It went through {@code batch} at {@code index}: the side models' outcomes for it are there too. */
+    void labeledIn(BatchOutcome batch, int index, long takenAt) {
+        this.batch = batch;
+        this.indexInBatch = index;
+        this.batchTakenAt = takenAt;
+    }
+
+    /** The batch it went through; null if none. */
+    BatchOutcome batch() {
+        return batch;
+    }
+
+    /** When that batch was taken. */
+    long batchTakenAt() {
+        return batchTakenAt;
+    }
+
+    /** Each side model's outcome for this item (null entries: not an image); empty when it was in no batch. */
+    java.util.List<SideResult> sideResults() {
+        if (batch == null || batch.sides().isEmpty()) {
+            return java.util.List.of();
+        }
+        java.util.List<SideResult> results = new java.util.ArrayList<>(batch.sides().size());
+        for (BatchOutcome.SideOutcome side : batch.sides()) {
+            results.add(new SideResult(side, side.outcomes().get(indexInBatch)));
+        }
+        return results;
+    }
+
+    /** @param outcome null when the image was not an image the models could read (the primary's failure says) */
+    record SideResult(BatchOutcome.SideOutcome model, ImageOutcome outcome) {
     }
 }

@@ -39,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  * order. A batch is taken when {@code max.batch.size} items are ready, or when a ready item has waited
  * {@code max.batch.delay.ms} (a wall-clock punctuator) and the batch would run at once; up to
  * {@code max.batches.in.flight} batches are in the engine at once. Each record goes to exactly one place:
- * {@link LabelingTopology#LABELS_SINK} or {@link LabelingTopology#FAILURES_SINK}.
+ * {@link LabelingTopology#LABELS_SINK} or {@link LabelingTopology#FAILURES_SINK}; and, when it was an image, each
+ * side model's labels to that model's sink or a failure record naming the model.
  *
  * <p>The stream thread only decodes, reads and writes its stores and forwards records; it waits only when the
  * buffer is full, and then for a bounded time ({@link TransactionBudget}). A record leaves the buffer only when
@@ -244,18 +245,21 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 log.error("The engine failed on a batch of {}; its images go to the failures topic", batch.items().size(),
                         e.getCause());
                 batch.items().forEach(item -> item.complete(new BatchItem.Failed(FailureReason.MODEL_ERROR,
-                        "the engine failed unexpectedly on this image's batch: " + e.getCause())));
+                        "the engine failed unexpectedly on this image's batch: " + e.getCause(), model.modelId())));
                 continue;
             }
             options.metrics().batch(outcome.inferred(), outcome.preprocessMs(), outcome.inferenceMs());
+            outcome.sides().forEach(side -> options.metrics().sideInference(side.name(), side.inferenceMs()));
             boolean clean = true;
             for (int i = 0; i < batch.items().size(); i++) {
+                batch.items().get(i).labeledIn(outcome, i, batch.takenAt());
                 ImageOutcome image = outcome.outcomes().get(i);
                 if (image instanceof ImageOutcome.Labeled labeled) {
                     batch.items().get(i).complete(new BatchItem.Labeled(labeled, outcome, batch.takenAt()));
                 } else {
                     ImageOutcome.Rejected rejected = (ImageOutcome.Rejected) image;
-                    batch.items().get(i).complete(new BatchItem.Failed(rejected.reason(), rejected.message()));
+                    batch.items().get(i).complete(new BatchItem.Failed(rejected.reason(), rejected.message(),
+                            rejected.reason() == FailureReason.MODEL_ERROR ? outcome.model() : null));
                     clean &= rejected.reason() != FailureReason.MODEL_ERROR;
                 }
             }
@@ -371,10 +375,17 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     }
 
     private void emit(BatchItem item) {
+        emitPrimary(item);
+        for (BatchItem.SideResult side : item.sideResults()) {
+            emitSide(item, side);
+        }
+    }
+
+    private void emitPrimary(BatchItem item) {
         BufferedRecord r = item.record();
         BatchItem.Outcome outcome = item.outcome();
         if (outcome instanceof BatchItem.Failed failed) {
-            forwardFailure(r, Records.failure(item.id(), failed.reason(), failed.message(), r));
+            forwardFailure(r, Records.failure(item.id(), failed.reason(), failed.message(), r, failed.model()));
         } else if (outcome instanceof BatchItem.Cached cached) {
             emitLabels(item, cached.entry().getLabels(), cached.entry().getFlags(), 0,
                     new Timings((double) (cached.resolvedAt() - r.getBufferedAt()), 0.0, 0.0), true);
@@ -393,14 +404,68 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
     }
 
+    /**
+     * A side model's output for the item: its labels on its own topic (and the flagged topic when one of its rules
+     * fires), or a failure record naming it; in the same transaction as the primary's. A shadow never flags, and
+     * is compared with the primary instead.
+     */
+    private void emitSide(BatchItem item, BatchItem.SideResult side) {
+        BufferedRecord r = item.record();
+        BatchOutcome.SideOutcome model = side.model();
+        if (side.outcome() instanceof ImageOutcome.Rejected rejected) {
+            forwardFailure(r, Records.failure(item.id(), rejected.reason(), "side model " + model.name() + ": "
+                    + rejected.message(), r, model.model()));
+            return;
+        }
+        if (!(side.outcome() instanceof ImageOutcome.Labeled labeled)) {
+            return; // not an image: the primary's failure record is its output
+        }
+        boolean shadow = options.shadowModels().contains(model.name());
+        List<ModerationFlag> flags = shadow ? List.of()
+                : this.model.rules().evaluate(model.name(), labeled.probabilities());
+        BatchOutcome batch = item.batch();
+        ImageLabels value = labelsRecord(item, Records.modelIdentity(model.model()), Records.labels(labeled.top()),
+                flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
+                        batch.preprocessMs(), model.inferenceMs()), false, Instant.now());
+        forwardLabels(r, value, LabelingTopology.sideLabelsSink(model.name()));
+        if (shadow && item.outcome() instanceof BatchItem.Labeled primary) {
+            int top1 = primary.labels().top().get(0).index();
+            options.metrics().shadowCompared(model.name(), labeled.top().get(0).index() == top1,
+                    Math.abs(primary.labels().probabilities()[top1] - labeled.probabilities()[top1]));
+        }
+    }
+
     private void emitLabels(BatchItem item, List<Label> labels, List<ModerationFlag> flags, int batchSize,
                             Timings timings, boolean fromCache) {
         BufferedRecord r = item.record();
         Instant labeledAt = Instant.now();
-        ImageLabels value = ImageLabels.newBuilder()
+        ImageLabels value = labelsRecord(item, model.identity(), labels, flags, batchSize, timings, fromCache,
+                labeledAt);
+        forwardLabels(r, value, LabelingTopology.LABELS_SINK);
+        var event = item.event();
+        options.metrics().labeled(timings.getQueueMs(), event.getEventTime() == null ? 0
+                : event.getEventTime().toEpochMilli(), labeledAt.toEpochMilli());
+    }
+
+    /** To {@code sink}, and to the flagged topic as well when a rule fired on it. */
+    private void forwardLabels(BufferedRecord r, ImageLabels value, String sink) {
+        Record<byte[], SpecificRecord> out = new Record<>(Records.key(r), value, r.getTimestamp(),
+                Records.toKafka(Records.headers(r)));
+        context.forward(out, sink);
+        if (!value.getFlags().isEmpty()) {
+            context.forward(out, LabelingTopology.FLAGGED_SINK);
+            value.getFlags().forEach(f -> options.metrics().flagged(f.getRule()));
+        }
+    }
+
+    private ImageLabels labelsRecord(BatchItem item, ModelIdentity identity, List<Label> labels,
+                                     List<ModerationFlag> flags, int batchSize, Timings timings, boolean fromCache,
+                                     Instant labeledAt) {
+        BufferedRecord r = item.record();
+        return ImageLabels.newBuilder()
                 .setId(item.id())
                 .setLabels(labels)
-                .setModel(model.identity())
+                .setModel(identity)
                 .setRecipe(recipe)
                 .setFlags(flags)
                 .setBatchSize(batchSize)
@@ -409,16 +474,6 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 .setLabeledAt(labeledAt)
                 .setFromCache(fromCache)
                 .build();
-        Record<byte[], SpecificRecord> out = new Record<>(Records.key(r), value, r.getTimestamp(),
-                Records.toKafka(Records.headers(r)));
-        context.forward(out, LabelingTopology.LABELS_SINK);
-        if (!flags.isEmpty()) {
-            context.forward(out, LabelingTopology.FLAGGED_SINK);
-            flags.forEach(f -> options.metrics().flagged(f.getRule()));
-        }
-        var event = item.event();
-        options.metrics().labeled(timings.getQueueMs(), event.getEventTime() == null ? 0
-                : event.getEventTime().toEpochMilli(), labeledAt.toEpochMilli());
     }
 
     private void forwardFailure(BufferedRecord r, ImageFailure failure) {

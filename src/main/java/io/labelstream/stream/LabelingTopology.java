@@ -56,7 +56,19 @@ public final class LabelingTopology {
      */
     public record Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
                           PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs, int maxInFlight,
-                          Duration tick, TransactionBudget budget) {
+                          Duration tick, TransactionBudget budget, java.util.Set<String> shadowModels) {
+
+        public Options {
+            shadowModels = java.util.Set.copyOf(shadowModels);
+        }
+
+        /** No shadow models. */
+        public Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
+                       PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs, int maxInFlight,
+                       Duration tick, TransactionBudget budget) {
+            this(topics, moderation, fetcher, dedup, metrics, maxBatchSize, maxBatchDelayMs, maxInFlight, tick, budget,
+                    java.util.Set.of());
+        }
 
         /** No references, moderation or dedup; Kafka Streams' exactly-once transaction defaults. */
         public Options(List<String> inputTopics, String labelsTopic, String failuresTopic, int maxBatchSize,
@@ -101,7 +113,13 @@ public final class LabelingTopology {
         addSink(topology, LABELS_SINK, topics.labels());
         addSink(topology, FAILURES_SINK, topics.failures());
         addSink(topology, FLAGGED_SINK, topics.flagged());
+        topics.sideLabels().forEach((model, topic) -> addSink(topology, sideLabelsSink(model), topic));
         return topology;
+    }
+
+    /** The sink of side model {@code model}'s labels. */
+    static String sideLabelsSink(String model) {
+        return LABELS_SINK + "-" + model;
     }
 
     /** The batcher forwards every output as a SpecificRecord; each sink writes its topic's own type. */

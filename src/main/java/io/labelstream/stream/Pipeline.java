@@ -5,6 +5,7 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.EngineFactory;
+import io.labelstream.model.LabelSet;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.ModelId;
 import io.labelstream.model.ModelReloader;
@@ -18,6 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +46,8 @@ public final class Pipeline implements AutoCloseable {
     private final ReferenceFetcher fetcher;
     private final CountDownLatch running = new CountDownLatch(1);
     private volatile Throwable fatal;
-    /** Null unless model.reload=watch. */
-    private ModelReloader reloader;
+    /** Empty unless model.reload=watch. */
+    private java.util.List<ModelReloader> reloaders = java.util.List.of();
 
     private Pipeline(KafkaStreams streams, ReferenceFetcher fetcher) {
         this.streams = streams;
@@ -92,9 +95,18 @@ public final class Pipeline implements AutoCloseable {
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .SHUTDOWN_CLIENT;
         });
-        pipeline.reloader = EngineFactory.reloader(config, engine, candidate -> {
+        pipeline.reloaders = EngineFactory.reloaders(config, engine, side -> candidate -> {
+            // The rules must still name classes the models have, with the candidate in its place.
+            Map<String, LabelSet> sideLabels = new HashMap<>();
+            engine.sideModels().forEach(s -> sideLabels.put(s.name(), s.serving().model().labels()));
+            LabelSet primaryLabels = engine.model().labels();
+            if (side == null) {
+                primaryLabels = candidate.labels();
+            } else {
+                sideLabels.put(side, candidate.labels());
+            }
             try {
-                options.moderation().forLabels(candidate.labels());
+                options.moderation().forModels(primaryLabels, sideLabels);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(Settings.MODERATION_RULES.key() + " do not fit its labels: "
                         + e.getMessage());
@@ -176,9 +188,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     public void close(Duration timeout) {
-        if (reloader != null) {
-            reloader.close();
-        }
+        reloaders.forEach(ModelReloader::close);
         streams.close(timeout);
         if (fetcher != null) {
             fetcher.close();

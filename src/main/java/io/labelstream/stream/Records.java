@@ -109,7 +109,9 @@ final class Records {
         return copy;
     }
 
-    static ImageFailure failure(String id, FailureReason reason, String message, BufferedRecord buffered) {
+    /** @param model the model whose inference failed on the input; null when none was involved */
+    static ImageFailure failure(String id, FailureReason reason, String message, BufferedRecord buffered,
+                                ModelId model) {
         return ImageFailure.newBuilder()
                 .setId(id)
                 .setReason(reason)
@@ -119,6 +121,7 @@ final class Records {
                 .setOriginalValue(isTombstone(buffered) ? null : buffered.getValue())
                 .setHeaders(headers(buffered))
                 .setFailedAt(Instant.now())
+                .setModel(model == null ? null : modelIdentity(model))
                 .build();
     }
 }

@@ -1,19 +1,21 @@
 package io.labelstream.stream;
 
 import io.labelstream.model.LabelingEngine;
-import io.labelstream.model.ServingModel;
+import io.labelstream.model.ModelId;
+import io.labelstream.model.ModelSet;
 import io.labelstream.schema.ModelIdentity;
 
 /**
- * The model one task labels with, and what depends on it: the identity its output records carry, the moderation
- * rules resolved against its labels, and the dedup cache's context. When the engine's model is replaced
- * ({@code model.reload=watch}), the task keeps the old one until nothing in its buffer has been or is being
+ * The models one task labels with (a {@link ModelSet}: the primary and the side models), and what depends on them:
+ * the identity its output records carry, the moderation rules resolved against their labels, and the dedup
+ * cache's context. When any of the engine's models is replaced ({@code model.reload=watch}), the task keeps the old
+ * set until nothing in its buffer has been or is being
  * labeled by it, and then takes the new one. Records leave the buffer in input order, so each partition's outputs
  * change model exactly once: no record labeled by the old model follows one labeled by the new. Until the switch
  * only items ahead of the last one the old model labels may join a batch (they must be labeled by it too, or the
  * buffer's head could never leave); the others wait, about a batch time.
  *
- * <p>The task holds its model ({@link ServingModel#tryAcquire}) while its buffer has items the model labels, so a
+ * <p>The task holds its set ({@link ModelSet#tryAcquire}) while its buffer has items its models label, so a
  * replaced model stays open for them, and closes once no task and no batch uses it.
  */
 final class TaskModel {
@@ -21,7 +23,7 @@ final class TaskModel {
     private final LabelingEngine engine;
     private final ModerationRules configuredRules;
     private final String recipeHash;
-    private ServingModel model;
+    private ModelSet model;
     private boolean held;
     private ModelIdentity identity;
     private ModerationRules rules;
@@ -31,15 +33,16 @@ final class TaskModel {
         this.engine = engine;
         this.configuredRules = configuredRules;
         this.recipeHash = recipeHash;
-        adopt(engine.serving());
+        adopt(engine.models());
     }
 
-    private void adopt(ServingModel next) {
+    private void adopt(ModelSet next) {
         model = next;
-        identity = Records.modelIdentity(next.identity());
+        identity = Records.modelIdentity(next.primary().identity());
         // Checked before the swap (the reloader refuses a model whose labels the rules do not fit).
-        rules = next.model().labels() == configuredRules.labels() ? configuredRules
-                : configuredRules.forLabels(next.model().labels());
+        java.util.Map<String, io.labelstream.model.LabelSet> sideLabels = new java.util.HashMap<>();
+        next.sides().forEach(side -> sideLabels.put(side.name(), side.serving().model().labels()));
+        rules = configuredRules.forModels(next.primary().model().labels(), sideLabels);
         // The cache answers only for the same bytes through the same model, recipe and moderation rules.
         dedupContext = identity.getSha256() + "|" + recipeHash + "|" + rules;
     }
@@ -56,13 +59,13 @@ final class TaskModel {
             model.release();
             held = false;
         }
-        if (engine.serving() == model) {
+        if (engine.models() == model) {
             return Long.MAX_VALUE;
         }
         if (lastLabeledHere >= 0) {
             return lastLabeledHere;
         }
-        adopt(engine.serving());
+        adopt(engine.models());
         return Long.MAX_VALUE;
     }
 
@@ -76,12 +79,12 @@ final class TaskModel {
      * The task's model, held for an item about to be labeled by it (a batch or a cache answer). A replaced model
      * that has closed is no longer held by anything of this task, so the task takes the current one.
      */
-    ServingModel hold() {
+    ModelSet hold() {
         while (!held) {
             if (model.tryAcquire()) {
                 held = true;
             } else {
-                adopt(engine.serving());
+                adopt(engine.models());
             }
         }
         return model;
@@ -89,6 +92,10 @@ final class TaskModel {
 
     ModelIdentity identity() {
         return identity;
+    }
+
+    ModelId modelId() {
+        return model.primary().identity();
     }
 
     ModerationRules rules() {

@@ -22,11 +22,28 @@ final class TopologySettings {
                                             PipelineMetrics metrics) {
         long delay = config.get(Settings.MAX_BATCH_DELAY_MS);
         TransactionBudget budget = TransactionBudget.of(config);
+        boolean dedup = Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED));
+        if (dedup && !config.get(Settings.MODELS_EXTRA).isEmpty()) {
+            throw io.labelstream.config.ConfigException.invalid(Settings.DEDUP_ENABLED.key(), "true", "the dedup cache"
+                    + " holds the primary model's labels only, so it cannot be used with side models ("
+                    + Settings.MODELS_EXTRA.key() + "=" + String.join(",", config.get(Settings.MODELS_EXTRA)) + ") yet");
+        }
         return new LabelingTopology.Options(Topics.from(config), moderation(config, engine), fetcher(config),
-                Boolean.parseBoolean(config.get(Settings.DEDUP_ENABLED)) ? new LabelingTopology.DedupOptions(
-                        config.get(Settings.DEDUP_MAX_ENTRIES), config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
+                dedup ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
+                        config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
-                config.streamsGroupProtocol() ? tick(delay) : WOKEN_TICK, budget);
+                config.streamsGroupProtocol() ? tick(delay) : WOKEN_TICK, budget, shadows(config));
+    }
+
+    /** The side models that are shadows (models.NAME.shadow=true). */
+    static java.util.Set<String> shadows(LabelstreamConfig config) {
+        java.util.Set<String> shadows = new java.util.HashSet<>();
+        for (String name : config.get(Settings.MODELS_EXTRA)) {
+            if (Boolean.parseBoolean(config.sideModel(name, Settings.SIDE_MODEL_SHADOW))) {
+                shadows.add(name);
+            }
+        }
+        return shadows;
     }
 
     /**
@@ -69,7 +86,10 @@ final class TopologySettings {
 
     static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
         try {
-            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels());
+            java.util.Map<String, io.labelstream.model.LabelSet> sideLabels = new java.util.HashMap<>();
+            engine.sideModels().forEach(side -> sideLabels.put(side.name(), side.serving().model().labels()));
+            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels(), sideLabels,
+                    shadows(config));
         } catch (IllegalArgumentException e) {
             throw io.labelstream.config.ConfigException.invalid(Settings.MODERATION_RULES.key(),
                     config.get(Settings.MODERATION_RULES), e.getMessage());

@@ -51,6 +51,31 @@ class LabelstreamConfigTest {
     }
 
     @Test
+    void sideModelsAreSetUpByTheirOwnKeysAndAKeyForAnUnlistedModelIsRefused() {
+        LabelstreamConfig config = LabelstreamConfig.of(Map.of("models.extra", "moderation, cand",
+                "models.moderation.path", "/m.onnx", "models.moderation.top.k", "3", "models.cand.shadow", "true"));
+        assertThat(config.get(Settings.MODELS_EXTRA)).containsExactly("moderation", "cand");
+        assertThat(config.sideModel("moderation", Settings.SIDE_MODEL_PATH)).isEqualTo("/m.onnx");
+        assertThat(config.sideModel("moderation", Settings.SIDE_MODEL_TOP_K)).isEqualTo(3);
+        assertThat(config.sideModel("cand", Settings.SIDE_MODEL_TOP_K)).isEqualTo(5);
+        assertThat(config.sideModel("cand", Settings.SIDE_MODEL_SHADOW)).isEqualTo("true");
+        assertThat(io.labelstream.schema.Topics.from(config).sideLabels()).containsOnlyKeys("moderation", "cand")
+                .extractingByKey("cand").extracting(io.labelstream.schema.Topic::name).isEqualTo("image-labels-cand");
+
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("models.extra", "a", "models.b.path", "/b.onnx")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("models.b.path")
+                .hasMessageContaining("models.extra does not list");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("models.extra", "a", "models.a.pth", "/a.onnx")))
+                .hasMessageContaining("Unknown setting 'models.a.pth'");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("models.extra", "a", "models.a.top.k", "0")))
+                .hasMessageContaining("models.a.top.k");
+        assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("models.extra", "Bad_Name")))
+                .hasMessageContaining("models.extra").hasMessageContaining("lower-case letters and digits");
+        assertThat(LabelstreamConfig.load(null, Map.of("LABELSTREAM_MODELS_EXTRA", "m", "LABELSTREAM_MODELS_M_TOP_K",
+                "2"), Map.of()).sideModel("m", Settings.SIDE_MODEL_TOP_K)).isEqualTo(2);
+    }
+
+    @Test
     void anUnknownKeyIsRefusedAsALikelyTypo() {
         assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("max.batch.szie", "8")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("Unknown setting 'max.batch.szie'");
@@ -91,7 +116,8 @@ class LabelstreamConfigTest {
     @Test
     void readmeDocumentsEverySetting() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (Setting<?> s : Settings.ALL) {
+        for (Setting<?> s : java.util.stream.Stream.concat(Settings.ALL.stream(), Settings.SIDE_MODEL.stream())
+                .toList()) {
             String shownDefault = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
             assertThat(readme).as("README row for %s", s.key()).contains("| `" + s.key() + "` | " + shownDefault + " |");
         }

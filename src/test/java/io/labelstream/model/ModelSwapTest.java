@@ -44,7 +44,7 @@ class ModelSwapTest {
     @Test
     void aBatchTakenBeforeASwapFinishesOnTheOldModelWhichClosesAfterItsLastUser() throws Exception {
         try (LabelingEngine engine = engine(poisonable(0))) {
-            ServingModel old = engine.serving();
+            ModelSet old = engine.models();
             HeldBatch held = new HeldBatch(PoisonableModel.image(7), 1);
             CompletableFuture<BatchOutcome> taken = engine.submit(old, held, 1);
             held.awaitReached();
@@ -53,21 +53,21 @@ class ModelSwapTest {
             LoadedModel next = poisonable(1);
             ModelId replaced = engine.swap(next, 4);
 
-            assertThat(replaced).isEqualTo(old.identity());
-            assertThat(engine.serving().identity()).isEqualTo(next.identity());
+            assertThat(replaced).isEqualTo(old.primary().identity());
+            assertThat(engine.models().primary().identity()).isEqualTo(next.identity());
             BatchOutcome after = engine.label(List.of(PoisonableModel.image(7)));
             assertThat(after.model()).isEqualTo(next.identity());
             assertThat(topClass(after)).isEqualTo(PoisonableModel.classFor(7, 1));
 
             held.release();
             BatchOutcome before = taken.get(60, TimeUnit.SECONDS);
-            assertThat(before.model()).as("the batch taken before the swap").isEqualTo(old.identity());
+            assertThat(before.model()).as("the batch taken before the swap").isEqualTo(old.primary().identity());
             assertThat(topClass(before)).isEqualTo(PoisonableModel.classFor(7, 0));
-            assertThat(old.isClosed()).as("open while the task holds it").isFalse();
+            assertThat(old.primary().isClosed()).as("open while the task holds it").isFalse();
             old.release();
-            assertThat(old.isClosed()).as("closed by its last user").isTrue();
+            assertThat(old.primary().isClosed()).as("closed by its last user").isTrue();
             assertThatThrownBy(() -> engine.submit(old, List.of(PoisonableModel.image(1)), 1))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("replaced and closed");
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("replaced and let go");
         }
     }
 
@@ -75,11 +75,11 @@ class ModelSwapTest {
     void aModelWhoseInputDoesNotFitThePreprocessingIsRefusedAndTheOldOneStays() throws Exception {
         try (LabelingEngine engine = engine(poisonable(0));
              LoadedModel other = LoadedModel.load(TestModels.resnet18(), null, null, new SessionSettings(1))) {
-            ModelId before = engine.serving().identity();
+            ModelId before = engine.models().primary().identity();
             assertThatThrownBy(() -> engine.swap(other, 1)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("makes 32×32 images").hasMessageContaining("224×224");
-            assertThat(engine.serving().identity()).isEqualTo(before);
-            assertThat(engine.serving().isClosed()).isFalse();
+            assertThat(engine.models().primary().identity()).isEqualTo(before);
+            assertThat(engine.models().primary().isClosed()).isFalse();
         }
     }
 
@@ -132,11 +132,11 @@ class ModelSwapTest {
              ModelReloader ignored = ModelReloader.start(new ModelReloader.Watched(model, labels, "watched",
                      new SessionSettings(1), 4, Duration.ofMillis(50)), engine, candidate -> {
                      }, reports)) {
-            String first = engine.serving().identity().sha256();
+            String first = engine.models().primary().identity().sha256();
 
             replace(model, PoisonableModel.file(1));
             await("the new model", () -> reports.loaded.size() == 1);
-            assertThat(engine.serving().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(1)))
+            assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(1)))
                     .isNotEqualTo(first);
             assertThat(topClass(engine.label(List.of(PoisonableModel.image(3))))).isEqualTo(PoisonableModel.classFor(3, 1));
 
@@ -151,13 +151,38 @@ class ModelSwapTest {
             assertThat(reports.refused.get(reports.refused.size() - 1)).contains("9 lines").contains("10 classes");
 
             assertThat(reports.loaded).hasSize(1);
-            assertThat(engine.serving().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(1)));
+            assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(1)));
             assertThat(topClass(engine.label(List.of(PoisonableModel.image(3))))).as("the last good model labels")
                     .isEqualTo(PoisonableModel.classFor(3, 1));
 
             replace(labels, String.join("\n", ten).getBytes());
             await("the model with its labels fixed", () -> reports.loaded.size() == 2);
-            assertThat(engine.serving().identity().sha256()).isEqualTo(first);
+            assertThat(engine.models().primary().identity().sha256()).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void aSideModelsFilesAreWatchedAndItAloneIsReplaced() throws Exception {
+        Path side = dir.resolve("side.onnx");
+        Files.copy(PoisonableModel.file(1), side);
+        Reports reports = new Reports();
+        try (LabelingEngine engine = engine(poisonable(0))) {
+            engine.addSideModel("mod", LoadedModel.load(side, null, "mod", new SessionSettings(1)), 1);
+            ServingModel oldSide = engine.models().side("mod").serving();
+            try (ModelReloader ignored = ModelReloader.start(new ModelReloader.Watched(side, null, "mod",
+                    new SessionSettings(1), 2, Duration.ofMillis(50), "mod"), engine, candidate -> {
+                    }, reports)) {
+                replace(side, PoisonableModel.file(2));
+                await("the side model's swap", () -> reports.loaded.size() == 1);
+                BatchOutcome outcome = engine.label(List.of(PoisonableModel.image(3)));
+                assertThat(topClass(outcome)).as("the primary stays").isEqualTo(PoisonableModel.classFor(3, 0));
+                BatchOutcome.SideOutcome mod = outcome.sides().get(0);
+                assertThat(mod.name()).isEqualTo("mod");
+                assertThat(mod.model().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(2)));
+                assertThat(((ImageOutcome.Labeled) mod.outcomes().get(0)).top().get(0).index())
+                        .isEqualTo(PoisonableModel.classFor(3, 2));
+                assertThat(oldSide.isClosed()).as("the replaced side model, unused").isTrue();
+            }
         }
     }
 
@@ -174,7 +199,7 @@ class ModelSwapTest {
             replace(model, PoisonableModel.file(1));
             await("the refusal", () -> reports.refused.size() == 1);
             assertThat(reports.refused.get(0)).isEqualTo("moderation.rules do not fit its labels");
-            assertThat(engine.serving().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(0)));
+            assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(0)));
         }
     }
 }

@@ -93,6 +93,30 @@ class AvroSerdeTest {
     }
 
     @Test
+    void failuresWrittenWithThePublishedV2SchemaAreStillReadWithoutAModel() throws Exception {
+        Schema v2 = SchemaHistory.load(getClass().getClassLoader(), SchemaHistory.DEFAULT_FOLDER, "ImageFailure")
+                .stream().filter(s -> s.getDoc().contains("before failures named their model")).findFirst()
+                .orElseThrow();
+        GenericRecord source = new GenericData.Record(v2.getField("source").schema());
+        source.put("topic", "images");
+        source.put("partition", 2);
+        source.put("offset", 9L);
+        GenericRecord old = new GenericData.Record(v2);
+        old.put("id", "v2-failure");
+        old.put("reason", new GenericData.EnumSymbol(v2.getField("reason").schema(), "MODEL_ERROR"));
+        old.put("message", "it failed");
+        old.put("source", source);
+        old.put("headers", List.of());
+        old.put("failedAt", now.toEpochMilli());
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v2).encode(old).array();
+        ImageFailure read = AvroSerdes.imageFailure().decode(bytes);
+        assertThat(read.getId()).isEqualTo("v2-failure");
+        assertThat(read.getReason()).isEqualTo(FailureReason.MODEL_ERROR);
+        assertThat(read.getModel()).isNull();
+        assertThat(read.getSource().getOffset()).isEqualTo(9L);
+    }
+
+    @Test
     void labelsWrittenWithThePublishedV1SchemaAreStillRead() throws Exception {
         // schemas/history/ImageLabels-v1.avsc is on the classpath; the serde registers it by itself.
         Schema v1 = SchemaHistory.load(getClass().getClassLoader(), SchemaHistory.DEFAULT_FOLDER, "ImageLabels").get(0);

@@ -191,7 +191,7 @@ class ModelReloadEndToEndTest {
                     topUp.run();
                     return instance.reloads("loaded") == expected;
                 });
-                assertThat(instance.engine().serving().identity().sha256()).isEqualTo(next);
+                assertThat(instance.engine().models().primary().identity().sha256()).isEqualTo(next);
             }
             // Published after the last swap: the last model labels every one of them.
             List<String> last = traffic.publishImages(app + "-in", "after", 16, 320, 240);

@@ -145,7 +145,7 @@ class ModelSwapTopologyTest {
             // The batch behind the reference runs on the first model; its labels wait for the reference.
             DriverPump.until(driver, TICK, () -> waiting.get() == 1
                     && metrics.registry().get("labelstream.batch.size").summary().count() == 1);
-            String firstSha = engine.serving().identity().sha256();
+            String firstSha = engine.models().primary().identity().sha256();
 
             LoadedModel second = LoadedModel.load(PoisonableModel.file(1), null, "second", new SessionSettings(1));
             engine.swap(second, BATCH);

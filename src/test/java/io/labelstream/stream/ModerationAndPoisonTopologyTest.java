@@ -95,6 +95,9 @@ class ModerationAndPoisonTopologyTest {
                 assertThat(failed).singleElement().satisfies(f -> {
                     assertThat(f.getId()).isEqualTo("level-250");
                     assertThat(f.getReason()).isEqualTo(FailureReason.MODEL_ERROR);
+                    assertThat(f.getModel()).as("the model that failed on it").isNotNull();
+                    assertThat(f.getModel().getName()).isEqualTo("poisonable");
+                    assertThat(f.getModel().getSha256()).isEqualTo(model.identity().sha256());
                 });
             }
         }

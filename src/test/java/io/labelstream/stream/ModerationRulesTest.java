@@ -31,6 +31,29 @@ class ModerationRulesTest {
     }
 
     @Test
+    void aRuleNamingASideModelReadsThatModelsLabelsAndAShadowCannotBeNamed() {
+        LabelSet side = LabelSet.of(List.of("safe", "porn", "hentai"));
+        ModerationRules rules = ModerationRules.parse("nsfw:model=moderation,label=porn|hentai>=0.8", labels,
+                java.util.Map.of("moderation", side, "cand", side), java.util.Set.of("cand"));
+        assertThat(rules.evaluate(new float[labels.size()])).as("not a rule on the primary").isEmpty();
+        assertThat(rules.evaluate("moderation", new float[] {0.05f, 0.1f, 0.85f})).singleElement()
+                .satisfies(f -> {
+                    assertThat(f.getRule()).isEqualTo("nsfw");
+                    assertThat(f.getLabel()).isEqualTo("hentai");
+                });
+        assertThat(rules.evaluate("moderation", new float[] {0.9f, 0.05f, 0.05f})).isEmpty();
+        assertThatThrownBy(() -> ModerationRules.parse("x:model=cand,index=1>=0.5", labels,
+                java.util.Map.of("cand", side), java.util.Set.of("cand")))
+                .hasMessageContaining("rule 'x'").hasMessageContaining("shadow");
+        assertThatThrownBy(() -> ModerationRules.parse("x:model=other,index=1>=0.5", labels,
+                java.util.Map.of("cand", side), java.util.Set.of()))
+                .hasMessageContaining("no side model 'other'");
+        assertThatThrownBy(() -> ModerationRules.parse("x:model=moderation,label=tank>=0.5", labels,
+                java.util.Map.of("moderation", side), java.util.Set.of()))
+                .hasMessageContaining("no class labeled 'tank'");
+    }
+
+    @Test
     void mistakesAreReportedPerRule() {
         assertThatThrownBy(() -> ModerationRules.parse("x:label=tank>=0.5", labels))
                 .hasMessageContaining("rule 'x'").hasMessageContaining("no class labeled 'tank'");

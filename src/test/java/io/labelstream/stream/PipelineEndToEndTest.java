@@ -5,8 +5,10 @@ import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.LoadedModel;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageFailure;
+import io.labelstream.schema.ImageLabels;
 import io.labelstream.testing.ChildInstance;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
@@ -266,33 +268,111 @@ class PipelineEndToEndTest {
         }
     }
 
+    /** What a child instance labeled before its SIGKILL, and what the in-process successor then published. */
+    private record AcrossAKill(TopicTraffic.Outcome beforeKill, TopicTraffic.Outcome after, Pipeline successor) { }
+
+    /**
+     * Publishes {@code count} images, lets a child JVM label at least {@code progress} of them, SIGKILLs it mid-batch
+     * and waits until an in-process instance has published an outcome for every image.
+     */
+    private AcrossAKill labelAcrossAHardKill(String app, Map<String, String> first, Map<String, String> second,
+            String idPrefix, int count, int progress, Duration wait, List<String> ids,
+            List<AutoCloseable> closeables) throws Exception {
+        try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
+            awaitTopic(app + "-in", child);
+            ids.addAll(traffic.publishImages(app + "-in", idPrefix, count, 320, 240));
+            TopicTraffic.Outcome partial = traffic.awaitOutcome(app + "-labels", app + "-failures", progress,
+                    Duration.ofMinutes(2), Duration.ZERO, () -> null);
+            assertThat(partial.total()).as("first instance made progress; log:%n%s", child.log())
+                    .isGreaterThanOrEqualTo(progress);
+            child.kill();
+            Pipeline pipeline = startInProcess(second, closeables);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", count,
+                    wait, Duration.ofSeconds(3), pipeline::fatalError);
+            assertThat(out.missing(ids)).as("lost").isEmpty();
+            assertThat(out.duplicates()).as("duplicated").isEmpty();
+            assertThat(out.labels()).hasSize(count);
+            return new AcrossAKill(partial, out, pipeline);
+        }
+    }
+
     @Test
     void aHardKillMidStreamLosesAndDuplicatesNothing() throws Exception {
         String app = "e2e-kill";
         List<AutoCloseable> closeables = new ArrayList<>();
-        try (ChildInstance child = ChildInstance.start(app + "-a", settings(app, "kill-a"))) {
-            awaitTopic(app + "-in", child);
-            List<String> ids = traffic.publishImages(app + "-in", "k", 200, 320, 240);
-            // Let the first instance label part of the stream, then kill it mid-batch.
-            TopicTraffic.Outcome partial = traffic.awaitOutcome(app + "-labels", app + "-failures", 40,
-                    Duration.ofMinutes(2), Duration.ZERO, () -> null);
-            assertThat(partial.total()).as("first instance made progress; log:%n%s", child.log())
-                    .isGreaterThanOrEqualTo(40);
-            child.kill();
-
-            Pipeline pipeline = startInProcess(settings(app, "kill-b"), closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 200,
-                    Duration.ofMinutes(3), Duration.ofSeconds(3), pipeline::fatalError);
-            assertThat(out.missing(ids)).as("lost").isEmpty();
-            assertThat(out.duplicates()).as("duplicated").isEmpty();
-            assertThat(out.labels()).hasSize(200);
-            assertThat(partial.total()).isLessThan(200);
+        try {
+            List<String> ids = new ArrayList<>();
+            AcrossAKill run = labelAcrossAHardKill(app, settings(app, "kill-a"), settings(app, "kill-b"), "k", 200,
+                    40, Duration.ofMinutes(3), ids, closeables);
+            TopicTraffic.Outcome out = run.after();
+            assertThat(run.beforeKill().total()).isLessThan(200);
             System.out.printf("hard kill mid-stream: in 200, labeled before kill %d, labeled %d, failed %d,"
-                    + " duplicated %d, lost %d%n", partial.total(), out.labels().size(), out.failures().size(),
-                    out.duplicates().size(), out.missing(ids).size());
+                    + " duplicated %d, lost %d%n", run.beforeKill().total(), out.labels().size(),
+                    out.failures().size(), out.duplicates().size(), out.missing(ids).size());
         } finally {
             closeAll(closeables);
         }
+    }
+
+    /** A primary, a side model with a moderation rule, and a shadow, each writing its own topic. */
+    private Map<String, String> sideModelSettings(String app, String stateDir) {
+        Map<String, String> s = settings(app, stateDir);
+        s.put("models.extra", "side,cand");
+        s.put("models.side.path", TestModels.resnet18(1000).toString());
+        s.put("models.cand.path", TestModels.resnet18().toString());
+        s.put("models.cand.shadow", "true");
+        s.put("flagged.topic", app + "-flagged");
+        // Fires on every image the side model labels: each of its records is flagged too.
+        s.put("moderation.rules", "any:model=side,index=0>=0");
+        return s;
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void sideModelsAndAShadowWriteEachTopicExactlyOnceAcrossAHardKill() throws Exception {
+        String app = "e2e-side";
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            List<String> ids = new ArrayList<>();
+            AcrossAKill run = labelAcrossAHardKill(app, sideModelSettings(app, "side-a"),
+                    sideModelSettings(app, "side-b"), "s", 64, 16, Duration.ofMinutes(4), ids, closeables);
+            Pipeline pipeline = run.successor();
+            TopicTraffic.Outcome out = run.after();
+            String primarySha = LoadedModel.sha256(TestModels.resnet18());
+            assertThat(out.labels()).allSatisfy(l -> assertThat(l.getModel().getSha256()).isEqualTo(primarySha));
+            Map<String, String> modelOf = Map.of(app + "-labels-side", "side", app + "-labels-cand", "cand",
+                    app + "-flagged", "side");
+            for (var topic : modelOf.entrySet()) {
+                List<ImageLabels> records = readLabels(topic.getKey(), ids.size(), pipeline);
+                assertThat(records).as(topic.getKey()).extracting(ImageLabels::getId)
+                        .containsExactlyInAnyOrderElementsOf(ids);
+                assertThat(records).as(topic.getKey())
+                        .allSatisfy(l -> assertThat(l.getModel().getName()).isEqualTo(topic.getValue()));
+            }
+            System.out.printf("side models across a hard kill: in 64, labeled before kill %d; labels, side, shadow"
+                    + " and flagged topics each hold every id once%n", run.beforeKill().total());
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    /** Every committed ImageLabels record of {@code topic}, once {@code expected} have arrived and 2 s more. */
+    private static List<ImageLabels> readLabels(String topic, int expected, Pipeline pipeline) throws Exception {
+        List<ImageLabels> records = new ArrayList<>();
+        try (var consumer = traffic.readFromStart(topic)) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            long settleUntil = Long.MAX_VALUE;
+            while (System.nanoTime() < Math.min(deadline, settleUntil)) {
+                assertThat(pipeline.fatalError()).isNull();
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    records.add(io.labelstream.schema.AvroSerdes.imageLabels().decode(r.value()));
+                }
+                if (settleUntil == Long.MAX_VALUE && records.size() >= expected) {
+                    settleUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                }
+            }
+        }
+        return records;
     }
 
     @Test

@@ -54,14 +54,19 @@ public final class PoisonableModel {
         return (maxPixel + shift) % CLASSES;
     }
 
-    public static synchronized Path file(int shift) {
-        Path file = Path.of("target", "test-models", shift == 0 ? "poisonable.onnx" : "poisonable-shift" + shift
-                + ".onnx").toAbsolutePath();
+    public static Path file(int shift) {
+        return file(shift, ROWS);
+    }
+
+    /** With a table of {@code rows} rows: an image whose brightest value is {@code rows} or more is its poison. */
+    public static synchronized Path file(int shift, int rows) {
+        Path file = Path.of("target", "test-models", shift == 0 && rows == ROWS ? "poisonable.onnx"
+                : "poisonable-shift" + shift + "-rows" + rows + ".onnx").toAbsolutePath();
         if (Files.isRegularFile(file)) {
             return file;
         }
-        ByteBuffer table = ByteBuffer.allocate(ROWS * CLASSES * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int r = 0; r < ROWS; r++) {
+        ByteBuffer table = ByteBuffer.allocate(rows * CLASSES * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
             for (int c = 0; c < CLASSES; c++) {
                 table.putFloat(c == classFor(r, shift) ? 5f : 0f);
             }
@@ -70,7 +75,7 @@ public final class PoisonableModel {
                 .addInput(value("input", TensorProto.DataType.FLOAT, 3, 32, 32))
                 .addOutput(value("output", TensorProto.DataType.FLOAT, CLASSES))
                 .addInitializer(TensorProto.newBuilder().setName("table").setDataType(TensorProto.DataType.FLOAT_VALUE)
-                        .addAllDims(List.of((long) ROWS, (long) CLASSES)).setRawData(ByteString.copyFrom(table.array())))
+                        .addAllDims(List.of((long) rows, (long) CLASSES)).setRawData(ByteString.copyFrom(table.array())))
                 .addNode(NodeProto.newBuilder().setOpType("ReduceMax").addInput("input").addOutput("max")
                         .addAttribute(AttributeProto.newBuilder().setName("axes").setType(AttributeProto.AttributeType.INTS)
                                 .addAllInts(List.of(1L, 2L, 3L)))
