@@ -163,8 +163,8 @@ public final class Settings {
     /** Stands for a side model's name in the keys of {@link #SIDE_MODEL}. */
     public static final String SIDE_MODEL_PLACEHOLDER = "NAME";
     public static final Setting<String> SIDE_MODEL_PATH = new Setting<>("models.NAME.path", "",
-            "Side model NAME's ONNX file (required for every name in models.extra); its input must fit the primary's"
-                    + " recipe", Setting.anyText());
+            "Side model NAME's ONNX file (required for every name in models.extra); its input must fit its recipe"
+                    + " (the primary's, or its own from models.NAME.preprocess.*)", Setting.anyText());
     public static final Setting<String> SIDE_MODEL_LABELS = new Setting<>("models.NAME.labels", "",
             "Side model NAME's class names, as model.labels.path; empty names classes class-0000…",
             Setting.anyText());
@@ -176,9 +176,32 @@ public final class Settings {
     public static final Setting<String> SIDE_MODEL_SHADOW = new Setting<>("models.NAME.shadow", "false",
             "true: NAME is a candidate evaluated on live traffic: its labels go to its topic, it never flags an"
                     + " image, and metrics compare it with the primary", Setting.oneOf("true", "false"));
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_PRESET = sideRecipe(PREPROCESS_PRESET,
+            "Side model NAME's own recipe (imagenet or cifar10), from the image the primary decoded; empty, with"
+                    + " no other models.NAME.preprocess.* set: the primary's recipe and batch tensor");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_RESIZE = sideRecipe(PREPROCESS_RESIZE,
+            "As preprocess.resize, for side model NAME's own recipe");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_CROP = sideRecipe(PREPROCESS_CROP,
+            "As preprocess.crop, for side model NAME's own recipe");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_SCALE = sideRecipe(PREPROCESS_SCALE,
+            "As preprocess.scale, for side model NAME's own recipe");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_MEAN = sideRecipe(PREPROCESS_MEAN,
+            "As preprocess.mean, for side model NAME's own recipe");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_STD = sideRecipe(PREPROCESS_STD,
+            "As preprocess.std, for side model NAME's own recipe");
+    public static final Setting<String> SIDE_MODEL_PREPROCESS_CHANNEL_ORDER = sideRecipe(PREPROCESS_CHANNEL_ORDER,
+            "As preprocess.channel.order, for side model NAME's own recipe");
     /** The settings of each side model NAME listed in {@link #MODELS_EXTRA}, as {@code models.NAME.*}. */
     public static final List<Setting<?>> SIDE_MODEL = List.of(SIDE_MODEL_PATH, SIDE_MODEL_LABELS, SIDE_MODEL_TOPIC,
-            SIDE_MODEL_TOP_K, SIDE_MODEL_SHADOW);
+            SIDE_MODEL_TOP_K, SIDE_MODEL_SHADOW, SIDE_MODEL_PREPROCESS_PRESET, SIDE_MODEL_PREPROCESS_RESIZE,
+            SIDE_MODEL_PREPROCESS_CROP, SIDE_MODEL_PREPROCESS_SCALE, SIDE_MODEL_PREPROCESS_MEAN,
+            SIDE_MODEL_PREPROCESS_STD, SIDE_MODEL_PREPROCESS_CHANNEL_ORDER);
+
+    /** {@code models.NAME.<primary's key>}, empty by default, otherwise parsed as the primary's setting is. */
+    private static Setting<String> sideRecipe(Setting<String> primary, String description) {
+        return new Setting<>("models." + SIDE_MODEL_PLACEHOLDER + "." + primary.key(), "", description,
+                Setting.optional(primary.parser()));
+    }
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,

@@ -62,14 +62,31 @@ public final class ImagePreprocessor {
 
     /** Decodes {@code encoded} and writes {@link PreprocessRecipe#valuesPerImage()} values into {@code out}. */
     public void preprocess(byte[] encoded, float[] out) throws ImageRejectedException {
-        preprocess(decoder.decodePixels(encoded, recipe.reducedDecode() ? recipe.neededShorterSide() : 0), out);
+        preprocess(decode(encoded, decodeShorterSide()), out);
     }
 
     public void preprocess(BufferedImage image, float[] out) {
         preprocess(RgbPixels.of(image), out);
     }
 
-    private void preprocess(RgbPixels pixels, float[] out) {
+    /**
+     * The shorter side this recipe needs from the decoder: the size a reduced decode keeps at least twice of, or 0
+     * for a full-resolution decode.
+     */
+    public int decodeShorterSide() {
+        return recipe.reducedDecode() ? recipe.neededShorterSide() : 0;
+    }
+
+    /**
+     * Decodes {@code encoded} with this preprocessor's decoder and limits, for {@link #preprocess(RgbPixels, float[])}
+     * by this recipe or others: {@code shorterSide} as {@link #decodeShorterSide()} gives it (0: full resolution).
+     */
+    public RgbPixels decode(byte[] encoded, int shorterSide) throws ImageRejectedException {
+        return decoder.decodePixels(encoded, shorterSide);
+    }
+
+    /** Writes {@link PreprocessRecipe#valuesPerImage()} values of decoded {@code pixels} into {@code out}. */
+    public void preprocess(RgbPixels pixels, float[] out) {
         int w = pixels.width();
         int h = pixels.height();
         int cropW = recipe.cropWidth();

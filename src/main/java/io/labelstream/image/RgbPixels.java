@@ -15,8 +15,10 @@ import java.awt.image.Raster;
  * <p>Grey images repeat their one sample for R, G and B, as Pillow's {@code convert("RGB")} does (the JDK's
  * {@code getRGB} would instead gamma-convert from its linear grey space). An alpha channel is dropped, also as
  * Pillow does.
+ *
+ * <p>Public so that one decode can feed several recipes ({@link ImagePreprocessor#decode}); read-only to them.
  */
-record RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStride, int red, int green, int blue) {
+public record RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStride, int red, int green, int blue) {
 
     static RgbPixels of(BufferedImage image) {
         RgbPixels direct = direct(image);

@@ -18,8 +18,11 @@ public record BatchOutcome(List<ImageOutcome> outcomes, int inferred, double pre
     /**
      * @param outcomes    one per input image; null for an image the primary's preprocessing rejected (its failure
      *                    record is the image's only output)
+     * @param recipeName  the name of the recipe its input was preprocessed by
+     * @param recipeHash  that recipe's hash, as output records carry it
      * @param inferenceMs wall time of this model's ONNX Runtime call(s)
      */
-    public record SideOutcome(String name, ModelId model, List<ImageOutcome> outcomes, double inferenceMs) {
+    public record SideOutcome(String name, ModelId model, String recipeName, String recipeHash,
+                              List<ImageOutcome> outcomes, double inferenceMs) {
     }
 }

@@ -2,6 +2,7 @@ package io.labelstream.model;
 
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.ImageRejectedException;
+import io.labelstream.image.RgbPixels;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +14,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The first part of labeling a batch: decodes and preprocesses its images in parallel, each straight into its slot
- * of the batch tensor, then closes the gaps that rejected images left so the model sees a dense batch. An image
- * that cannot be decoded is rejected on its own; it never fails its neighbours.
+ * The first part of labeling a batch: decodes each image once and preprocesses it, by every recipe the batch's
+ * models need, straight into its slot of each recipe's batch tensor, in parallel over the images; then closes the
+ * gaps that rejected images left so every model sees a dense batch. An image that cannot be decoded is rejected on
+ * its own; it never fails its neighbours.
  */
 final class BatchPreprocessor implements AutoCloseable {
 
     /**
-     * The batch as the model will see it.
+     * The batch as the models will see it, the same slots in every tensor.
      *
      * @param images     how many images are in the tensor, in slots 0 … images − 1
      * @param slotOf     per input position, the image's slot in the tensor, or −1 when it was rejected
@@ -29,12 +31,17 @@ final class BatchPreprocessor implements AutoCloseable {
     record DenseBatch(int images, int[] slotOf, ImageOutcome.Rejected[] rejections) {
     }
 
+    /** A recipe and the tensor it fills; the first target's preprocessor also decodes. */
+    record Target(ImagePreprocessor preprocessor, TensorBatch tensor) {
+    }
+
     private final ImagePreprocessor preprocessor;
     /** Null when one thread preprocesses: the caller's. */
     private final ExecutorService pool;
-    private final ThreadLocal<float[]> scratch;
+    /** One image's values by any of the batch's recipes, grown to the largest; a tensor takes its own count. */
+    private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[0]);
 
-    BatchPreprocessor(ImagePreprocessor preprocessor, int threads, int valuesPerImage) {
+    BatchPreprocessor(ImagePreprocessor preprocessor, int threads) {
         this.preprocessor = preprocessor;
         AtomicInteger counter = new AtomicInteger();
         this.pool = threads <= 1 ? null : Executors.newFixedThreadPool(threads, r -> {
@@ -42,18 +49,31 @@ final class BatchPreprocessor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.scratch = ThreadLocal.withInitial(() -> new float[valuesPerImage]);
     }
 
+    /** The primary's preprocessing, which decodes for every recipe. */
     ImagePreprocessor preprocessor() {
         return preprocessor;
     }
 
+    /** Into {@code batch} by the primary's recipe alone. */
     DenseBatch preprocess(List<byte[]> images, TensorBatch batch) {
-        if (images.size() > batch.capacity()) {
-            throw new IllegalArgumentException("batch of " + images.size() + " exceeds the tensor's " + batch.capacity());
+        return preprocess(images, List.of(new Target(preprocessor, batch)));
+    }
+
+    /**
+     * Decodes each image once, at the size the most demanding recipe needs (full resolution when any needs it),
+     * and writes it into every target's tensor.
+     */
+    DenseBatch preprocess(List<byte[]> images, List<Target> targets) {
+        for (Target target : targets) {
+            if (images.size() > target.tensor().capacity()) {
+                throw new IllegalArgumentException("batch of " + images.size() + " exceeds the tensor's "
+                        + target.tensor().capacity());
+            }
         }
-        ImageOutcome.Rejected[] rejections = preprocessAll(images, batch);
+        int decodeSide = decodeShorterSide(targets);
+        ImageOutcome.Rejected[] rejections = preprocessAll(images, targets, decodeSide);
         int[] slotOf = new int[images.size()];
         int slots = 0;
         for (int i = 0; i < images.size(); i++) {
@@ -62,26 +82,41 @@ final class BatchPreprocessor implements AutoCloseable {
                 continue;
             }
             if (slots != i) {
-                batch.move(i, slots);
+                for (Target target : targets) {
+                    target.tensor().move(i, slots);
+                }
             }
             slotOf[i] = slots++;
         }
         return new DenseBatch(slots, slotOf, rejections);
     }
 
+    /** The largest shorter side any target needs, or 0 (full resolution) when one of them needs that. */
+    private static int decodeShorterSide(List<Target> targets) {
+        int side = 0;
+        for (Target target : targets) {
+            int needed = target.preprocessor().decodeShorterSide();
+            if (needed == 0) {
+                return 0;
+            }
+            side = Math.max(side, needed);
+        }
+        return side;
+    }
+
     /** Preprocesses image i into slot i; returns a rejection per failed image and null for the others. */
-    private ImageOutcome.Rejected[] preprocessAll(List<byte[]> images, TensorBatch batch) {
+    private ImageOutcome.Rejected[] preprocessAll(List<byte[]> images, List<Target> targets, int decodeSide) {
         ImageOutcome.Rejected[] rejections = new ImageOutcome.Rejected[images.size()];
         if (pool == null || images.size() == 1) {
             for (int i = 0; i < images.size(); i++) {
-                rejections[i] = preprocessOne(images.get(i), batch, i);
+                rejections[i] = preprocessOne(images.get(i), targets, decodeSide, i);
             }
             return rejections;
         }
         List<Callable<ImageOutcome.Rejected>> tasks = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             int slot = i;
-            tasks.add(() -> preprocessOne(images.get(slot), batch, slot));
+            tasks.add(() -> preprocessOne(images.get(slot), targets, decodeSide, slot));
         }
         try {
             List<Future<ImageOutcome.Rejected>> done = pool.invokeAll(tasks);
@@ -97,15 +132,28 @@ final class BatchPreprocessor implements AutoCloseable {
         return rejections;
     }
 
-    private ImageOutcome.Rejected preprocessOne(byte[] image, TensorBatch batch, int slot) {
-        float[] values = scratch.get();
+    private ImageOutcome.Rejected preprocessOne(byte[] image, List<Target> targets, int decodeSide, int slot) {
+        RgbPixels pixels;
         try {
-            preprocessor.preprocess(image, values);
+            pixels = preprocessor.decode(image, decodeSide);
         } catch (ImageRejectedException e) {
             return new ImageOutcome.Rejected(e.reason(), e.getMessage());
         }
-        batch.write(slot, values);
+        for (Target target : targets) {
+            float[] values = scratch(target.preprocessor().recipe().valuesPerImage());
+            target.preprocessor().preprocess(pixels, values);
+            target.tensor().write(slot, values);
+        }
         return null;
+    }
+
+    private float[] scratch(int size) {
+        float[] current = scratch.get();
+        if (current.length < size) {
+            current = new float[size];
+            scratch.set(current);
+        }
+        return current;
     }
 
     @Override

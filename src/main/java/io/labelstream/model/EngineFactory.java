@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /** Builds the {@link LabelingEngine} a configuration describes, failing with the name of the setting at fault. */
 public final class EngineFactory {
@@ -98,12 +100,30 @@ public final class EngineFactory {
             throw new ConfigException("Cannot use " + pathKey + "=" + modelPath
                     + (labels == null ? "" : " with " + labelsKey + "=" + labelsPath) + ": " + e.getMessage());
         }
+        PreprocessRecipe own = sideRecipe(config, name);
         try {
-            engine.addSideModel(name, loaded, config.sideModel(name, Settings.SIDE_MODEL_TOP_K));
+            checkShadowLabels(config, engine, name, loaded);
+            engine.addSideModel(name, loaded, config.sideModel(name, Settings.SIDE_MODEL_TOP_K),
+                    preprocessor(config, own == null ? recipe(config) : own, jpegDecoding(config), loaded.input()));
         } catch (IllegalArgumentException e) {
             loaded.close();
-            throw new ConfigException("Setting " + pathKey + "=" + modelPath + ": " + e.getMessage()
-                    + " (side models share the primary's preprocessing; another recipe is not supported yet)");
+            throw new ConfigException("Setting " + pathKey + "=" + modelPath + ": " + e.getMessage() + (own == null
+                    ? " (it shares the primary's recipe: give it its own with models." + name + ".preprocess.*)"
+                    : " (its recipe is set by models." + name + ".preprocess.*)"));
+        }
+    }
+
+    /** A shadow is compared with the primary image by image, class by class: it must have the primary's classes. */
+    private static void checkShadowLabels(LabelstreamConfig config, LabelingEngine engine, String name,
+                                          LoadedModel side) {
+        if (!Boolean.parseBoolean(config.sideModel(name, Settings.SIDE_MODEL_SHADOW))) {
+            return;
+        }
+        int primary = engine.model().labels().size();
+        if (side.labels().size() != primary) {
+            throw new IllegalArgumentException("it has " + side.labels().size() + " classes, but "
+                    + Settings.SIDE_MODEL_SHADOW.forModel(name).key() + "=true compares it with the primary, which"
+                    + " has " + primary);
         }
     }
 
@@ -114,7 +134,7 @@ public final class EngineFactory {
      * @param checks the caller's own check of a candidate for the side model of that name (null: the primary)
      */
     public static java.util.List<ModelReloader> reloaders(LabelstreamConfig config, LabelingEngine engine,
-                                                          java.util.function.Function<String, ModelReloader.Check> checks,
+                                                          Function<String, ModelReloader.Check> checks,
                                                           ModelReloader.Listener listener) {
         if (!config.get(Settings.MODEL_RELOAD).equals("watch")) {
             return java.util.List.of();
@@ -171,10 +191,46 @@ public final class EngineFactory {
 
     /** The preset named by {@code preprocess.preset}, with each {@code preprocess.*} override applied. */
     public static PreprocessRecipe recipe(LabelstreamConfig config) {
-        PreprocessRecipe preset = PreprocessRecipe.preset(config.get(Settings.PREPROCESS_PRESET));
+        return recipe(config::get, config.get(Settings.PREPROCESS_PRESET), config, s -> s);
+    }
+
+    /**
+     * Side model {@code name}'s own recipe from its {@code models.NAME.preprocess.*} settings (its preset, by
+     * default the primary's, with its own overrides only), or null when none is set: it shares the primary's.
+     */
+    public static PreprocessRecipe sideRecipe(LabelstreamConfig config, String name) {
+        Function<Setting<String>, String> get = s -> config.sideModel(name, sideTemplate(s));
+        boolean own = Stream.of(Settings.PREPROCESS_PRESET, Settings.PREPROCESS_RESIZE,
+                        Settings.PREPROCESS_CROP, Settings.PREPROCESS_SCALE, Settings.PREPROCESS_MEAN,
+                        Settings.PREPROCESS_STD, Settings.PREPROCESS_CHANNEL_ORDER)
+                .anyMatch(s -> !get.apply(s).isEmpty());
+        if (!own) {
+            return null;
+        }
+        String preset = get.apply(Settings.PREPROCESS_PRESET);
+        return recipe(get, preset.isEmpty() ? config.get(Settings.PREPROCESS_PRESET) : preset, config,
+                s -> sideTemplate(s).forModel(name));
+    }
+
+    /** {@code models.NAME.preprocess.X}, the side model template of primary setting {@code preprocess.X}. */
+    @SuppressWarnings("unchecked")
+    private static Setting<String> sideTemplate(Setting<String> primary) {
+        String key = "models." + Settings.SIDE_MODEL_PLACEHOLDER + "." + primary.key();
+        return (Setting<String>) Settings.SIDE_MODEL.stream().filter(t -> t.key().equals(key)).findFirst()
+                .orElseThrow();
+    }
+
+    /**
+     * {@code presetName}'s recipe with the overrides {@code get} reads; {@code keyOf} names, for error messages,
+     * the setting a primary {@code preprocess.*} setting corresponds to.
+     */
+    private static PreprocessRecipe recipe(Function<Setting<String>, String> get, String presetName,
+                                           LabelstreamConfig config,
+                                           Function<Setting<String>, Setting<String>> keyOf) {
+        PreprocessRecipe preset = PreprocessRecipe.preset(presetName);
         PreprocessRecipe.ResizeMode mode = preset.resizeMode();
         int resizeSize = preset.resizeSize();
-        String resize = config.get(Settings.PREPROCESS_RESIZE);
+        String resize = get.apply(Settings.PREPROCESS_RESIZE);
         if (resize.equals("exact")) {
             mode = PreprocessRecipe.ResizeMode.EXACT;
         } else if (!resize.isEmpty()) {
@@ -183,16 +239,16 @@ public final class EngineFactory {
         }
         int cropW = preset.cropWidth();
         int cropH = preset.cropHeight();
-        String crop = config.get(Settings.PREPROCESS_CROP);
+        String crop = get.apply(Settings.PREPROCESS_CROP);
         if (!crop.isEmpty()) {
             String[] wh = crop.split("x");
             cropW = Integer.parseInt(wh[0]);
             cropH = Integer.parseInt(wh[wh.length - 1]);
         }
-        String scale = config.get(Settings.PREPROCESS_SCALE);
-        String mean = config.get(Settings.PREPROCESS_MEAN);
-        String std = config.get(Settings.PREPROCESS_STD);
-        String order = config.get(Settings.PREPROCESS_CHANNEL_ORDER);
+        String scale = get.apply(Settings.PREPROCESS_SCALE);
+        String mean = get.apply(Settings.PREPROCESS_MEAN);
+        String std = get.apply(Settings.PREPROCESS_STD);
+        String order = get.apply(Settings.PREPROCESS_CHANNEL_ORDER);
         boolean overridden = !(resize + crop + scale + mean + std + order).isEmpty();
         try {
             return new PreprocessRecipe(overridden ? preset.name() + "+custom" : preset.name(), mode, resizeSize,
@@ -204,8 +260,9 @@ public final class EngineFactory {
                             : PreprocessRecipe.ChannelOrder.valueOf(order.toUpperCase(Locale.ROOT)),
                     Boolean.parseBoolean(config.get(Settings.PREPROCESS_REDUCED_DECODE)));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("Settings " + Settings.PREPROCESS_RESIZE.key() + "='" + resize + "' and "
-                    + Settings.PREPROCESS_CROP.key() + "='" + crop + "' do not fit together: " + e.getMessage());
+            throw new ConfigException("Settings " + keyOf.apply(Settings.PREPROCESS_RESIZE).key() + "='" + resize
+                    + "' and " + keyOf.apply(Settings.PREPROCESS_CROP).key() + "='" + crop + "' do not fit together: "
+                    + e.getMessage());
         }
     }
 }

@@ -6,6 +6,9 @@ import io.labelstream.schema.FailureReason;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -43,6 +46,8 @@ public final class LabelingEngine implements AutoCloseable {
     private final Duration isolationBudget;
     private final ExecutorService batchThreads;
     private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
+    /** The calling thread's tensors for side models that cannot read the primary's, by {@link #tensorKey}. */
+    private final ThreadLocal<Map<String, TensorBatch>> threadSideBatches = ThreadLocal.withInitial(HashMap::new);
     /**
      * The models new batches go to: the primary and the side models, which label every batch from the same
      * tensor. {@link #swap} and {@link #swapSide} replace the set between batches.
@@ -70,7 +75,7 @@ public final class LabelingEngine implements AutoCloseable {
                           int preprocessThreads, Duration isolationBudget) {
         checkFits(model, preprocessor);
         this.preprocessor = preprocessor;
-        this.preprocessing = new BatchPreprocessor(preprocessor, preprocessThreads, model.input().valuesPerImage());
+        this.preprocessing = new BatchPreprocessor(preprocessor, preprocessThreads);
         this.topK = topK;
         this.outputKind = outputKind;
         this.isolationBudget = isolationBudget;
@@ -100,32 +105,38 @@ public final class LabelingEngine implements AutoCloseable {
         }
     }
 
-    /** A side model: a name the configuration gives it, and the model. */
-    public record SideModel(String name, ServingModel serving) {
+    /** A side model: a name the configuration gives it, the model, and the preprocessing its input takes. */
+    public record SideModel(String name, ServingModel serving, ImagePreprocessor preprocessor) {
+    }
+
+    /** As {@link #addSideModel(String, LoadedModel, int, ImagePreprocessor)}, with the primary's preprocessing. */
+    public void addSideModel(String name, LoadedModel model, int topK) {
+        addSideModel(name, model, topK, preprocessor);
     }
 
     /**
-     * Adds a model that labels every batch after the primary, from the same preprocessed tensor: each image is
-     * decoded once for all of them. Its input must be the primary's (size, layout and element type). Call before
-     * the first batch; the engine closes it.
+     * Adds a model that labels every batch after the primary, from the same decoded images: each image is decoded
+     * once for all of them. Models whose preprocessing and input element type are the same read one batch
+     * tensor; a side model with its own recipe, layout or element type gets a tensor of its own, filled from the
+     * same decode. Call before the first batch; the engine closes it.
      *
-     * @throws IllegalArgumentException when its input is not the primary's
+     * @param preprocessor the preprocessing the model's input takes; its decoder is not used (the primary's is)
+     * @throws IllegalArgumentException when its input does not fit {@code preprocessor}
      */
-    public synchronized void addSideModel(String name, LoadedModel model, int topK) {
-        checkSideFits(name, model);
+    public synchronized void addSideModel(String name, LoadedModel model, int topK, ImagePreprocessor preprocessor) {
+        checkFits(model, preprocessor);
         if (models.get().side(name) != null) {
             throw new IllegalArgumentException("side model " + name + " is there already");
         }
-        replaceSet(models.get().withSide(new SideModel(name, serve(model, topK))));
+        replaceSet(models.get().withSide(new SideModel(name, serve(model, topK), preprocessor)));
     }
 
-    private void checkSideFits(String name, LoadedModel model) {
-        checkFits(model, preprocessor);
-        ModelInput primary = model().input();
-        if (model.input().elementType() != primary.elementType()) {
-            throw new IllegalArgumentException("side model " + name + " takes " + model.input() + " but the primary's"
-                    + " batch tensor is " + primary + ": models sharing a tensor must take the same element type");
-        }
+    /**
+     * Models whose tensors have the same key read the same tensor: written by the same recipe (its hash), in the
+     * same layout and element type, for the same image size (which {@link #checkFits} ties to the recipe).
+     */
+    private static String tensorKey(ImagePreprocessor preprocessor, ModelInput input) {
+        return preprocessor.recipeHash() + "|" + preprocessor.layout() + "|" + input.elementType();
     }
 
     private ServingModel serve(LoadedModel model, int modelTopK) {
@@ -167,10 +178,6 @@ public final class LabelingEngine implements AutoCloseable {
     public synchronized ModelId swap(LoadedModel candidate, int warmUpBatch) throws ModelException {
         checkOpen();
         checkFits(candidate, preprocessor);
-        if (!models.get().sides().isEmpty() && candidate.input().elementType() != model().input().elementType()) {
-            throw new IllegalArgumentException("it takes " + candidate.input() + " but the side models share a "
-                    + model().input() + " batch tensor");
-        }
         warmUp(candidate, warmUpBatch);
         ServingModel replaced = models.get().primary();
         replaceSet(models.get().withPrimary(serve(candidate, topK)));
@@ -189,9 +196,10 @@ public final class LabelingEngine implements AutoCloseable {
         if (replaced == null) {
             throw new IllegalArgumentException("no side model " + name);
         }
-        checkSideFits(name, candidate);
+        checkFits(candidate, replaced.preprocessor());
         warmUp(candidate, warmUpBatch);
-        replaceSet(models.get().withSide(new SideModel(name, serve(candidate, replaced.serving().topK()))));
+        replaceSet(models.get().withSide(new SideModel(name, serve(candidate, replaced.serving().topK()),
+                replaced.preprocessor())));
         replaced.serving().retire();
         open.removeIf(ServingModel::isClosed);
         return replaced.serving().identity();
@@ -347,7 +355,8 @@ public final class LabelingEngine implements AutoCloseable {
     private BatchOutcome label(ModelSet set, List<byte[]> images, TensorBatch batch) {
         ServingModel model = set.primary();
         long t0 = System.nanoTime();
-        BatchPreprocessor.DenseBatch dense = preprocessing.preprocess(images, batch);
+        Map<String, BatchPreprocessor.Target> targets = targets(set, batch);
+        BatchPreprocessor.DenseBatch dense = preprocessing.preprocess(images, List.copyOf(targets.values()));
         long t1 = System.nanoTime();
         BisectingInference.Result inferred = model.inference().infer(batch, dense.images(), isolationBudget);
         long t2 = System.nanoTime();
@@ -364,13 +373,39 @@ public final class LabelingEngine implements AutoCloseable {
         }
         List<BatchOutcome.SideOutcome> sides = new ArrayList<>(set.sides().size());
         for (SideModel side : set.sides()) {
-            sides.add(labelWith(side, dense, batch, images.size()));
+            TensorBatch tensor = targets.get(tensorKey(side.preprocessor(), side.serving().model().input())).tensor();
+            sides.add(labelWith(side, dense, tensor, images.size()));
         }
         return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 model.identity(), sides);
     }
 
-    /** A side model's outcomes for the images the primary's preprocessing put into {@code batch}. */
+    /**
+     * The tensors this batch fills, by {@link #tensorKey}: the primary's {@code batch} first (its preprocessor
+     * decodes), then one of the calling thread's own for each other recipe, layout or element type a side model
+     * takes, allocated on first use and again when a model with another input replaces it.
+     */
+    private Map<String, BatchPreprocessor.Target> targets(ModelSet set, TensorBatch batch) {
+        Map<String, BatchPreprocessor.Target> targets = new LinkedHashMap<>();
+        targets.put(tensorKey(preprocessor, set.primary().model().input()),
+                new BatchPreprocessor.Target(preprocessor, batch));
+        Map<String, TensorBatch> own = threadSideBatches.get();
+        for (SideModel side : set.sides()) {
+            LoadedModel model = side.serving().model();
+            targets.computeIfAbsent(tensorKey(side.preprocessor(), model.input()), key -> {
+                TensorBatch tensor = own.get(key);
+                if (tensor == null || tensor.capacity() < batch.capacity()
+                        || tensor.input().valuesPerImage() != model.input().valuesPerImage()) {
+                    tensor = model.inferencePool().allocateBatch(batch.capacity());
+                    own.put(key, tensor);
+                }
+                return new BatchPreprocessor.Target(side.preprocessor(), tensor);
+            });
+        }
+        return targets;
+    }
+
+    /** A side model's outcomes for the images preprocessing put into {@code batch}, its tensor. */
     private BatchOutcome.SideOutcome labelWith(SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch,
                                                int images) {
         long t0 = System.nanoTime();
@@ -387,8 +422,8 @@ public final class LabelingEngine implements AutoCloseable {
                 outcomes[i] = side.serving().postprocessing().labeled(inferred.raw(), slot);
             }
         }
-        return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(),
-                java.util.Arrays.asList(outcomes), ms);
+        return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(), side.preprocessor().recipe().name(),
+                side.preprocessor().recipeHash(), java.util.Arrays.asList(outcomes), ms);
     }
 
     /**

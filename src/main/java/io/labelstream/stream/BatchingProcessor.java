@@ -424,11 +424,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         List<ModerationFlag> flags = shadow ? List.of()
                 : this.model.rules().evaluate(model.name(), labeled.probabilities());
         BatchOutcome batch = item.batch();
-        ImageLabels value = labelsRecord(item, Records.modelIdentity(model.model()), Records.labels(labeled.top()),
-                flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
+        ImageLabels value = labelsRecord(item, Records.modelIdentity(model.model()),
+                new RecipeIdentity(model.recipeName(), model.recipeHash()), Records.labels(labeled.top()), flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
                         batch.preprocessMs(), model.inferenceMs()), false, Instant.now());
         forwardLabels(r, value, LabelingTopology.sideLabelsSink(model.name()));
-        if (shadow && item.outcome() instanceof BatchItem.Labeled primary) {
+        // Start-up refuses a shadow with other classes; a reloaded one with other classes is not compared.
+        if (shadow && item.outcome() instanceof BatchItem.Labeled primary
+                && primary.labels().probabilities().length == labeled.probabilities().length) {
             int top1 = primary.labels().top().get(0).index();
             options.metrics().shadowCompared(model.name(), labeled.top().get(0).index() == top1,
                     Math.abs(primary.labels().probabilities()[top1] - labeled.probabilities()[top1]));
@@ -439,8 +441,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                             Timings timings, boolean fromCache) {
         BufferedRecord r = item.record();
         Instant labeledAt = Instant.now();
-        ImageLabels value = labelsRecord(item, model.identity(), labels, flags, batchSize, timings, fromCache,
-                labeledAt);
+        ImageLabels value = labelsRecord(item, model.identity(), recipe, labels, flags, batchSize, timings,
+                fromCache, labeledAt);
         forwardLabels(r, value, LabelingTopology.LABELS_SINK);
         var event = item.event();
         options.metrics().labeled(timings.getQueueMs(), event.getEventTime() == null ? 0
@@ -458,7 +460,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
         }
     }
 
-    private ImageLabels labelsRecord(BatchItem item, ModelIdentity identity, List<Label> labels,
+    private ImageLabels labelsRecord(BatchItem item, ModelIdentity identity, RecipeIdentity recipe, List<Label> labels,
                                      List<ModerationFlag> flags, int batchSize, Timings timings, boolean fromCache,
                                      Instant labeledAt) {
         BufferedRecord r = item.record();

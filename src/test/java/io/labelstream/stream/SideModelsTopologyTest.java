@@ -3,6 +3,7 @@ package io.labelstream.stream;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.Scores;
@@ -36,7 +37,8 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Side models label every image from the primary's batch tensor, each to its own topic; a side model's rule flags,
+ * Side models label every image from the primary's decode (the primary's batch tensor, or one of their own when
+ * their recipe is another), each to its own topic; a side model's rule flags,
  * a shadow never does and is compared with the primary, and a side model that fails on an image fails only its own
  * output, with a failure record that names it.
  */
@@ -58,6 +60,13 @@ class SideModelsTopologyTest {
                     new SessionSettings(1)), 1);
             engine.addSideModel("narrow", LoadedModel.load(PoisonableModel.file(0, 50), null, "narrow",
                     new SessionSettings(1)), 1);
+            // Its own recipe, halving every value: its class for an image is that of half its brightest value.
+            ImagePreprocessor halving = new ImagePreprocessor(new PreprocessRecipe("raw32-halved",
+                    PreprocessRecipe.ResizeMode.EXACT, 32, 32, 32, PreprocessRecipe.PixelScale.BYTE,
+                    new float[] {0, 0, 0}, new float[] {2, 2, 2}, PreprocessRecipe.ChannelOrder.RGB, false),
+                    new ImageDecoder(ImageLimits.defaults()));
+            engine.addSideModel("halved", LoadedModel.load(PoisonableModel.file(0), null, "halved",
+                    new SessionSettings(1)), 1, halving);
             Map<String, io.labelstream.model.LabelSet> sideLabels = new LinkedHashMap<>();
             engine.sideModels().forEach(side -> sideLabels.put(side.name(), side.serving().model().labels()));
             // mod's class for level 6 is 7: its rule fires there; the same rule text on the primary would not.
@@ -67,6 +76,7 @@ class SideModelsTopologyTest {
             sideTopics.put("mod", "mod-labels");
             sideTopics.put("cand", "cand-labels");
             sideTopics.put("narrow", "narrow-labels");
+            sideTopics.put("halved", "halved-labels");
             var options = new LabelingTopology.Options(Topics.named(List.of("in"), null, "labels", "failures",
                     "flagged").withSideLabels(sideTopics), rules, null, null, metrics, BATCH, 60_000, 2, TICK,
                     TransactionBudget.defaults(BATCH), Set.of("cand"));
@@ -84,7 +94,8 @@ class SideModelsTopologyTest {
                 List<ImageLabels> mod = labels(DriverPump.read(driver, TICK, output(driver, "mod-labels"), 3));
                 List<ImageLabels> cand = labels(DriverPump.read(driver, TICK, output(driver, "cand-labels"), 3));
                 List<ImageLabels> narrow = labels(DriverPump.read(driver, TICK, output(driver, "narrow-labels"), 2));
-                List<ImageFailure> failures = DriverPump.read(driver, TICK, output(driver, "failures"), 5).stream()
+                List<ImageLabels> halved = labels(DriverPump.read(driver, TICK, output(driver, "halved-labels"), 3));
+                List<ImageFailure> failures = DriverPump.read(driver, TICK, output(driver, "failures"), 6).stream()
                         .map(r -> failure(r.value())).toList();
                 List<ImageLabels> flagged = labels(output(driver, "flagged").readRecordsToList());
 
@@ -99,6 +110,13 @@ class SideModelsTopologyTest {
                 assertThat(cand).extracting(ImageLabels::getId).containsExactly("level-6", "level-10", "level-60");
                 assertThat(cand).allSatisfy(l -> assertThat(l.getFlags()).isEmpty());
                 assertThat(narrow).extracting(ImageLabels::getId).containsExactly("level-6", "level-10");
+                assertThat(halved).extracting(l -> l.getLabels().get(0).getClassIndex()).containsExactly(3, 5, 0);
+                assertThat(halved).allSatisfy(l -> {
+                    assertThat(l.getRecipe().getName()).isEqualTo("raw32-halved");
+                    assertThat(l.getRecipe().getHash()).isEqualTo(halving.recipeHash())
+                            .isNotEqualTo(engine.recipeHash());
+                });
+                assertThat(labels).allSatisfy(l -> assertThat(l.getRecipe().getHash()).isEqualTo(engine.recipeHash()));
 
                 assertThat(flagged).singleElement().satisfies(f -> {
                     assertThat(f.getId()).isEqualTo("level-6");
@@ -113,7 +131,7 @@ class SideModelsTopologyTest {
                 // In input order: level-60 fails on narrow only; level-250 on every model, each naming it.
                 assertThat(failures).extracting(f -> f.getId() + "/" + f.getModel().getName()).containsExactly(
                         "level-60/narrow", "level-250/primary", "level-250/mod", "level-250/cand",
-                        "level-250/narrow");
+                        "level-250/narrow", "level-250/halved");
                 assertThat(failures).allSatisfy(f -> assertThat(f.getReason()).isEqualTo(FailureReason.MODEL_ERROR));
                 assertThat(failures.get(0).getMessage()).startsWith("side model narrow: ");
 
