@@ -68,7 +68,14 @@ final class CostRun {
 
     static Backlog backlog(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images)
             throws Exception {
+        return backlog(runs, name, model, jpegs, batch, images, Map.of());
+    }
+
+    /** As above, with {@code extra} settings over the run's own (a side model, say). */
+    static Backlog backlog(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images,
+                           Map<String, String> extra) throws Exception {
         Map<String, String> settings = settings(runs, name, model, batch);
+        settings.putAll(extra);
         Topics topics = Topics.from(LabelstreamConfig.of(settings));
         runs.preload(topics.input(), name, jpegs, images);
         try (RunProcess child = RunProcess.start(settings, JVM);

@@ -20,11 +20,26 @@ final class CostTable {
     private record Row(String config, int round, ThroughputLoops.Measured bare, CostRun.Backlog run) {
     }
 
+    /** The same backlog run again with a side model: {@code withSide}, beside {@code row}'s run without one. */
+    private record SideRow(Row row, CostRun.Backlog withSide) {
+
+        double addedMsPerImage() {
+            return withSide.cpuMsPerImage() - row.run().cpuMsPerImage();
+        }
+    }
+
     private final List<Row> rows = new ArrayList<>();
+    private final List<SideRow> sideRows = new ArrayList<>();
     private final List<CostRun.Idle> idles = new ArrayList<>();
 
     void add(String config, int round, ThroughputLoops.Measured bare, CostRun.Backlog run) {
         rows.add(new Row(config, round, bare, run));
+    }
+
+    /** {@code withSide}: the run of {@link #add}'s same round and configuration, with a side model added. */
+    void addSide(String config, int round, ThroughputLoops.Measured bare, CostRun.Backlog run,
+                 CostRun.Backlog withSide) {
+        sideRows.add(new SideRow(new Row(config, round, bare, run), withSide));
     }
 
     void addIdle(CostRun.Idle idle) {
@@ -32,7 +47,7 @@ final class CostTable {
     }
 
     boolean isEmpty() {
-        return rows.isEmpty() && idles.isEmpty();
+        return rows.isEmpty() && sideRows.isEmpty() && idles.isEmpty();
     }
 
     void print(PrintStream out) {
@@ -72,6 +87,7 @@ final class CostTable {
                     + "total is counted in 10 ms ticks, the threads in ns, so the last column is only roughly "
                     + "threads that ended)");
         }
+        printSide(out);
         if (!idles.isEmpty()) {
             CostRun.Idle first = idles.get(0);
             out.printf(Locale.ROOT, "%nIdle: `labelstream run` with an empty input topic, %.0f s measured after it was "
@@ -94,6 +110,37 @@ final class CostTable {
         }
     }
 
+    /**
+     * What a side model adds: the same backlog with and without it, in the same round; against the bare loop's
+     * CPU per image, which is what its inference alone costs (it is a second session of the same model). A ratio
+     * near 1 means nothing else is paid again: the image is decoded and preprocessed once.
+     */
+    private void printSide(PrintStream out) {
+        if (sideRows.isEmpty()) {
+            return;
+        }
+        out.printf("%nA side model (--side-model: models.extra=side, a second session of the same model, sharing the "
+                + "primary's recipe and tensor): the same backlog with and without it, CPU ms per image as above; "
+                + "median (min–max) over rounds, differences and ratios per round:%n");
+        out.printf("  %-26s %-22s %-22s %-22s %-26s %-20s%n", "configuration", "run CPU ms/image",
+                "run + side", "side adds", "side adds ÷ bare", "run + side images/s");
+        Map<String, List<SideRow>> byConfig = new LinkedHashMap<>();
+        sideRows.forEach(r -> byConfig.computeIfAbsent(r.row().config(), k -> new ArrayList<>()).add(r));
+        for (var e : byConfig.entrySet()) {
+            List<SideRow> r = e.getValue();
+            out.printf(Locale.ROOT, "  %-26s %-22s %-22s %-22s %-26s %-20s%n", e.getKey(),
+                    sideSamples(r, x -> x.row().run().cpuMsPerImage()).format(""),
+                    sideSamples(r, x -> x.withSide().cpuMsPerImage()).format(""),
+                    sideSamples(r, SideRow::addedMsPerImage).format(""),
+                    format3(sideSamples(r, x -> x.addedMsPerImage() / x.row().bare().cpuMsPerImage())),
+                    sideSamples(r, x -> x.withSide().imagesPerSecond()).format(""));
+        }
+    }
+
+    private static Samples sideSamples(List<SideRow> rows, java.util.function.ToDoubleFunction<SideRow> f) {
+        return new Samples(rows.stream().mapToDouble(f).toArray());
+    }
+
     void writeCsv(Path file) throws IOException {
         List<String> lines = new ArrayList<>(List.of("configuration,round,bare_cpu_ms_per_image,run_cpu_ms_per_image,"
                 + "bare_over_run,run_images_per_second," + String.join(",", groupColumns())));
@@ -105,6 +152,11 @@ final class CostTable {
                 line.append(String.format(Locale.ROOT, ",%.1f", r.run().groupUsPerImage(g)));
             }
             lines.add(line.toString());
+        }
+        for (SideRow r : sideRows) {
+            lines.add(String.format(Locale.ROOT, "%s +side,%d,%.3f,%.3f,%.4f,%.3f", r.row().config(), r.row().round(),
+                    r.row().bare().cpuMsPerImage(), r.withSide().cpuMsPerImage(),
+                    r.row().bare().cpuMsPerImage() / r.withSide().cpuMsPerImage(), r.withSide().imagesPerSecond()));
         }
         for (CostRun.Idle i : idles) {
             lines.add(String.format(Locale.ROOT, "idle,,,,,,total_ms_per_s=%.2f%s", i.msPerSecond(i.labelstream()),

@@ -36,6 +36,7 @@ public final class PipelineBenchmark {
      * @param settings      labelstream settings for every pipeline run, over the benchmark's own
      * @param cost          whether each round also runs {@code labelstream run} in its own JVM for the cost table
      * @param idle          how long each round measures an idle {@code labelstream run} (zero skips it)
+     * @param sideModel     whether each cost run is repeated with a side model, for what a side model adds
      */
     public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
@@ -43,7 +44,7 @@ public final class PipelineBenchmark {
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
                           List<String> memoryJvm, Map<String, String> settings, Path outDir, boolean cost,
-                          Duration idle) {
+                          Duration idle, boolean sideModel) {
     }
 
     /** Measured in one round: images per second of one series for one configuration. */
@@ -195,6 +196,16 @@ public final class PipelineBenchmark {
                                 out.printf(Locale.ROOT, "  round %d %-26s labelstream run (own JVM) %.1f img/s, CPU ms"
                                         + " per image %.1f: bare ÷ run %.3f%n", round, config, run.imagesPerSecond(),
                                         run.cpuMsPerImage(), bare.cpuMsPerImage() / run.cpuMsPerImage());
+                                if (options.sideModel()) {
+                                    CostRun.Backlog withSide = CostRun.backlog(runs, name + "-side", model.getValue(),
+                                            size.getValue(), batch, backlog, Map.of("models.extra", "side",
+                                                    "models.side.path", model.getValue().toString()));
+                                    costs.addSide(config, round, bare, run, withSide);
+                                    out.printf(Locale.ROOT, "  round %d %-26s labelstream run + a side model %.1f img/s,"
+                                                    + " CPU ms per image %.1f: the side model adds %.1f%n", round, config,
+                                            withSide.imagesPerSecond(), withSide.cpuMsPerImage(),
+                                            withSide.cpuMsPerImage() - run.cpuMsPerImage());
+                                }
                             }
                         }
                     }

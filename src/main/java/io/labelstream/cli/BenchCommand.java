@@ -165,6 +165,12 @@ final class BenchCommand {
                         + "the cost table (CPU per image beside the bare loop's); --no-cost skips it.")
         boolean cost;
 
+        @Option(names = "--side-model",
+                description = "Each cost run is repeated with a side model (models.extra=side, a second session of "
+                        + "the same model) on the same backlog, and a table prints what it adds per image against "
+                        + "the bare loop's inference (needs the cost runs).")
+        boolean sideModel;
+
         @Option(names = "--idle", defaultValue = "PT20S",
                 description = "How long each round measures an idle `labelstream run`, ISO-8601; PT0S skips it "
                         + "(default ${DEFAULT-VALUE}).")
@@ -181,12 +187,16 @@ final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
+            if (sideModel && !cost) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--side-model is measured in the cost runs: drop --no-cost");
+            }
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
-                    memoryJvm, settings, outDir, cost, idle), System.out).run();
+                    memoryJvm, settings, outDir, cost, idle, sideModel), System.out).run();
             return 0;
         }
 
