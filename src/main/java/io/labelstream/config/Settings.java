@@ -146,6 +146,19 @@ public final class Settings {
     public static final Setting<String> FETCH_HTTP_HOSTS = new Setting<>("fetch.http.hosts", "",
             "Comma-separated host or host:port entries that http(s):// references (and their redirects) may reach;"
                     + " empty refuses http references", Setting.anyText());
+    public static final Setting<String> FETCH_S3_BUCKETS = new Setting<>("fetch.s3.buckets", "",
+            "Comma-separated buckets, or bucket/prefix entries (the keys in that folder), that s3:// references may"
+                    + " read; any other is REFERENCE_REFUSED before a request is made; empty refuses s3 references",
+            Setting.anyText());
+    public static final Setting<String> FETCH_S3_REGION = new Setting<>("fetch.s3.region", "",
+            "Region of the S3 client; empty: the AWS SDK's default region chain (AWS_REGION, the profile, instance"
+                    + " metadata), or us-east-1 with fetch.s3.endpoint", Setting.anyText());
+    public static final Setting<String> FETCH_S3_ENDPOINT = new Setting<>("fetch.s3.endpoint", "",
+            "Endpoint URL of an S3-compatible store (MinIO, Ceph, R2), e.g. http://minio:9000; empty: AWS's endpoint"
+                    + " for the region", Setting.anyText());
+    public static final Setting<String> FETCH_S3_PATH_STYLE = new Setting<>("fetch.s3.path.style", "false",
+            "true: address buckets as endpoint/bucket/key rather than bucket.endpoint/key (most S3-compatible stores"
+                    + " need it)", Setting.oneOf("true", "false"));
     public static final Setting<Integer> FETCH_TIMEOUT_MS = new Setting<>("fetch.timeout.ms", "5000",
             "Total time one reference fetch may take, connecting included", Setting.intRange(100, 600_000));
     public static final Setting<Integer> FETCH_THREADS = new Setting<>("fetch.threads", "8",
@@ -211,7 +224,8 @@ public final class Settings {
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
-            PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS,
+            PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS,
+            FETCH_S3_BUCKETS, FETCH_S3_REGION, FETCH_S3_ENDPOINT, FETCH_S3_PATH_STYLE, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS,
             IMAGE_JPEG_DECODER);
 
     private Settings() {

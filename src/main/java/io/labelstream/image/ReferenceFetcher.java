@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Fetches images that events carry by reference (claim check), under a policy checked before any file is opened
  * or connection made: {@code file://} only below configured root folders (no {@code ..} and no symbolic-link
- * escape), {@code http(s)://} only to allowed hosts, redirects only to allowed hosts, a total time limit and a
- * size cap. References are fetched concurrently on a bounded pool, apart from the thread that asks.
+ * escape), {@code http(s)://} only to allowed hosts, redirects only to allowed hosts, {@code s3://} only in
+ * allowed buckets or bucket prefixes ({@link S3Store}); a total time limit and a size cap for all. References are
+ * fetched concurrently on a bounded pool, apart from the thread that asks.
  */
 public final class ReferenceFetcher implements AutoCloseable {
 
@@ -37,10 +38,19 @@ public final class ReferenceFetcher implements AutoCloseable {
      * @param allowedHosts {@code host} or {@code host:port} entries for http(s) (empty: http references refused)
      * @param timeoutMs    total time one fetch may take, connection included
      * @param maxBytes     largest image accepted
+     * @param s3Areas      buckets, or prefixes in them, that {@code s3://} references may read (empty: refused)
+     * @param s3           how to reach S3 (null when {@code s3Areas} is empty)
      */
-    public record Policy(List<Path> fileRoots, Set<String> allowedHosts, int timeoutMs, long maxBytes, int threads) {
+    public record Policy(List<Path> fileRoots, Set<String> allowedHosts, int timeoutMs, long maxBytes, int threads,
+                         List<S3Location> s3Areas, S3Store.Settings s3) {
+
+        /** No s3:// references. */
+        public Policy(List<Path> fileRoots, Set<String> allowedHosts, int timeoutMs, long maxBytes, int threads) {
+            this(fileRoots, allowedHosts, timeoutMs, maxBytes, threads, List.of(), null);
+        }
+
         public boolean enabled() {
-            return !fileRoots.isEmpty() || !allowedHosts.isEmpty();
+            return !fileRoots.isEmpty() || !allowedHosts.isEmpty() || !s3Areas.isEmpty();
         }
     }
 
@@ -59,9 +69,13 @@ public final class ReferenceFetcher implements AutoCloseable {
     private final Policy policy;
     private final List<Path> realRoots;
     private final ExecutorService pool;
+    /** Null when s3:// references are refused. */
+    private final S3Store s3;
 
+    /** @throws S3Store.NoRegionException when s3:// references are allowed and no region can be found */
     public ReferenceFetcher(Policy policy) throws IOException {
         this.policy = policy;
+        this.s3 = policy.s3Areas().isEmpty() ? null : new S3Store(policy.s3());
         List<Path> roots = new ArrayList<>();
         for (Path root : policy.fileRoots()) {
             roots.add(root.toRealPath());
@@ -119,6 +133,9 @@ public final class ReferenceFetcher implements AutoCloseable {
     }
 
     private byte[] fetchBytes(String text, long deadline) throws ImageRejectedException {
+        if (S3Location.isS3(text)) {
+            return readS3(text, deadline);
+        }
         URI uri;
         try {
             uri = new URI(text.strip());
@@ -130,7 +147,7 @@ public final class ReferenceFetcher implements AutoCloseable {
             case "file" -> readFile(uri);
             case "http", "https" -> download(uri, deadline);
             default -> throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED, "scheme '" + scheme
-                    + "' is not allowed (file or http(s) only): " + text);
+                    + "' is not allowed (file, http(s) or s3 only): " + text);
         };
     }
 
@@ -173,6 +190,29 @@ public final class ReferenceFetcher implements AutoCloseable {
         } catch (IOException e) {
             throw new ImageRejectedException(FailureReason.FETCH_FAILED, "cannot read " + real + ": " + e.getMessage());
         }
+    }
+
+    /** Checked against the allowed areas before any request is made. */
+    private byte[] readS3(String text, long deadline) throws ImageRejectedException {
+        if (s3 == null) {
+            throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED,
+                    "s3 references are not allowed (fetch.s3.buckets is empty): " + text);
+        }
+        S3Location object;
+        try {
+            object = S3Location.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED, e.getMessage());
+        }
+        if (object.key().isEmpty() || object.key().endsWith("/")) {
+            throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED, text + " names no object (a bucket "
+                    + "or prefix is tagged with `labelstream produce " + text + "`)");
+        }
+        if (policy.s3Areas().stream().noneMatch(object::isIn)) {
+            throw new ImageRejectedException(FailureReason.REFERENCE_REFUSED, object + " is outside the allowed "
+                    + "buckets and prefixes (fetch.s3.buckets) " + policy.s3Areas());
+        }
+        return s3.get(object, deadline, policy.maxBytes(), policy.timeoutMs());
     }
 
     private boolean hostAllowed(URI uri) {
@@ -254,5 +294,8 @@ public final class ReferenceFetcher implements AutoCloseable {
     @Override
     public void close() {
         pool.shutdownNow();
+        if (s3 != null) {
+            s3.close();
+        }
     }
 }

@@ -23,7 +23,12 @@ public final class ImageEvents {
      * or already stored elsewhere; {@code contentType} and {@code sizeBytes} may be null.
      */
     public static ImageEvent.Builder reference(String id, URI uri, String contentType, Long sizeBytes) {
-        return event(id, new ImageReference(uri.toString(), contentType, sizeBytes, null));
+        return reference(id, uri.toString(), contentType, sizeBytes);
+    }
+
+    /** For references that are not java.net.URIs: s3://bucket/key keeps its key as written. */
+    public static ImageEvent.Builder reference(String id, String uri, String contentType, Long sizeBytes) {
+        return event(id, new ImageReference(uri, contentType, sizeBytes, null));
     }
 
     private static ImageEvent.Builder event(String id, Object image) {

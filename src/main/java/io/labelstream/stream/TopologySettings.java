@@ -2,7 +2,6 @@ package io.labelstream.stream;
 
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
-import io.labelstream.image.ReferenceFetcher;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.Topics;
@@ -28,7 +27,8 @@ final class TopologySettings {
                     + " holds the primary model's labels only, so it cannot be used with side models ("
                     + Settings.MODELS_EXTRA.key() + "=" + String.join(",", config.get(Settings.MODELS_EXTRA)) + ") yet");
         }
-        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine), fetcher(config),
+        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine),
+                io.labelstream.image.FetchSettings.fetcher(config),
                 dedup ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
                         config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
@@ -51,38 +51,6 @@ final class TopologySettings {
      * in its poll until it is woken, and the punctuation then runs in the same round, so it is due at every round.
      */
     static final Duration WOKEN_TICK = Duration.ofMillis(1);
-
-    /** The reference fetcher the fetch.* settings describe, or null when they allow no references. */
-    static ReferenceFetcher fetcher(LabelstreamConfig config) {
-        List<java.nio.file.Path> roots = new ArrayList<>();
-        for (String root : config.get(Settings.FETCH_FILE_ROOTS).split(",")) {
-            if (!root.isBlank()) {
-                java.nio.file.Path path = java.nio.file.Path.of(root.strip());
-                if (!java.nio.file.Files.isDirectory(path)) {
-                    throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
-                            config.get(Settings.FETCH_FILE_ROOTS), "'" + root.strip() + "' is not a folder");
-                }
-                roots.add(path);
-            }
-        }
-        java.util.Set<String> hosts = new java.util.HashSet<>();
-        for (String host : config.get(Settings.FETCH_HTTP_HOSTS).split(",")) {
-            if (!host.isBlank()) {
-                hosts.add(host.strip().toLowerCase(java.util.Locale.ROOT));
-            }
-        }
-        var policy = new ReferenceFetcher.Policy(roots, hosts, config.get(Settings.FETCH_TIMEOUT_MS),
-                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.FETCH_THREADS));
-        if (!policy.enabled()) {
-            return null;
-        }
-        try {
-            return new ReferenceFetcher(policy);
-        } catch (java.io.IOException e) {
-            throw io.labelstream.config.ConfigException.invalid(Settings.FETCH_FILE_ROOTS.key(),
-                    config.get(Settings.FETCH_FILE_ROOTS), e.getMessage());
-        }
-    }
 
     static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
         try {
