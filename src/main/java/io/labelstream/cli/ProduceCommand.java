@@ -130,7 +130,13 @@ final class ProduceCommand implements Callable<Integer> {
         }
         warnIfNotFetchable(config, prefixes);
         KafkaClients clients = KafkaClients.of(config);
-        long maxBytes = maxMessageBytes(clients, target.name());
+        long maxBytes;
+        try {
+            maxBytes = maxMessageBytes(clients, target.name());
+        } catch (IOException e) {
+            System.err.println("labelstream: " + e.getMessage());
+            return 2;
+        }
         int maxRequestBytes = (int) Math.min(Integer.MAX_VALUE, Math.max(maxBytes, 1 << 20));
         Progress progress = new Progress(files.size(), prefixes.isEmpty());
         List<String> refused = new ArrayList<>();
