@@ -77,7 +77,18 @@ public final class PipelineMetrics {
         return registry;
     }
 
-    /** A gauge of 1 whose tags say which model runs where, the Prometheus "info" idiom. */
+    /** {@code max.batch.size}, so that a dashboard shows batch fill: the mean batch ÷ this. */
+    public void batchLimit(int maxBatchSize) {
+        Gauge.builder("labelstream.batch.limit", () -> maxBatchSize)
+                .description("The largest batch an inference call takes (max.batch.size)").register(registry);
+    }
+
+    /** 1 while the instance is ready (its streams RUNNING, as /health/ready answers), else 0: for alerts. */
+    public void readiness(java.util.function.BooleanSupplier ready) {
+        Gauge.builder("labelstream.ready", () -> ready.getAsBoolean() ? 1 : 0)
+                .description("1 when the instance is ready to label (as /health/ready), 0 otherwise").register(registry);
+    }
+
     /** The model new batches go to: one series, replaced when the model is ({@code model.reload=watch}). */
     public synchronized void modelInfo(String name, String version, String sha256, String provider, String recipe) {
         if (modelInfo != null) {

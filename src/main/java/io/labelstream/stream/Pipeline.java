@@ -80,6 +80,8 @@ public final class Pipeline implements AutoCloseable {
                 wakeups.clientSupplier());
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         showModel(metrics, engine);
+        metrics.batchLimit(config.get(Settings.MAX_BATCH_SIZE));
+        metrics.readiness(() -> streams.state() == KafkaStreams.State.RUNNING);
         Pipeline pipeline = new Pipeline(streams, options.fetcher());
         streams.setStateListener((now, before) -> {
             wakeups.instanceRunning(now == KafkaStreams.State.RUNNING);
