@@ -153,6 +153,42 @@ class S3ReferencesTest {
         }
     }
 
+    /**
+     * s3proxy never throttles, so a server that answers every request as S3 does when it throttles (503 SlowDown,
+     * S3's XML error body): the SDK retries, then the image fails with the code and the attempts.
+     */
+    @Test
+    void throttlingAfterTheSdksRetriesFailsWithSlowDown() throws Exception {
+        AtomicInteger requests = new AtomicInteger();
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            requests.incrementAndGet();
+            byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please"
+                    + " reduce your request rate.</Message><RequestId>r1</RequestId></Error>")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/xml");
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            S3Store.Settings throttling = new S3Store.Settings("us-east-1",
+                    java.net.URI.create("http://127.0.0.1:" + server.getAddress().getPort()), true,
+                    s3.settings().credentials(), Duration.ofSeconds(30));
+            try (ReferenceFetcher f = new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(), Set.of(), 30_000,
+                    1 << 20, 1, List.of(new S3Location("photos", "")), throttling))) {
+                var slow = refused(f.fetch(ref("s3://photos/2026/a b.jpg", null, null)));
+                assertThat(slow.reason()).isEqualTo(FailureReason.FETCH_FAILED);
+                assertThat(slow.message()).contains("S3 error SlowDown (HTTP 503) after " + requests.get()
+                        + " attempts").contains("reduce your request rate");
+                assertThat(requests.get()).as("the SDK retried").isGreaterThan(1);
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
     @Test
     void withoutAllowedBucketsS3ReferencesAreRefused() throws Exception {
         try (ReferenceFetcher f = new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(), Set.of("example.com"),
