@@ -84,7 +84,7 @@ public final class EngineBenchmark {
             List<Double> bareInt8 = new ArrayList<>();
             List<Double> engineFp32 = new ArrayList<>();
             List<Double> engineInt8 = new ArrayList<>();
-            int perRound = Math.max(batch, (fp32.architecture() == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
+            int perRound = Math.max(batch, (int) (96 / fp32.architecture().relativeCost())
                     / batch * batch);
             try (ThroughputLoops.Ceiling a = new ThroughputLoops.Ceiling(fp32File, batch, options.threads(), vga.get(0));
                  ThroughputLoops.Ceiling b = new ThroughputLoops.Ceiling(int8File, batch, options.threads(), vga.get(0));
@@ -217,7 +217,7 @@ public final class EngineBenchmark {
                         bareInput.put(i * values.length, values);
                         tensors.write(i, values);
                     }
-                    int perRound = Math.max(batch, (arch == ResNetGenerator.Architecture.RESNET50 ? 48 : 96)
+                    int perRound = Math.max(batch, (int) (96 / arch.relativeCost())
                             / batch * batch);
                     List<List<ThroughputLoops.Measured>> series = new ArrayList<>();
                     for (int i = 0; i < paths.size(); i++) {

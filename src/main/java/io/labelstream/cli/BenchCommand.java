@@ -17,8 +17,8 @@ final class BenchCommand {
     static final class ModelsAndBatches {
 
         @Option(names = "--models", split = ",", defaultValue = "resnet18,resnet50",
-                description = "Generated models to measure; NAME-int8 is NAME quantized to int8, calibrated on generated"
-                        + " images (default ${DEFAULT-VALUE}).")
+                description = "Generated models to measure: resnet18, resnet34, resnet50, resnet101, resnet152; NAME-int8"
+                        + " is NAME quantized to int8, calibrated on generated images (default ${DEFAULT-VALUE}).")
         List<String> models;
 
         @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8",

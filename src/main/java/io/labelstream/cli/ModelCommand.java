@@ -24,7 +24,7 @@ final class ModelCommand {
                     "", "Example: labelstream model generate --arch resnet50 --out resnet50.onnx"})
     static final class Generate implements Callable<Integer> {
 
-        @Option(names = "--arch", required = true, paramLabel = "resnet18|resnet50",
+        @Option(names = "--arch", required = true, paramLabel = "resnet18|resnet34|resnet50|resnet101|resnet152",
                 description = "Architecture.")
         String architecture;
 
@@ -65,11 +65,13 @@ final class ModelCommand {
     @Command(name = "fetch", mixinStandardHelpOptions = true,
             description = {"Downloads a pretrained ONNX Model Zoo classifier and its ImageNet class list into the cache "
                     + "folder (see README), verified against pinned SHA-256 digests. The only command that uses the "
-                    + "network.", "", "Models: resnet50 (ResNet-50 v1, 103 MB), resnet18 (ResNet-18 v1, 47 MB).", "",
+                    + "network.", "", "Models: resnet18, resnet34, resnet50, resnet101, resnet152 (v1: 47, 87, 103, 179, 242 MB) and "
+                    + "the same depths' v2 (resnet18-v2 …). The Zoo stopped serving LFS files from GitHub on "
+                    + "2025-07-01: give a mirror with the same paths with --base-url.", "",
                     "Example: labelstream model fetch resnet50"})
     static final class Fetch implements Callable<Integer> {
 
-        @picocli.CommandLine.Parameters(paramLabel = "MODEL", description = "resnet50 or resnet18.")
+        @picocli.CommandLine.Parameters(paramLabel = "MODEL", description = "resnet18|34|50|101|152, or with -v2.")
         String name;
 
         @Option(names = "--base-url", defaultValue = ModelZoo.DEFAULT_BASE,

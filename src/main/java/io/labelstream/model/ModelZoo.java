@@ -43,13 +43,41 @@ public final class ModelZoo {
     private static final Artifact IMAGENET_SYNSET = new Artifact("validated/vision/classification/synset.txt",
             31_675, "acf75ef0abe89694b19056e0796401068b459c457baa30335f240c7692857355");
 
+    /**
+     * Every ResNet the Model Zoo publishes in full precision (MXNet v1 and v2, opset 7, input {@code data}
+     * [N,3,224,224]), pinned to the SHA-256 and size of its Git LFS pointer at the Zoo's last commit (b1eeaa1).
+     */
     public static final List<Entry> CATALOG = List.of(
             new Entry("resnet50", new Artifact("validated/vision/classification/resnet/model/resnet50-v1-7.onnx",
                     102_583_340, "af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c"),
                     IMAGENET_SYNSET, "imagenet", "ResNet-50 v1, ImageNet-1k, opset 7"),
             new Entry("resnet18", new Artifact("validated/vision/classification/resnet/model/resnet18-v1-7.onnx",
                     46_820_737, "4e8f8653e7a2222b3904cc3fe8e304cd8b339ce1d05fd24688162f86fb6df52c"),
-                    IMAGENET_SYNSET, "imagenet", "ResNet-18 v1, ImageNet-1k, opset 7"));
+                    IMAGENET_SYNSET, "imagenet", "ResNet-18 v1, ImageNet-1k, opset 7"),
+            new Entry("resnet18-v2", new Artifact("validated/vision/classification/resnet/model/resnet18-v2-7.onnx",
+                    46_806_737, "3b4d048057854022232aa20bf68262e31718ab7119a17f920b8a2dc1433f824b"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-18 v2, ImageNet-1k, opset 7"),
+            new Entry("resnet34", new Artifact("validated/vision/classification/resnet/model/resnet34-v1-7.onnx",
+                    87_302_588, "883a41b2e30ddc2e422c108b091b5e70b92d37dc5c345a2c563dcae27971e2cc"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-34 v1, ImageNet-1k, opset 7"),
+            new Entry("resnet34-v2", new Artifact("validated/vision/classification/resnet/model/resnet34-v2-7.onnx",
+                    87_288_587, "3d3815e25f4b1ea967e2a526a3b27ef2a03af1725bdc199a63a271c26862d914"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-34 v2, ImageNet-1k, opset 7"),
+            new Entry("resnet50-v2", new Artifact("validated/vision/classification/resnet/model/resnet50-v2-7.onnx",
+                    102_442_452, "79102261eb6e5fd7af5d27f41316293e388c5cb691e5d25bfb035c4f64fefe31"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-50 v2, ImageNet-1k, opset 7"),
+            new Entry("resnet101", new Artifact("validated/vision/classification/resnet/model/resnet101-v1-7.onnx",
+                    178_914_043, "760702f6ec0138f71ebac66f4e95d1c72dc9267a8544f4d4667a53075fd0497c"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-101 v1, ImageNet-1k, opset 7"),
+            new Entry("resnet101-v2", new Artifact("validated/vision/classification/resnet/model/resnet101-v2-7.onnx",
+                    178_682_301, "3a0a819ea0953fb4700b0d98e43540aeee253e5b4c503c552b0c7979fc67767d"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-101 v2, ImageNet-1k, opset 7"),
+            new Entry("resnet152", new Artifact("validated/vision/classification/resnet/model/resnet152-v1-7.onnx",
+                    241_816_206, "b0ec92437bf8c9d0739bf9bafdea9638e13f9e3c1e2fb766ad546cc182fd3f6d"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-152 v1, ImageNet-1k, opset 7"),
+            new Entry("resnet152-v2", new Artifact("validated/vision/classification/resnet/model/resnet152-v2-7.onnx",
+                    241_503_848, "40fb3f6dd313ba786a2c8077a0ef7d7b4afeda5d037365400d3a7fbc2b1bee64"),
+                    IMAGENET_SYNSET, "imagenet", "ResNet-152 v2, ImageNet-1k, opset 7"));
 
     private final URI base;
     private final Path cacheDir;

@@ -24,17 +24,20 @@ import java.util.Random;
  * Writes the ImageNet ResNet of He et al. 2015 (arXiv:1512.03385) as an ONNX model with deterministic, seeded,
  * untrained weights: a real topology for speed, shape and plumbing tests, never for meaningful labels.
  *
- * <p>Layout follows torchvision's resnet18/resnet50 (the Model Zoo's v1 export): 7×7/2 stem convolution,
- * batch norm, ReLU, 3×3/2 max-pool, four stages of basic (18) or bottleneck (50) blocks with projection shortcuts
+ * <p>Layout follows torchvision's resnet18 … resnet152 (the Model Zoo's v1 export): 7×7/2 stem convolution,
+ * batch norm, ReLU, 3×3/2 max-pool, four stages of basic (18, 34) or bottleneck (50, 101, 152) blocks with projection shortcuts
  * where shape changes, global average pool, flatten and a 1000-way fully connected layer. Input {@code input}
  * [batch, 3, 224, 224] with a symbolic batch dimension; output {@code logits} [batch, 1000].
  */
 public final class ResNetGenerator {
 
-    /** The architectures the generator knows, with their stage depths. */
+    /** The five depths of the paper (its Table 1), with their blocks per stage. */
     public enum Architecture {
         RESNET18(new int[] {2, 2, 2, 2}, false),
-        RESNET50(new int[] {3, 4, 6, 3}, true);
+        RESNET34(new int[] {3, 4, 6, 3}, false),
+        RESNET50(new int[] {3, 4, 6, 3}, true),
+        RESNET101(new int[] {3, 4, 23, 3}, true),
+        RESNET152(new int[] {3, 8, 36, 3}, true);
 
         final int[] blocksPerStage;
         final boolean bottleneck;
@@ -48,13 +51,25 @@ public final class ResNetGenerator {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
 
+        /** Roughly how many ResNet-18s of work one image is (the paper's FLOPs: 1.8, 3.6, 3.8, 7.6, 11.3 G). */
+        public double relativeCost() {
+            return switch (this) {
+                case RESNET18 -> 1;
+                case RESNET34 -> 2;
+                case RESNET50 -> 2.1;
+                case RESNET101 -> 4.2;
+                case RESNET152 -> 6.3;
+            };
+        }
+
         public static Architecture parse(String text) {
             for (Architecture a : values()) {
                 if (a.modelName().equalsIgnoreCase(text.replace("-", ""))) {
                     return a;
                 }
             }
-            throw new IllegalArgumentException("unknown architecture '" + text + "'; allowed: resnet18, resnet50");
+            throw new IllegalArgumentException("unknown architecture '" + text + "'; allowed: " + String.join(", ",
+                    java.util.Arrays.stream(values()).map(Architecture::modelName).toList()));
         }
     }
 

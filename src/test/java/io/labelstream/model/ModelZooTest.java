@@ -101,10 +101,20 @@ class ModelZooTest {
     }
 
     @Test
-    void theCatalogPinsBothResNets() {
+    void theCatalogPinsEveryResNetOfTheZooV1AndV2() {
         assertThat(ModelZoo.entry("resnet50").model().sha256()).hasSize(64);
         assertThat(ModelZoo.entry("ResNet18").model().fileName()).isEqualTo("resnet18-v1-7.onnx");
-        assertThatThrownBy(() -> ModelZoo.entry("vgg")).hasMessageContaining("available: resnet50, resnet18");
+        for (int depth : new int[] {18, 34, 50, 101, 152}) {
+            for (String version : new String[] {"", "-v2"}) {
+                ModelZoo.Entry entry = ModelZoo.entry("resnet" + depth + version);
+                assertThat(entry.model().fileName()).isEqualTo("resnet" + depth + (version.isEmpty() ? "-v1" : "-v2")
+                        + "-7.onnx");
+                assertThat(entry.model().sha256()).matches("[0-9a-f]{64}");
+                assertThat(entry.model().size()).isGreaterThan(40_000_000L);
+            }
+        }
+        assertThat(ModelZoo.CATALOG).extracting(e -> e.model().sha256()).doesNotHaveDuplicates();
+        assertThatThrownBy(() -> ModelZoo.entry("vgg")).hasMessageContaining("available: resnet50, resnet18, resnet18-v2");
     }
 
     private static String sha256(byte[] bytes) throws Exception {

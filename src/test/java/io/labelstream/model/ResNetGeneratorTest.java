@@ -40,6 +40,24 @@ class ResNetGeneratorTest {
         assertThat(parameters(model)).isEqualTo(RESNET50_PARAMETERS);
     }
 
+    /** The other three depths of the paper's Table 1, against torchvision's resnet34, resnet101 and resnet152. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+            // architecture, torchvision parameters, Conv (1 stem + blocks × 2 or 3 + projection shortcuts), Add
+            "RESNET34, 21797672, 36, 16",
+            "RESNET101, 44549160, 104, 33",
+            "RESNET152, 60192808, 155, 50"})
+    void theDeeperResNetsHaveTorchvisionsParameterCounts(ResNetGenerator.Architecture arch, long parameters,
+                                                         long convs, long adds) {
+        OnnxMl.ModelProto model = ResNetGenerator.build(arch, 1);
+        Map<String, Long> ops = opCounts(model);
+        assertThat(ops.get("Conv")).isEqualTo(convs);
+        assertThat(ops.get("Add")).isEqualTo(adds);
+        assertThat(ops.get("Gemm")).isEqualTo(1);
+        assertThat(parameters(model)).isEqualTo(parameters);
+        assertThat(ResNetGenerator.Architecture.parse(arch.modelName())).isEqualTo(arch);
+    }
+
     @Test
     void sameSeedSameBytesOtherSeedOtherWeights() {
         byte[] a = ResNetGenerator.build(ResNetGenerator.Architecture.RESNET18, 42).toByteArray();
