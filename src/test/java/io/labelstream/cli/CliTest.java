@@ -62,7 +62,7 @@ class CliTest {
         assertThat(run.out()).contains("resnet18").contains("sha256");
         Captured bad = capture(() -> Main.execute("model", "generate", "--arch", "vgg16", "--out", out.toString()));
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.err()).contains("allowed: resnet18, resnet50");
+        assertThat(bad.err()).contains("allowed: resnet18, resnet34, resnet50, resnet101, resnet152");
     }
 
     @Test

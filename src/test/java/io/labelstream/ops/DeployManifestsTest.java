@@ -105,7 +105,7 @@ class DeployManifestsTest {
             byKind.put(doc.get("kind").asText(), doc);
         }
         assertThat(kinds).containsExactlyInAnyOrder("ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
-                "ScaledObject");
+                "ScaledObject", "PrometheusRule");
         return byKind;
     }
 }
