@@ -14,6 +14,8 @@ public final class ImagePreprocessor {
     private final PreprocessRecipe recipe;
     private final ImageDecoder decoder;
     private final TensorLayout layout;
+    /** A SHA-256 of the recipe: computed once, since the engine keys tensors by it on every batch. */
+    private final String recipeHash;
     /** For output channel c, the normalized float of each 8-bit value, computed in float like torchvision. */
     private final float[][] normalized = new float[3][256];
 
@@ -33,6 +35,7 @@ public final class ImagePreprocessor {
         this.recipe = recipe;
         this.decoder = decoder;
         this.layout = layout;
+        this.recipeHash = recipe.hash(decoder.jpegDecoding());
         float[] mean = recipe.mean();
         float[] std = recipe.std();
         for (int c = 0; c < 3; c++) {
@@ -53,7 +56,7 @@ public final class ImagePreprocessor {
 
     /** The recipe's hash as this preprocessor applies it (with its JPEG decoder): what output records carry. */
     public String recipeHash() {
-        return recipe.hash(decoder.jpegDecoding());
+        return recipeHash;
     }
 
     public TensorLayout layout() {

@@ -56,11 +56,6 @@ final class BatchPreprocessor implements AutoCloseable {
         return preprocessor;
     }
 
-    /** Into {@code batch} by the primary's recipe alone. */
-    DenseBatch preprocess(List<byte[]> images, TensorBatch batch) {
-        return preprocess(images, List.of(new Target(preprocessor, batch)));
-    }
-
     /**
      * Decodes each image once, at the size the most demanding recipe needs (full resolution when any needs it),
      * and writes it into every target's tensor.

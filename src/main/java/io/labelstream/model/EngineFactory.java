@@ -102,7 +102,7 @@ public final class EngineFactory {
         }
         PreprocessRecipe own = sideRecipe(config, name);
         try {
-            checkShadowLabels(config, engine, name, loaded);
+            checkShadowClasses(config, engine.model().labels(), java.util.Map.of(name, loaded.labels()));
             engine.addSideModel(name, loaded, config.sideModel(name, Settings.SIDE_MODEL_TOP_K),
                     preprocessor(config, own == null ? recipe(config) : own, jpegDecoding(config), loaded.input()));
         } catch (IllegalArgumentException e) {
@@ -113,18 +113,21 @@ public final class EngineFactory {
         }
     }
 
-    /** A shadow is compared with the primary image by image, class by class: it must have the primary's classes. */
-    private static void checkShadowLabels(LabelstreamConfig config, LabelingEngine engine, String name,
-                                          LoadedModel side) {
-        if (!Boolean.parseBoolean(config.sideModel(name, Settings.SIDE_MODEL_SHADOW))) {
-            return;
-        }
-        int primary = engine.model().labels().size();
-        if (side.labels().size() != primary) {
-            throw new IllegalArgumentException("it has " + side.labels().size() + " classes, but "
-                    + Settings.SIDE_MODEL_SHADOW.forModel(name).key() + "=true compares it with the primary, which"
-                    + " has " + primary);
-        }
+    /**
+     * A shadow is compared with the primary image by image, class by class: each shadow among {@code sides} must
+     * have the primary's number of classes. At start-up and for every reloaded model, primary or side.
+     *
+     * @throws IllegalArgumentException naming the shadow's setting
+     */
+    public static void checkShadowClasses(LabelstreamConfig config, LabelSet primary, java.util.Map<String, LabelSet> sides) {
+        sides.forEach((name, labels) -> {
+            if (Boolean.parseBoolean(config.sideModel(name, Settings.SIDE_MODEL_SHADOW))
+                    && labels.size() != primary.size()) {
+                throw new IllegalArgumentException("shadow " + name + " has " + labels.size() + " classes, but "
+                        + Settings.SIDE_MODEL_SHADOW.forModel(name).key() + "=true compares it with the primary, which"
+                        + " has " + primary.size());
+            }
+        });
     }
 
     /**

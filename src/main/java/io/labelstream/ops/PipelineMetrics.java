@@ -89,7 +89,10 @@ public final class PipelineMetrics {
                 .description("1 when the instance is ready to label (as /health/ready), 0 otherwise").register(registry);
     }
 
-    /** The model new batches go to: one series, replaced when the model is ({@code model.reload=watch}). */
+    /**
+     * A gauge of 1 whose tags say which model runs where, the Prometheus "info" idiom: the model new batches go
+     * to, one series, replaced when the model is ({@code model.reload=watch}).
+     */
     public synchronized void modelInfo(String name, String version, String sha256, String provider, String recipe) {
         if (modelInfo != null) {
             registry.remove(modelInfo);

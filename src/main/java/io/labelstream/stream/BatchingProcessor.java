@@ -425,12 +425,12 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 : this.model.rules().evaluate(model.name(), labeled.probabilities());
         BatchOutcome batch = item.batch();
         ImageLabels value = labelsRecord(item, Records.modelIdentity(model.model()),
-                new RecipeIdentity(model.recipeName(), model.recipeHash()), Records.labels(labeled.top()), flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
-                        batch.preprocessMs(), model.inferenceMs()), false, Instant.now());
+                new RecipeIdentity(model.recipeName(), model.recipeHash()), Records.labels(labeled.top()), flags,
+                batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()), batch.preprocessMs(),
+                        model.inferenceMs()), false, Instant.now());
         forwardLabels(r, value, LabelingTopology.sideLabelsSink(model.name()));
-        // Start-up refuses a shadow with other classes; a reloaded one with other classes is not compared.
-        if (shadow && item.outcome() instanceof BatchItem.Labeled primary
-                && primary.labels().probabilities().length == labeled.probabilities().length) {
+        // A shadow has the primary's classes: start-up and every reload check it (EngineFactory.checkShadowClasses).
+        if (shadow && item.outcome() instanceof BatchItem.Labeled primary) {
             int top1 = primary.labels().top().get(0).index();
             options.metrics().shadowCompared(model.name(), labeled.top().get(0).index() == top1,
                     Math.abs(primary.labels().probabilities()[top1] - labeled.probabilities()[top1]));

@@ -107,6 +107,7 @@ public final class Pipeline implements AutoCloseable {
             } else {
                 sideLabels.put(side, candidate.labels());
             }
+            EngineFactory.checkShadowClasses(config, primaryLabels, sideLabels);
             try {
                 options.moderation().forModels(primaryLabels, sideLabels);
             } catch (IllegalArgumentException e) {

@@ -33,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class S3ReferencesTest {
 
+    private static final int TIMEOUT_MS = 30_000;
     private static S3Server s3;
     private static final byte[] PHOTO = SyntheticImages.jpeg(320, 240, 7);
 
@@ -51,12 +52,19 @@ class S3ReferencesTest {
     }
 
     private static ReferenceFetcher fetcher(S3Store.Settings settings, long maxBytes, String... areas) throws Exception {
+        return fetcher(TIMEOUT_MS, settings, maxBytes, areas);
+    }
+
+    private static ReferenceFetcher fetcher(int timeoutMs, S3Store.Settings settings, long maxBytes, String... areas)
+            throws Exception {
         List<S3Location> allowed = new ArrayList<>();
         for (String area : areas) {
             allowed.add(FetchSettings.s3Areas(LabelstreamConfig.of(Map.of(Settings.FETCH_S3_BUCKETS.key(), area)))
                     .get(0));
         }
-        return new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(), Set.of(), 2000, maxBytes, 2, allowed,
+        // A generous limit for reads that should succeed (a busy, slower machine); the silent server test alone
+        // relies on hitting the limit, and sets a short one in its own settings.
+        return new ReferenceFetcher(new ReferenceFetcher.Policy(List.of(), Set.of(), timeoutMs, maxBytes, 2, allowed,
                 settings));
     }
 
@@ -133,7 +141,7 @@ class S3ReferencesTest {
             S3Store.Settings hanging = new S3Store.Settings("us-east-1",
                     java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()), true,
                     s3.settings().credentials(), Duration.ofMillis(2000));
-            try (ReferenceFetcher f = fetcher(hanging, 1 << 20, "photos/2026")) {
+            try (ReferenceFetcher f = fetcher(2000, hanging, 1 << 20, "photos/2026")) {
                 for (String uri : List.of("s3://other/x.jpg", "s3://photos/2026-private/c.jpg", "s3://photos/x.jpg",
                         "s3://photos/2026/", "s3://Bad_Bucket/x.jpg")) {
                     var r = refused(f.fetch(ref(uri, null, null)));

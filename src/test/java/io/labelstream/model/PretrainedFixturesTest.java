@@ -174,8 +174,15 @@ class PretrainedFixturesTest {
                 .with(Settings.SIDE_MODEL_SHADOW.forModel("cifar").key(), "true");
         assertThatThrownBy(() -> EngineFactory.create(shadow).close())
                 .isInstanceOf(io.labelstream.config.ConfigException.class)
-                .hasMessageContaining("it has 10 classes, but models.cifar.shadow=true compares it with the primary,"
-                        + " which has 1000");
+                .hasMessageContaining("shadow cifar has 10 classes, but models.cifar.shadow=true compares it with the"
+                        + " primary, which has 1000");
+        // The same check guards every reload: a primary replaced by one with the shadow's classes passes, and a
+        // shadow replaced by one with other classes does not.
+        LabelSet ten = LabelSet.numbered(10);
+        EngineFactory.checkShadowClasses(shadow, ten, Map.of("cifar", ten));
+        assertThatThrownBy(() -> EngineFactory.checkShadowClasses(shadow, LabelSet.numbered(1000),
+                Map.of("cifar", ten))).hasMessageContaining("models.cifar.shadow=true");
+        EngineFactory.checkShadowClasses(config, LabelSet.numbered(1000), Map.of("cifar", ten)); // not a shadow
         assertThatThrownBy(() -> EngineFactory.create(config
                 .with(Settings.SIDE_MODEL_PREPROCESS_CROP.forModel("cifar").key(), "32x3x2")).close())
                 .isInstanceOf(io.labelstream.config.ConfigException.class)
