@@ -11,11 +11,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "model", description = {"Model tools: generate an untrained ResNet offline, fetch a pretrained one,"
-        + " or quantize one to int8.",
+        + " quantize one to int8, or adapt one to your own classes.",
         "", "Examples:", "  labelstream model generate --arch resnet50 --out resnet50.onnx",
         "  labelstream model quantize --model resnet50.onnx --calibration photos/ --out resnet50-int8.onnx",
-        "  labelstream model fetch resnet50"}, mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class, QuantizeCommand.class})
+        "  labelstream model fetch resnet50",
+        "  labelstream model adapt --model resnet50.onnx --train products/ --out products.onnx"},
+        mixinStandardHelpOptions = true,
+        subcommands = {ModelCommand.Generate.class, ModelCommand.Fetch.class, QuantizeCommand.class,
+                AdaptCommand.class})
 final class ModelCommand {
 
     @Command(name = "generate", mixinStandardHelpOptions = true,

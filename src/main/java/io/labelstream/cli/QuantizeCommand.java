@@ -15,7 +15,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,15 +41,11 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT.onnx", description = "Where to write the int8 model.")
     Path out;
 
-    @Option(names = {"-p", "--preset"}, paramLabel = "NAME", description = "Preprocessing preset, as for run.")
-    String preset;
+    @picocli.CommandLine.Mixin
+    RecipeOptions recipe = new RecipeOptions();
 
     @Option(names = {"-l", "--labels"}, paramLabel = "FILE", description = "Class names, for the report.")
     Path labels;
-
-    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
-            description = "Other settings, e.g. -s preprocess.crop=299 (as for run).")
-    Map<String, String> settings = new LinkedHashMap<>();
 
     @Option(names = "--method", defaultValue = "minmax", paramLabel = "minmax|percentile|entropy",
             description = "Activation range: observed min/max, a percentile of |x|, or least KL divergence"
@@ -89,11 +84,7 @@ final class QuantizeCommand implements Callable<Integer> {
             System.err.println("labelstream: " + e.getMessage());
             return 2;
         }
-        Map<String, String> values = new LinkedHashMap<>(settings);
-        values.put(Settings.MODEL_PATH.key(), model.toString());
-        if (preset != null) {
-            values.put(Settings.PREPROCESS_PRESET.key(), preset);
-        }
+        Map<String, String> values = recipe.values(model);
         if (labels != null) {
             values.put(Settings.MODEL_LABELS_PATH.key(), labels.toString());
         }

@@ -27,4 +27,19 @@ public final class ModelFiles {
         }
         Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /**
+     * {@code model} with {@code added} put into its custom metadata (replacing keys it already has, keeping the rest)
+     * and labelstream named as its producer, {@code tool} as the producer's version.
+     */
+    public static ModelProto withMetadata(ModelProto model, java.util.Map<String, String> added, String tool) {
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>();
+        model.getMetadataPropsList().forEach(e -> meta.put(e.getKey(), e.getValue()));
+        meta.putAll(added);
+        ModelProto.Builder b = model.toBuilder().clearMetadataProps().setProducerName("labelstream")
+                .setProducerVersion(tool);
+        meta.forEach((k, v) -> b.addMetadataProps(ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder().setKey(k)
+                .setValue(v)));
+        return b.build();
+    }
 }

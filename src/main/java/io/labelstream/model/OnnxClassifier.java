@@ -194,7 +194,7 @@ public final class OnnxClassifier implements AutoCloseable {
     /**
      * The model's own {@code model_version} from its metadata, or null when it has none (ONNX Runtime then reports
      * 0 or Long.MAX_VALUE, neither of which is a version anyone wrote); for a model {@code model quantize} wrote,
-     * followed by what the quantization was.
+     * followed by the head it was adapted with and what the quantization was.
      */
     public String modelVersion() {
         try {
@@ -202,12 +202,13 @@ public final class OnnxClassifier implements AutoCloseable {
             long number = metadata.getVersion();
             String version = number > 0 && number != Long.MAX_VALUE ? Long.toString(number) : null;
             // A model labelstream quantized says so, and from which calibration, e.g. "1+int8-minmax-50img-3fa2b1c4".
-            String quantization = metadata.getCustomMetadataValue(
-                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY).orElse(null);
-            if (quantization != null) {
-                return version == null ? quantization : version + "+" + quantization;
+            // A head labelstream trained says so too, e.g. "adapt-10cls-50img-9c1e4f20", before any quantization.
+            StringBuilder full = new StringBuilder(version == null ? "" : version);
+            for (String key : new String[] {io.labelstream.model.adapt.Adapter.SUMMARY_KEY,
+                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY}) {
+                metadata.getCustomMetadataValue(key).ifPresent(v -> full.append(full.isEmpty() ? "" : "+").append(v));
             }
-            return version;
+            return full.isEmpty() ? null : full.toString();
         } catch (OrtException e) {
             return null;
         }

@@ -115,6 +115,44 @@ class CliTest {
     }
 
     @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void modelAdaptWritesAModelThatClassifyAndThePipelineRunAndRefusesFoldersThatAreNotClasses() throws Exception {
+        Path fixtures = io.labelstream.testing.Fixtures.dir();
+        Path folders = io.labelstream.testing.CifarFolders.make(dir.resolve("cifar"));
+        Path out = dir.resolve("my-cifar.onnx");
+        Captured adapt = capture(() -> Main.execute("model", "adapt", "--model",
+                fixtures.resolve("models/cifar10-resnet20/model.onnx").toString(), "--preset", "cifar10", "--train",
+                folders.resolve("train").toString(), "--eval", folders.resolve("test").toString(), "--out",
+                out.toString()));
+        assertThat(adapt.exitCode()).as(adapt.err()).isZero();
+        assertThat(adapt.out()).contains("features: '207', the output of Reshape").contains("64 values per image")
+                .contains("trained on 50 images").contains("airplane 5, automobile 5")
+                .containsPattern("holdout: \\d+/10 = [\\d.]+ % top-1; nearest-centroid baseline \\d+/10")
+                .containsPattern("evaluation \\(.*\\): 4\\d/50");
+        Path labels = dir.resolve("my-cifar.labels.txt");
+        assertThat(labels).exists();
+        Captured classify = capture(() -> Main.execute("classify", "--model", out.toString(), "--labels",
+                labels.toString(), "--preset", "cifar10", "--top", "1",
+                fixtures.resolve("images/cifar10/truck8.png").toString()));
+        assertThat(classify.exitCode()).as(classify.err()).isZero();
+        assertThat(classify.out()).containsPattern("truck8\\.png +truck \\(");
+        Captured demo = capture(() -> Main.execute("demo", "--images", "6", "--model", out.toString(), "--labels",
+                labels.toString(), "-s", "preprocess.preset=cifar10", "-s", "state.dir=" + dir.resolve("state")));
+        assertThat(demo.exitCode()).as(demo.out()).isZero();
+        assertThat(demo.out()).contains("Labeled 7, failed 2, of 9 published")
+                .containsPattern("labelstream_model_info\\{name=\"my-cifar\"");
+
+        Captured flat = capture(() -> Main.execute("model", "adapt", "--model", out.toString(), "--train",
+                fixtures.resolve("images/cifar10").toString(), "--out", dir.resolve("x.onnx").toString()));
+        assertThat(flat.exitCode()).isEqualTo(2);
+        assertThat(flat.err()).contains("has no sub-folders").contains("one folder per class");
+        Captured holdout = capture(() -> Main.execute("model", "adapt", "--model", out.toString(), "--train",
+                folders.resolve("train").toString(), "--holdout", "1.5", "--out", dir.resolve("x.onnx").toString()));
+        assertThat(holdout.exitCode()).isEqualTo(2);
+        assertThat(holdout.err()).contains("--holdout must be in [0, 0.9]");
+    }
+
+    @Test
     void classifyWritesJsonLinesAndReportsFilesItCannotRead() throws Exception {
         Path image = dir.resolve("a.jpg");
         Files.write(image, io.labelstream.image.SyntheticImages.jpeg(300, 200, 1));

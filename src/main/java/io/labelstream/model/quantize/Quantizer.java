@@ -2,7 +2,6 @@ package io.labelstream.model.quantize;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
 import io.labelstream.image.ImagePreprocessor;
@@ -209,7 +208,6 @@ public final class Quantizer {
     private static ModelProto withMetadata(ModelProto model, String summary, Options options,
                                            CalibrationSet calibration, String sourceSha) {
         Map<String, String> meta = new LinkedHashMap<>();
-        model.getMetadataPropsList().forEach(e -> meta.put(e.getKey(), e.getValue()));
         meta.put(SUMMARY_KEY, summary);
         meta.put(SUMMARY_KEY + ".format", "QDQ: uint8 activations per tensor, int8 symmetric weights per channel"
                 + " in [-" + options.weightRange().maxLevel + ", " + options.weightRange().maxLevel + "], int32 bias");
@@ -222,10 +220,7 @@ public final class Quantizer {
         if (!options.exclude().isEmpty()) {
             meta.put(SUMMARY_KEY + ".excluded", String.join(",", new java.util.TreeSet<>(options.exclude())));
         }
-        ModelProto.Builder b = model.toBuilder().clearMetadataProps().setProducerName("labelstream")
-                .setProducerVersion("model quantize");
-        meta.forEach((k, v) -> b.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
-        return b.build();
+        return io.labelstream.model.ModelFiles.withMetadata(model, meta, "model quantize");
     }
 
     private static MessageDigest sha256() {

@@ -1,0 +1,260 @@
+package io.labelstream.model.adapt;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.labelstream.model.ModelException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where a pretrained classifier's features are, and the graph that computes only them: the input of the final
+ * classifier (the global-average-pool output, flattened), found by walking back from the model's output over what
+ * follows a classifier (bias adds, softmax, (de)quantization, reshapes), or the output of a node the user names.
+ * A quantized feature tensor gets a DequantizeLinear with the scale and zero point its producer or classifier
+ * declares, so the head always sees float features.
+ */
+public final class FeatureCut {
+
+    /** The float [batch, features] tensor the backbone ends in, and the head's output. */
+    static final String FEATURES = "labelstream_features";
+    static final String LOGITS = "logits";
+
+    /** Ops that may follow the classifier on the way to the output, through their first input. */
+    private static final Set<String> AFTER_CLASSIFIER = Set.of("Softmax", "LogSoftmax", "Identity", "Dropout",
+            "DequantizeLinear", "QuantizeLinear", "Reshape", "Flatten", "Squeeze", "Cast", "Add", "QLinearAdd",
+            "Sigmoid");
+    /** Ops that keep a quantized tensor's scale and zero point, so the walk back to its producer goes on. */
+    private static final Set<String> KEEP_QUANTIZATION = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze",
+            "Transpose", "MaxPool", "Identity");
+
+    /**
+     * @param backbone    the source graph up to the features, ending in {@link #FEATURES} (float, flattened)
+     * @param tensor      the source tensor the features are
+     * @param description how it was found, for the user
+     */
+    public record Backbone(ModelProto backbone, String tensor, String description) {
+    }
+
+    private final GraphProto graph;
+    private final Map<String, NodeProto> producers = new HashMap<>();
+    private final Set<String> constants = new HashSet<>();
+
+    private FeatureCut(GraphProto graph) {
+        this.graph = graph;
+        for (NodeProto n : graph.getNodeList()) {
+            for (String o : n.getOutputList()) {
+                producers.put(o, n);
+            }
+            if (n.getOpType().equals("Constant")) {
+                constants.addAll(n.getOutputList());
+            }
+        }
+        graph.getInitializerList().forEach(t -> constants.add(t.getName()));
+    }
+
+    /**
+     * @param featureNode a node name or tensor name to cut at, or null to find the classifier's input
+     */
+    public static Backbone cut(ModelProto model, String featureNode) throws ModelException {
+        FeatureCut cut = new FeatureCut(model.getGraph());
+        Feature feature = featureNode == null ? cut.classifierInput() : cut.named(featureNode);
+        return new Backbone(cut.backbone(model, feature), feature.tensor, feature.description);
+    }
+
+    /** A feature tensor and, when it is quantized, the tensors holding its scale and zero point. */
+    private record Feature(String tensor, String scale, String zeroPoint, String description) {
+    }
+
+    private Feature classifierInput() throws ModelException {
+        if (graph.getOutputCount() != 1) {
+            throw new ModelException("the model has " + graph.getOutputCount() + " outputs; name the feature node"
+                    + " with --feature-node");
+        }
+        String tensor = graph.getOutput(0).getName();
+        List<String> path = new ArrayList<>();
+        while (true) {
+            NodeProto node = producers.get(tensor);
+            if (node == null) {
+                throw new ModelException("no classifier (Gemm, MatMul, QLinearMatMul, QGemm) found walking back from"
+                        + " the output over " + path + "; name the feature node with --feature-node");
+            }
+            String op = node.getOpType();
+            switch (op) {
+                case "Gemm" -> {
+                    return describe(node, new Feature(node.getInput(0), null, null, null));
+                }
+                case "MatMul" -> {
+                    int activation = constants.contains(node.getInput(0)) ? 1 : 0;
+                    return describe(node, new Feature(node.getInput(activation), null, null, null));
+                }
+                case "QLinearMatMul" -> {
+                    // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
+                    int a = constants.contains(node.getInput(0)) ? 3 : 0;
+                    return describe(node, new Feature(node.getInput(a), node.getInput(a + 1), node.getInput(a + 2),
+                            null));
+                }
+                case "QGemm" -> {
+                    return describe(node, new Feature(node.getInput(0), node.getInput(1), node.getInput(2), null));
+                }
+                default -> {
+                    if (!AFTER_CLASSIFIER.contains(op)) {
+                        throw new ModelException("walking back from the output, " + name(node) + " is neither a"
+                                + " classifier (Gemm, MatMul, QLinearMatMul, QGemm) nor what follows one; name the"
+                                + " feature node with --feature-node");
+                    }
+                    path.add(op);
+                    tensor = firstActivation(node);
+                }
+            }
+        }
+    }
+
+    private Feature describe(NodeProto classifier, Feature f) {
+        NodeProto producer = producers.get(f.tensor);
+        String from = producer == null ? "" : ", the output of " + name(producer);
+        return new Feature(f.tensor, f.scale, f.zeroPoint, "'" + f.tensor + "'" + from + ", the input of the"
+                + " classifier " + name(classifier));
+    }
+
+    private String firstActivation(NodeProto node) {
+        for (String in : node.getInputList()) {
+            if (!constants.contains(in) && !in.isEmpty()) {
+                return in;
+            }
+        }
+        return node.getInput(0);
+    }
+
+    private Feature named(String name) throws ModelException {
+        String tensor = null;
+        for (NodeProto n : graph.getNodeList()) {
+            if (n.getName().equals(name)) {
+                tensor = n.getOutput(0);
+            }
+        }
+        if (tensor == null && producers.containsKey(name)) {
+            tensor = name;
+        }
+        if (tensor == null) {
+            throw new ModelException("--feature-node: the model has no node or tensor named '" + name + "'");
+        }
+        String[] quantization = quantizationOf(tensor);
+        NodeProto producer = producers.get(tensor);
+        return new Feature(tensor, quantization == null ? null : quantization[0],
+                quantization == null ? null : quantization[1], "'" + tensor + "', the output of " + name(producer)
+                + " (named with --feature-node)");
+    }
+
+    /** The scale and zero point a quantized tensor was written with, or null for a float tensor. */
+    private String[] quantizationOf(String tensor) {
+        NodeProto node = producers.get(tensor);
+        while (node != null && KEEP_QUANTIZATION.contains(node.getOpType())) {
+            node = producers.get(node.getInput(0));
+        }
+        if (node == null) {
+            return null;
+        }
+        return switch (node.getOpType()) {
+            case "QuantizeLinear" -> new String[] {node.getInput(1), node.getInput(2)};
+            case "QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul" ->
+                    new String[] {node.getInput(6), node.getInput(7)};
+            case "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSigmoid", "QLinearLeakyRelu" ->
+                    new String[] {node.getInput(3), node.getInput(4)};
+            case "QGemm" -> node.getInputCount() > 7 ? new String[] {node.getInput(7), node.getInput(8)} : null;
+            default -> null;
+        };
+    }
+
+    /** The nodes, initializers and inputs the feature needs, then (DequantizeLinear and) Flatten to [batch, F]. */
+    private ModelProto backbone(ModelProto model, Feature feature) throws ModelException {
+        Set<String> needed = new HashSet<>();
+        needed.add(feature.tensor);
+        if (feature.scale != null) {
+            needed.add(feature.scale);
+            needed.add(feature.zeroPoint);
+        }
+        List<NodeProto> kept = new ArrayList<>();
+        List<NodeProto> nodes = graph.getNodeList();
+        // ONNX keeps nodes in topological order, so one pass from the end collects everything upstream.
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            NodeProto n = nodes.get(i);
+            if (n.getOutputList().stream().anyMatch(needed::contains)) {
+                kept.add(0, n);
+                n.getInputList().stream().filter(s -> !s.isEmpty()).forEach(needed::add);
+                for (AttributeProto a : n.getAttributeList()) {
+                    if (a.hasG() || a.getGraphsCount() > 0) {
+                        throw new ModelException("the backbone holds a " + n.getOpType() + " with a subgraph ("
+                                + name(n) + "); labelstream cannot cut such a model");
+                    }
+                }
+            }
+        }
+        for (String reserved : List.of(FEATURES, FEATURES + "_q", LOGITS, Head.WEIGHT, Head.BIAS)) {
+            // Only what the backbone keeps can collide: the source's own output often is "logits" too.
+            if (needed.contains(reserved) || kept.stream().anyMatch(n -> n.getOutputList().contains(reserved))) {
+                throw new ModelException("the model already has a tensor named '" + reserved + "'");
+            }
+        }
+        GraphProto.Builder g = graph.toBuilder().clearNode().clearInitializer().clearInput().clearOutput()
+                .clearValueInfo().addAllNode(kept);
+        graph.getInitializerList().stream().filter(t -> needed.contains(t.getName())).forEach(g::addInitializer);
+        graph.getInputList().stream().filter(i -> needed.contains(i.getName())).forEach(g::addInput);
+        graph.getValueInfoList().stream().filter(v -> needed.contains(v.getName())).forEach(g::addValueInfo);
+        String flat = feature.tensor;
+        if (feature.scale != null) {
+            if (defaultOpset(model) < 10) {
+                throw new ModelException("the quantized feature tensor needs DequantizeLinear, which the model's"
+                        + " opset " + defaultOpset(model) + " lacks");
+            }
+            g.addNode(NodeProto.newBuilder().setOpType("DequantizeLinear").setName("labelstream_dequantize_features")
+                    .addInput(feature.tensor).addInput(feature.scale).addInput(feature.zeroPoint)
+                    .addOutput(FEATURES + "_q"));
+            flat = FEATURES + "_q";
+        }
+        g.addNode(NodeProto.newBuilder().setOpType("Flatten").setName("labelstream_flatten_features").addInput(flat)
+                .addOutput(FEATURES).addAttribute(AttributeProto.newBuilder().setName("axis")
+                        .setType(AttributeProto.AttributeType.INT).setI(1)));
+        g.addOutput(ValueInfoProto.newBuilder().setName(FEATURES).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
+                        .setShape(TensorShapeProto.newBuilder().addDim(batchDim(model))
+                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("features"))))));
+        return model.toBuilder().setGraph(g).build();
+    }
+
+    /** The first dimension of the image input, the batch, as the source declares it (fixed or named). */
+    static TensorShapeProto.Dimension batchDim(ModelProto model) {
+        Set<String> initializers = new HashSet<>();
+        model.getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
+        for (ValueInfoProto in : model.getGraph().getInputList()) {
+            if (!initializers.contains(in.getName()) && in.getType().getTensorType().getShape().getDimCount() > 0) {
+                return in.getType().getTensorType().getShape().getDim(0);
+            }
+        }
+        return TensorShapeProto.Dimension.newBuilder().setDimParam("batch").build();
+    }
+
+    static long defaultOpset(ModelProto model) {
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+                return o.getVersion();
+            }
+        }
+        return 1;
+    }
+
+    private static String name(NodeProto node) {
+        return node.getOpType() + " '" + (node.getName().isEmpty() ? node.getOutput(0) : node.getName()) + "'";
+    }
+}
