@@ -63,6 +63,12 @@ class AdaptFixturesTest {
         Adapter.Result result = adapt("cifar10-resnet20", "cifar10", out);
         assertThat(result.featureCount()).isEqualTo(64);
         assertThat(result.evaluation().accuracy()).isGreaterThanOrEqualTo(0.90);
+        // Still IR 3 and opset 7: the head's initializers are listed as graph inputs, as IR 3 requires.
+        ai.onnx.proto.OnnxMl.ModelProto written = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out));
+        assertThat(written.getIrVersion()).isEqualTo(3);
+        assertThat(written.getOpsetImport(0).getVersion()).isEqualTo(7);
+        assertThat(written.getGraph().getInputList()).extracting(i -> i.getName())
+                .contains("input", Head.WEIGHT, Head.BIAS);
 
         // Through the engine the pipeline runs: a fixed batch of 1, so ten images are ten runs.
         LabelstreamConfig config = LabelstreamConfig.of(Map.of(Settings.MODEL_PATH.key(), out.toString(),
