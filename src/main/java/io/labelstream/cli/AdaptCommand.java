@@ -79,6 +79,9 @@ final class AdaptCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("labelstream: " + e.getMessage());
             return 2;
+        } catch (IOException e) {
+            System.err.println("labelstream: cannot read the image folders: " + e.getMessage());
+            return 1;
         }
         Map<String, String> values = recipe.values(model);
         long start = System.nanoTime();
@@ -107,6 +110,10 @@ final class AdaptCommand implements Callable<Integer> {
                 result.holdout() == null ? " (no holdout)" : " (best holdout loss)", result.images());
         if (result.holdout() != null) {
             print("holdout", result.holdout(), result.centroidHoldout());
+        }
+        if (evaluation != null && result.evaluation() == null) {
+            System.out.printf("  evaluation (%s): none of its %d images could be used%n", eval,
+                    evaluation.files().size());
         }
         if (result.evaluation() != null) {
             print("evaluation (" + eval + ", the written model)", result.evaluation(), result.centroidEvaluation());

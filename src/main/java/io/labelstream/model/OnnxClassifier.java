@@ -97,6 +97,22 @@ public final class OnnxClassifier implements AutoCloseable {
         }
     }
 
+    /**
+     * What a model file takes as input, without asking anything of its outputs: for tools that cut a model
+     * (model adapt), where the output may be anything.
+     */
+    public static ModelInput readInput(Path modelFile) throws ModelException {
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            try (OrtSession session = environment.createSession(modelFile.toString(), options)) {
+                return describeInput(session, modelFile);
+            }
+        } catch (OrtException e) {
+            throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
+        }
+    }
+
     private static ModelInput describeInput(OrtSession session, Path modelFile) throws OrtException, ModelException {
         Map.Entry<String, NodeInfo> in = single(session.getInputInfo(), "input", modelFile);
         TensorInfo info = tensorInfo(in.getValue(), modelFile);

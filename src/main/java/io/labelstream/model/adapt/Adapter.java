@@ -13,7 +13,6 @@ import io.labelstream.model.ModelException;
 import io.labelstream.model.ModelFiles;
 import io.labelstream.model.ModelInput;
 import io.labelstream.model.OnnxClassifier;
-import io.labelstream.model.SessionSettings;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -100,10 +99,7 @@ public final class Adapter {
         try (InputStream in = Files.newInputStream(source)) {
             model = ModelProto.parseFrom(in);
         }
-        ModelInput input;
-        try (OnnxClassifier classifier = OnnxClassifier.load(source, SessionSettings.defaults())) {
-            input = classifier.input();
-        }
+        ModelInput input = OnnxClassifier.readInput(source);
         if (input.elementType() != ModelInput.ElementType.FLOAT32) {
             throw new ModelException("the model's input is " + input.elementType() + "; model adapt takes float32"
                     + " inputs");
@@ -116,8 +112,14 @@ public final class Adapter {
         }
 
         List<String> labels = training.labels();
-        Prepared train = prepare(preprocessor, training);
-        if (train.tensors.isEmpty()) {
+        FeatureCut.Backbone backbone = FeatureCut.cut(model, options.featureNode());
+        Prepared train;
+        Prepared eval;
+        try (FeatureExtractor extractor = new FeatureExtractor(backbone.backbone(), input)) {
+            train = prepare(preprocessor, extractor, training, false);
+            eval = evaluation == null ? null : prepare(preprocessor, extractor, evaluation, true);
+        }
+        if (train.features.isEmpty()) {
             throw new ModelException("none of the " + training.files().size() + " training images could be used: "
                     + String.join("; ", train.skipped));
         }
@@ -134,17 +136,9 @@ public final class Adapter {
                         + " at least 2 per class (add images, or --holdout 0 to train on all without early stopping)");
             }
         }
-
-        FeatureCut.Backbone backbone = FeatureCut.cut(model, options.featureNode());
-        float[][] features;
-        float[][] evalFeatures = null;
-        Prepared eval = evaluation == null ? null : prepare(preprocessor, evaluation);
-        try (FeatureExtractor extractor = new FeatureExtractor(backbone.backbone(), input)) {
-            features = extractor.features(train.tensors);
-            if (eval != null && !eval.tensors.isEmpty()) {
-                evalFeatures = extractor.features(eval.tensors);
-            }
-        }
+        float[][] features = train.features.toArray(new float[0][]);
+        float[][] evalFeatures = eval == null || eval.features.isEmpty() ? null
+                : eval.features.toArray(new float[0][]);
         int[] truth = train.truth.stream().mapToInt(Integer::intValue).toArray();
 
         ConfusionMatrix holdoutMatrix = null;
@@ -190,7 +184,7 @@ public final class Adapter {
 
         ConfusionMatrix evalMatrix = null;
         ConfusionMatrix centroidEval = null;
-        if (eval != null && !eval.tensors.isEmpty()) {
+        if (evalFeatures != null) {
             int[] evalTruth = eval.truth.stream().mapToInt(Integer::intValue).toArray();
             evalMatrix = ConfusionMatrix.of(labels, evalTruth, labelWithWrittenModel(config, out, labelsFile, eval,
                     labels));
@@ -217,21 +211,26 @@ public final class Adapter {
                         throw new ModelException("the written model did not label evaluation image "
                                 + eval.names.get(start + i) + ": " + outcomes.get(i));
                     }
-                    predicted[start + i] = labels.indexOf(labeled.top().get(0).label());
+                    predicted[start + i] = labeled.top().get(0).index();
                 }
             }
         }
         return predicted;
     }
 
-    /** Images as tensors for the model, the bytes they came from, and which could not be used. */
-    private record Prepared(List<float[]> tensors, List<byte[]> bytes, List<String> names, List<Integer> truth,
+    /** Images as features, the bytes of those kept for labeling, and which images could not be used. */
+    private record Prepared(List<float[]> features, List<byte[]> bytes, List<String> names, List<Integer> truth,
                             List<String> skipped, String sha256) {
     }
 
-    private static Prepared prepare(ImagePreprocessor preprocessor, LabeledImages images) throws IOException {
+    /** Tensors wait for the backbone in chunks this large, so that only features stay in memory. */
+    private static final int CHUNK = 64;
+
+    private static Prepared prepare(ImagePreprocessor preprocessor, FeatureExtractor extractor, LabeledImages images,
+                                    boolean keepBytes) throws IOException, ModelException {
         MessageDigest digest = sha256();
-        List<float[]> tensors = new ArrayList<>();
+        List<float[]> features = new ArrayList<>();
+        List<float[]> pending = new ArrayList<>();
         List<byte[]> bytes = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<Integer> truth = new ArrayList<>();
@@ -247,8 +246,14 @@ public final class Adapter {
                 skipped.add(file + ": " + e.getMessage());
                 continue;
             }
-            tensors.add(tensor);
-            bytes.add(data);
+            pending.add(tensor);
+            if (pending.size() == CHUNK) {
+                features.addAll(List.of(extractor.features(pending)));
+                pending.clear();
+            }
+            if (keepBytes) {
+                bytes.add(data);
+            }
             names.add(file.toString());
             int label = images.truth()[i];
             truth.add(label);
@@ -256,7 +261,10 @@ public final class Adapter {
             digest.update((images.labels().get(label) + "\n").getBytes(StandardCharsets.UTF_8));
             digest.update(sha256().digest(data));
         }
-        return new Prepared(tensors, bytes, names, truth, skipped, HexFormat.of().formatHex(digest.digest()));
+        if (!pending.isEmpty()) {
+            features.addAll(List.of(extractor.features(pending)));
+        }
+        return new Prepared(features, bytes, names, truth, skipped, HexFormat.of().formatHex(digest.digest()));
     }
 
     /**

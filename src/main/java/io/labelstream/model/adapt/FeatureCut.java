@@ -92,20 +92,25 @@ public final class FeatureCut {
             }
             String op = node.getOpType();
             switch (op) {
-                case "Gemm" -> {
-                    return describe(node, new Feature(node.getInput(0), null, null, null));
+                case "Gemm", "QGemm" -> {
+                    if (intAttribute(node, "transA") != 0) {
+                        throw rightMultiplied(node);
+                    }
+                    // QGemm (com.microsoft): A, a_scale, a_zero_point, B, …
+                    return describe(node, op.equals("Gemm") ? new Feature(node.getInput(0), null, null, null)
+                            : new Feature(node.getInput(0), node.getInput(1), input(node, 2), null));
                 }
                 case "MatMul" -> {
-                    int activation = constants.contains(node.getInput(0)) ? 1 : 0;
-                    return describe(node, new Feature(node.getInput(activation), null, null, null));
+                    if (constants.contains(node.getInput(0))) {
+                        throw rightMultiplied(node);
+                    }
+                    return describe(node, new Feature(node.getInput(0), null, null, null));
                 }
                 case "QLinearMatMul" -> {
                     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
-                    int a = constants.contains(node.getInput(0)) ? 3 : 0;
-                    return describe(node, new Feature(node.getInput(a), node.getInput(a + 1), node.getInput(a + 2),
-                            null));
-                }
-                case "QGemm" -> {
+                    if (constants.contains(node.getInput(0))) {
+                        throw rightMultiplied(node);
+                    }
                     return describe(node, new Feature(node.getInput(0), node.getInput(1), node.getInput(2), null));
                 }
                 default -> {
@@ -119,6 +124,22 @@ public final class FeatureCut {
                 }
             }
         }
+    }
+
+    /** The features would come out [features, batch]: a head cannot be put after them as they are. */
+    private static ModelException rightMultiplied(NodeProto classifier) {
+        return new ModelException("the classifier " + name(classifier) + " takes its features transposed (weights"
+                + " on the left, or transA=1); name an untransposed feature node with --feature-node");
+    }
+
+    private static long intAttribute(NodeProto node, String name) {
+        return node.getAttributeList().stream().filter(a -> a.getName().equals(name)).mapToLong(AttributeProto::getI)
+                .findFirst().orElse(0);
+    }
+
+    /** An optional input: its name, or "" when the node leaves it out (a zero point defaults to 0). */
+    private static String input(NodeProto node, int index) {
+        return index < node.getInputCount() ? node.getInput(index) : "";
     }
 
     private Feature describe(NodeProto classifier, Feature f) {
@@ -152,9 +173,32 @@ public final class FeatureCut {
         }
         String[] quantization = quantizationOf(tensor);
         NodeProto producer = producers.get(tensor);
+        int declared = declaredType(tensor);
+        if (quantization == null && (declared == TensorProto.DataType.UINT8_VALUE
+                || declared == TensorProto.DataType.INT8_VALUE)) {
+            throw new ModelException("--feature-node: '" + tensor + "' is quantized (" + (declared
+                    == TensorProto.DataType.UINT8_VALUE ? "uint8" : "int8") + ") by " + name(producer) + ", whose"
+                    + " scale labelstream cannot find; name a float tensor or one written by QuantizeLinear or a"
+                    + " QLinear operator");
+        }
         return new Feature(tensor, quantization == null ? null : quantization[0],
                 quantization == null ? null : quantization[1], "'" + tensor + "', the output of " + name(producer)
                 + " (named with --feature-node)");
+    }
+
+    /** The element type value_info or the graph's outputs declare for a tensor, or 0 when none does. */
+    private int declaredType(String tensor) {
+        for (ValueInfoProto v : graph.getValueInfoList()) {
+            if (v.getName().equals(tensor)) {
+                return v.getType().getTensorType().getElemType();
+            }
+        }
+        for (ValueInfoProto v : graph.getOutputList()) {
+            if (v.getName().equals(tensor)) {
+                return v.getType().getTensorType().getElemType();
+            }
+        }
+        return 0;
     }
 
     /** The scale and zero point a quantized tensor was written with, or null for a float tensor. */
@@ -167,12 +211,14 @@ public final class FeatureCut {
             return null;
         }
         return switch (node.getOpType()) {
-            case "QuantizeLinear" -> new String[] {node.getInput(1), node.getInput(2)};
+            case "QuantizeLinear" -> new String[] {node.getInput(1), input(node, 2)};
             case "QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul" ->
                     new String[] {node.getInput(6), node.getInput(7)};
             case "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSigmoid", "QLinearLeakyRelu" ->
                     new String[] {node.getInput(3), node.getInput(4)};
-            case "QGemm" -> node.getInputCount() > 7 ? new String[] {node.getInput(7), node.getInput(8)} : null;
+            // QGemm's y_scale (input 7) is there only when its output is quantized.
+            case "QGemm" -> node.getInputCount() > 7 && !node.getInput(7).isEmpty()
+                    ? new String[] {node.getInput(7), input(node, 8)} : null;
             default -> null;
         };
     }
@@ -183,7 +229,9 @@ public final class FeatureCut {
         needed.add(feature.tensor);
         if (feature.scale != null) {
             needed.add(feature.scale);
-            needed.add(feature.zeroPoint);
+            if (!feature.zeroPoint.isEmpty()) {
+                needed.add(feature.zeroPoint);
+            }
         }
         List<NodeProto> kept = new ArrayList<>();
         List<NodeProto> nodes = graph.getNodeList();
@@ -218,9 +266,13 @@ public final class FeatureCut {
                 throw new ModelException("the quantized feature tensor needs DequantizeLinear, which the model's"
                         + " opset " + defaultOpset(model) + " lacks");
             }
-            g.addNode(NodeProto.newBuilder().setOpType("DequantizeLinear").setName("labelstream_dequantize_features")
-                    .addInput(feature.tensor).addInput(feature.scale).addInput(feature.zeroPoint)
-                    .addOutput(FEATURES + "_q"));
+            NodeProto.Builder dequantize = NodeProto.newBuilder().setOpType("DequantizeLinear")
+                    .setName("labelstream_dequantize_features").addInput(feature.tensor).addInput(feature.scale)
+                    .addOutput(FEATURES + "_q");
+            if (!feature.zeroPoint.isEmpty()) {
+                dequantize.addInput(feature.zeroPoint);
+            }
+            g.addNode(dequantize);
             flat = FEATURES + "_q";
         }
         g.addNode(NodeProto.newBuilder().setOpType("Flatten").setName("labelstream_flatten_features").addInput(flat)

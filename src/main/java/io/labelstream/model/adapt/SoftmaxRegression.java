@@ -181,7 +181,7 @@ final class SoftmaxRegression {
         return lambda * 1.05;
     }
 
-    private static void gradient(double[][] z, int[] y, double[] weight, double[][] w, double[] b, double l2,
+    static void gradient(double[][] z, int[] y, double[] weight, double[][] w, double[] b, double l2,
                                  double[][] gw, double[] gb) {
         int classes = b.length;
         int d = z[0].length;

@@ -6,8 +6,12 @@ package io.labelstream.model.adapt;
  */
 record Standardizer(double[] mean, double[] std) {
 
-    /** A feature that is (nearly) constant on the training set keeps a unit scale instead of blowing up. */
+    /**
+     * A feature that is (nearly) constant on the training set keeps a unit scale instead of blowing up: below an
+     * absolute floor, or so small beside its mean that the folded float32 Gemm would cancel away its digits.
+     */
     private static final double MIN_STD = 1e-6;
+    private static final double MIN_STD_OF_MEAN = 1e-4;
 
     static Standardizer of(float[][] x) {
         int d = x[0].length;
@@ -29,7 +33,7 @@ record Standardizer(double[] mean, double[] std) {
         }
         for (int j = 0; j < d; j++) {
             std[j] = Math.sqrt(std[j] / x.length);
-            if (std[j] < MIN_STD) {
+            if (std[j] < MIN_STD || std[j] < MIN_STD_OF_MEAN * Math.abs(mean[j])) {
                 std[j] = 1;
             }
         }

@@ -69,6 +69,65 @@ class SoftmaxRegressionTest {
     }
 
     @Test
+    void theGradientIsTheLossesByFiniteDifferences() {
+        Random random = new Random(9);
+        int n = 12;
+        int d = 5;
+        int k = 3;
+        double[][] z = new double[n][d];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % k;
+            for (int j = 0; j < d; j++) {
+                z[i][j] = random.nextGaussian();
+            }
+        }
+        double[] weight = SoftmaxRegression.balancedWeights(new int[] {0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 1}, k);
+        double l2 = 0.3;
+        double[][] w = new double[k][d];
+        double[] b = new double[k];
+        for (int c = 0; c < k; c++) {
+            b[c] = random.nextGaussian();
+            for (int j = 0; j < d; j++) {
+                w[c][j] = random.nextGaussian();
+            }
+        }
+        double[][] gw = new double[k][d];
+        double[] gb = new double[k];
+        SoftmaxRegression.gradient(z, y, weight, w, b, l2, gw, gb);
+        double h = 1e-6;
+        for (int c = 0; c < k; c++) {
+            for (int j = 0; j < d; j++) {
+                double keep = w[c][j];
+                w[c][j] = keep + h;
+                double up = objective(z, y, weight, w, b, l2);
+                w[c][j] = keep - h;
+                double down = objective(z, y, weight, w, b, l2);
+                w[c][j] = keep;
+                assertThat(gw[c][j]).isCloseTo((up - down) / (2 * h), org.assertj.core.api.Assertions.within(1e-6));
+            }
+            double keep = b[c];
+            b[c] = keep + h;
+            double up = objective(z, y, weight, w, b, l2);
+            b[c] = keep - h;
+            double down = objective(z, y, weight, w, b, l2);
+            b[c] = keep;
+            assertThat(gb[c]).isCloseTo((up - down) / (2 * h), org.assertj.core.api.Assertions.within(1e-6));
+        }
+    }
+
+    /** The loss minimised: weighted mean cross-entropy plus l2 / 2 × ‖W‖² (the bias is not penalised). */
+    private static double objective(double[][] z, int[] y, double[] weight, double[][] w, double[] b, double l2) {
+        double norm = 0;
+        for (double[] row : w) {
+            for (double v : row) {
+                norm += v * v;
+            }
+        }
+        return SoftmaxRegression.loss(z, y, weight, w, b) + l2 / 2 * norm;
+    }
+
+    @Test
     void balancedWeightsGiveEveryClassTheSameTotal() {
         int[] y = labels(40, 10, 5);
         double[] w = SoftmaxRegression.balancedWeights(y, 4);
