@@ -16,11 +16,24 @@ public final class ModelFiles {
 
     /** Writes beside {@code out} and moves into place, so no reader ever sees half a model. */
     public static void writeAtomically(ModelProto model, Path out) throws IOException {
+        writeAtomically(out, model::writeTo);
+    }
+
+    /** A labels file (or any text) written the same way: a watcher reloading it never reads half of it. */
+    public static void writeTextAtomically(String text, Path out) throws IOException {
+        writeAtomically(out, stream -> stream.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private interface Writer {
+        void writeTo(OutputStream stream) throws IOException;
+    }
+
+    private static void writeAtomically(Path out, Writer writer) throws IOException {
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".part");
         try (OutputStream stream = Files.newOutputStream(tmp)) {
-            model.writeTo(stream);
+            writer.writeTo(stream);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;

@@ -90,7 +90,7 @@ public final class Adapter {
     /**
      * @param config the settings the pipeline will run the result with: model.path is the pretrained source;
      *               preprocess.* and image.* apply
-     * @param evaluationDir class folders to label with the result, or null
+     * @param evaluation class folders to label with the written model, or null
      */
     public static Result adapt(LabelstreamConfig config, LabeledImages training, Path out, Options options,
                                LabeledImages evaluation) throws ModelException, IOException {
@@ -176,18 +176,13 @@ public final class Adapter {
         ModelProto written = ModelFiles.withMetadata(head.attachTo(backbone.backbone()), meta, "model adapt");
         Path labelsFile = labelsFileFor(out);
         ModelFiles.writeAtomically(written, out);
-        Path labelsTmp = Files.createTempFile(labelsFile.toAbsolutePath().getParent(),
-                labelsFile.getFileName().toString(), ".part");
-        Files.writeString(labelsTmp, String.join("\n", labels) + "\n", StandardCharsets.UTF_8);
-        Files.move(labelsTmp, labelsFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        ModelFiles.writeTextAtomically(String.join("\n", labels) + "\n", labelsFile);
 
         ConfusionMatrix evalMatrix = null;
         ConfusionMatrix centroidEval = null;
         if (evalFeatures != null) {
             int[] evalTruth = eval.truth.stream().mapToInt(Integer::intValue).toArray();
-            evalMatrix = ConfusionMatrix.of(labels, evalTruth, labelWithWrittenModel(config, out, labelsFile, eval,
-                    labels));
+            evalMatrix = ConfusionMatrix.of(labels, evalTruth, labelWithWrittenModel(config, out, labelsFile, eval));
             centroidEval = ConfusionMatrix.of(labels, evalTruth,
                     predict(NearestCentroid.fit(features, truth, labels.size()), evalFeatures));
         }
@@ -197,8 +192,8 @@ public final class Adapter {
     }
 
     /** The written model, loaded as the pipeline loads it, on the evaluation images: its top-1 per image. */
-    private static int[] labelWithWrittenModel(LabelstreamConfig config, Path model, Path labelsFile, Prepared eval,
-                                               List<String> labels) throws ModelException {
+    private static int[] labelWithWrittenModel(LabelstreamConfig config, Path model, Path labelsFile, Prepared eval)
+            throws ModelException {
         LabelstreamConfig adapted = config.with(Settings.MODEL_PATH.key(), model.toString())
                 .with(Settings.MODEL_LABELS_PATH.key(), labelsFile.toString());
         int[] predicted = new int[eval.bytes.size()];

@@ -4,12 +4,12 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.labelstream.model.ModelException;
+import io.labelstream.model.quantize.OnnxTensors;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,6 +17,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+
+import static io.labelstream.model.quantize.OnnxTensors.describe;
 
 /**
  * Where a pretrained classifier's features are, and the graph that computes only them: the input of the final
@@ -93,29 +95,29 @@ public final class FeatureCut {
             String op = node.getOpType();
             switch (op) {
                 case "Gemm", "QGemm" -> {
-                    if (intAttribute(node, "transA") != 0) {
+                    if (OnnxTensors.intAttribute(node, "transA", 0) != 0) {
                         throw rightMultiplied(node);
                     }
                     // QGemm (com.microsoft): A, a_scale, a_zero_point, B, …
-                    return describe(node, op.equals("Gemm") ? new Feature(node.getInput(0), null, null, null)
-                            : new Feature(node.getInput(0), node.getInput(1), input(node, 2), null));
+                    return op.equals("Gemm") ? atClassifier(node, null, null)
+                            : atClassifier(node, node.getInput(1), input(node, 2));
                 }
                 case "MatMul" -> {
                     if (constants.contains(node.getInput(0))) {
                         throw rightMultiplied(node);
                     }
-                    return describe(node, new Feature(node.getInput(0), null, null, null));
+                    return atClassifier(node, null, null);
                 }
                 case "QLinearMatMul" -> {
                     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
                     if (constants.contains(node.getInput(0))) {
                         throw rightMultiplied(node);
                     }
-                    return describe(node, new Feature(node.getInput(0), node.getInput(1), node.getInput(2), null));
+                    return atClassifier(node, node.getInput(1), node.getInput(2));
                 }
                 default -> {
                     if (!AFTER_CLASSIFIER.contains(op)) {
-                        throw new ModelException("walking back from the output, " + name(node) + " is neither a"
+                        throw new ModelException("walking back from the output, " + describe(node) + " is neither a"
                                 + " classifier (Gemm, MatMul, QLinearMatMul, QGemm) nor what follows one; name the"
                                 + " feature node with --feature-node");
                     }
@@ -128,13 +130,8 @@ public final class FeatureCut {
 
     /** The features would come out [features, batch]: a head cannot be put after them as they are. */
     private static ModelException rightMultiplied(NodeProto classifier) {
-        return new ModelException("the classifier " + name(classifier) + " takes its features transposed (weights"
+        return new ModelException("the classifier " + describe(classifier) + " takes its features transposed (weights"
                 + " on the left, or transA=1); name an untransposed feature node with --feature-node");
-    }
-
-    private static long intAttribute(NodeProto node, String name) {
-        return node.getAttributeList().stream().filter(a -> a.getName().equals(name)).mapToLong(AttributeProto::getI)
-                .findFirst().orElse(0);
     }
 
     /** An optional input: its name, or "" when the node leaves it out (a zero point defaults to 0). */
@@ -142,11 +139,13 @@ public final class FeatureCut {
         return index < node.getInputCount() ? node.getInput(index) : "";
     }
 
-    private Feature describe(NodeProto classifier, Feature f) {
-        NodeProto producer = producers.get(f.tensor);
-        String from = producer == null ? "" : ", the output of " + name(producer);
-        return new Feature(f.tensor, f.scale, f.zeroPoint, "'" + f.tensor + "'" + from + ", the input of the"
-                + " classifier " + name(classifier));
+    /** The classifier's first input, the features it reads (with their scale and zero point when quantized). */
+    private Feature atClassifier(NodeProto classifier, String scale, String zeroPoint) {
+        String tensor = classifier.getInput(0);
+        NodeProto producer = producers.get(tensor);
+        String from = producer == null ? "" : ", the output of " + describe(producer);
+        return new Feature(tensor, scale, zeroPoint, "'" + tensor + "'" + from + ", the input of the classifier "
+                + describe(classifier));
     }
 
     private String firstActivation(NodeProto node) {
@@ -177,12 +176,12 @@ public final class FeatureCut {
         if (quantization == null && (declared == TensorProto.DataType.UINT8_VALUE
                 || declared == TensorProto.DataType.INT8_VALUE)) {
             throw new ModelException("--feature-node: '" + tensor + "' is quantized (" + (declared
-                    == TensorProto.DataType.UINT8_VALUE ? "uint8" : "int8") + ") by " + name(producer) + ", whose"
+                    == TensorProto.DataType.UINT8_VALUE ? "uint8" : "int8") + ") by " + describe(producer) + ", whose"
                     + " scale labelstream cannot find; name a float tensor or one written by QuantizeLinear or a"
                     + " QLinear operator");
         }
         return new Feature(tensor, quantization == null ? null : quantization[0],
-                quantization == null ? null : quantization[1], "'" + tensor + "', the output of " + name(producer)
+                quantization == null ? null : quantization[1], "'" + tensor + "', the output of " + describe(producer)
                 + " (named with --feature-node)");
     }
 
@@ -244,7 +243,7 @@ public final class FeatureCut {
                 for (AttributeProto a : n.getAttributeList()) {
                     if (a.hasG() || a.getGraphsCount() > 0) {
                         throw new ModelException("the backbone holds a " + n.getOpType() + " with a subgraph ("
-                                + name(n) + "); labelstream cannot cut such a model");
+                                + describe(n) + "); labelstream cannot cut such a model");
                     }
                 }
             }
@@ -262,9 +261,10 @@ public final class FeatureCut {
         graph.getValueInfoList().stream().filter(v -> needed.contains(v.getName())).forEach(g::addValueInfo);
         String flat = feature.tensor;
         if (feature.scale != null) {
-            if (defaultOpset(model) < 10) {
+            long opset = OnnxTensors.defaultOpset(model);
+            if (opset < 10) {
                 throw new ModelException("the quantized feature tensor needs DequantizeLinear, which the model's"
-                        + " opset " + defaultOpset(model) + " lacks");
+                        + " opset " + opset + " lacks");
             }
             NodeProto.Builder dequantize = NodeProto.newBuilder().setOpType("DequantizeLinear")
                     .setName("labelstream_dequantize_features").addInput(feature.tensor).addInput(feature.scale)
@@ -276,8 +276,7 @@ public final class FeatureCut {
             flat = FEATURES + "_q";
         }
         g.addNode(NodeProto.newBuilder().setOpType("Flatten").setName("labelstream_flatten_features").addInput(flat)
-                .addOutput(FEATURES).addAttribute(AttributeProto.newBuilder().setName("axis")
-                        .setType(AttributeProto.AttributeType.INT).setI(1)));
+                .addOutput(FEATURES).addAttribute(OnnxTensors.intAttribute("axis", 1)));
         g.addOutput(ValueInfoProto.newBuilder().setName(FEATURES).setType(TypeProto.newBuilder()
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
                         .setShape(TensorShapeProto.newBuilder().addDim(batchDim(model))
@@ -295,18 +294,5 @@ public final class FeatureCut {
             }
         }
         return TensorShapeProto.Dimension.newBuilder().setDimParam("batch").build();
-    }
-
-    static long defaultOpset(ModelProto model) {
-        for (OperatorSetIdProto o : model.getOpsetImportList()) {
-            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
-                return o.getVersion();
-            }
-        }
-        return 1;
-    }
-
-    private static String name(NodeProto node) {
-        return node.getOpType() + " '" + (node.getName().isEmpty() ? node.getOutput(0) : node.getName()) + "'";
     }
 }

@@ -33,17 +33,10 @@ final class FeatureExtractor implements AutoCloseable {
 
     float[][] features(List<float[]> images) throws ModelException {
         float[][] out = new float[images.size()][];
-        int batch = input.dynamicBatch() ? BATCH : input.fixedBatch();
-        int perImage = input.valuesPerImage();
-        for (int start = 0; start < images.size(); start += batch) {
-            int real = Math.min(batch, images.size() - start);
-            int n = input.dynamicBatch() ? real : batch;
-            FloatBuffer data = FloatBuffer.allocate(n * perImage);
-            for (int i = 0; i < n; i++) {
-                // A fixed batch larger than what is left is filled by repeating the last image.
-                data.put(images.get(start + Math.min(i, real - 1)));
-            }
-            data.flip();
+        for (int start = 0; start < images.size(); ) {
+            int n = input.runSize(BATCH, images.size() - start);
+            int real = Math.min(n, images.size() - start);
+            FloatBuffer data = input.runValues(images, start, n);
             try (OnnxTensor tensor = OnnxTensor.createTensor(environment, data, input.shape(n));
                  OrtSession.Result result = session.run(Map.of(input.name(), tensor))) {
                 float[][] rows = (float[][]) result.get(0).getValue();
@@ -60,6 +53,7 @@ final class FeatureExtractor implements AutoCloseable {
                 throw new ModelException("the backbone failed on images " + (start + 1) + "–" + (start + real) + ": "
                         + e.getMessage(), e);
             }
+            start += n;
         }
         return out;
     }

@@ -1,16 +1,14 @@
 package io.labelstream.model.adapt;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
+import io.labelstream.model.ModelException;
+import io.labelstream.model.quantize.OnnxTensors;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -71,23 +69,21 @@ public record Head(float[][] weights, float[] bias) {
      * The backbone with this head after its features: Gemm(features, W, b, transB=1) to {@code logits}
      * [batch, classes]. An IR 3 model lists every initializer as a graph input too, so the head's are added there.
      */
-    ModelProto attachTo(ModelProto backbone) {
+    ModelProto attachTo(ModelProto backbone) throws ModelException {
         int k = classes();
         int d = features();
         float[] flat = new float[k * d];
         for (int c = 0; c < k; c++) {
             System.arraycopy(weights[c], 0, flat, c * d, d);
         }
-        TensorProto w = floats(WEIGHT, flat, k, d);
-        TensorProto b = floats(BIAS, bias, k);
+        TensorProto w = OnnxTensors.floatTensor(WEIGHT, flat, k, d);
+        TensorProto b = OnnxTensors.floatTensor(BIAS, bias, k);
         NodeProto.Builder gemm = NodeProto.newBuilder().setOpType("Gemm").setName("labelstream_head")
                 .addInput(FeatureCut.FEATURES).addInput(WEIGHT).addInput(BIAS).addOutput(FeatureCut.LOGITS)
-                .addAttribute(AttributeProto.newBuilder().setName("transB").setType(AttributeProto.AttributeType.INT)
-                        .setI(1));
-        if (FeatureCut.defaultOpset(backbone) < 7) {
+                .addAttribute(OnnxTensors.intAttribute("transB", 1));
+        if (OnnxTensors.defaultOpset(backbone) < 7) {
             // Before opset 7 Gemm broadcast C only when asked to.
-            gemm.addAttribute(AttributeProto.newBuilder().setName("broadcast")
-                    .setType(AttributeProto.AttributeType.INT).setI(1));
+            gemm.addAttribute(OnnxTensors.intAttribute("broadcast", 1));
         }
         var graph = backbone.getGraph().toBuilder().clearOutput().addNode(gemm).addInitializer(w).addInitializer(b)
                 .addOutput(ValueInfoProto.newBuilder().setName(FeatureCut.LOGITS).setType(tensorType(
@@ -107,16 +103,5 @@ public record Head(float[][] weights, float[] bias) {
         return TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
                 .setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(TensorShapeProto.newBuilder()
                         .addAllDim(List.of(dims)))).build();
-    }
-
-    private static TensorProto floats(String name, float[] values, long... dims) {
-        ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        raw.asFloatBuffer().put(values);
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .setRawData(ByteString.copyFrom(raw.array()));
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        return t.build();
     }
 }

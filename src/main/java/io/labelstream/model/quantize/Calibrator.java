@@ -49,20 +49,13 @@ final class Calibrator {
         for (String t : tensors) {
             seen.put(t, new TensorRange(method != CalibrationMethod.MINMAX));
         }
-        int batch = input.dynamicBatch() ? BATCH : input.fixedBatch();
-        int perImage = input.valuesPerImage();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             try (OrtSession session = env.createSession(model, options)) {
-                for (int start = 0; start < images.size(); start += batch) {
-                    int n = input.dynamicBatch() ? Math.min(batch, images.size() - start) : batch;
-                    FloatBuffer data = FloatBuffer.allocate(n * perImage);
-                    for (int i = 0; i < n; i++) {
-                        // A fixed batch larger than what is left is filled by repeating the last image.
-                        data.put(images.get(Math.min(start + i, images.size() - 1)));
-                    }
-                    data.flip();
+                for (int start = 0; start < images.size(); ) {
+                    int n = input.runSize(BATCH, images.size() - start);
+                    FloatBuffer data = input.runValues(images, start, n);
                     try (OnnxTensor tensor = OnnxTensor.createTensor(env, data, input.shape(n));
                          OrtSession.Result result = session.run(Map.of(input.name(), tensor), new HashSet<>(tensors))) {
                         for (String t : tensors) {
@@ -78,6 +71,7 @@ final class Calibrator {
                             }
                         }
                     }
+                    start += n;
                 }
             }
         } catch (OrtException e) {

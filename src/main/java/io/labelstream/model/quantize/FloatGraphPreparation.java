@@ -48,7 +48,7 @@ final class FloatGraphPreparation {
     }
 
     static ModelProto prepare(ModelProto model) throws ModelException {
-        long opset = defaultOpset(model);
+        long opset = OnnxTensors.defaultOpset(model);
         if (opset < OLDEST_OPSET) {
             throw new ModelException("the model uses ONNX opset " + opset + "; quantization needs opset "
                     + OLDEST_OPSET + " or later (upgrade it with onnx.version_converter first)");
@@ -86,15 +86,6 @@ final class FloatGraphPreparation {
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(Math.max(opset, TARGET_OPSET)))
                 .setGraph(p.graph)
                 .build();
-    }
-
-    static long defaultOpset(ModelProto model) {
-        for (OperatorSetIdProto o : model.getOpsetImportList()) {
-            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
-                return o.getVersion();
-            }
-        }
-        throw new IllegalArgumentException("the model imports no default ONNX opset");
     }
 
     private void refuseQuantized() throws ModelException {

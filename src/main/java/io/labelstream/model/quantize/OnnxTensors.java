@@ -1,17 +1,20 @@
 package io.labelstream.model.quantize;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import io.labelstream.model.ModelException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
-/** Reads and makes the ONNX initializers and attributes that quantization touches. */
-final class OnnxTensors {
+/** Reads and makes the ONNX initializers and attributes that the model tools (quantize, adapt) touch. */
+public final class OnnxTensors {
 
     private OnnxTensors() {
     }
@@ -53,7 +56,7 @@ final class OnnxTensors {
         return out;
     }
 
-    static TensorProto floatTensor(String name, float[] values, long... dims) {
+    public static TensorProto floatTensor(String name, float[] values, long... dims) {
         ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(values);
         return tensor(name, TensorProto.DataType.FLOAT, raw.array(), dims);
@@ -84,7 +87,7 @@ final class OnnxTensors {
                 .addAllDims(Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(raw)).build();
     }
 
-    static AttributeProto intAttribute(String name, long value) {
+    public static AttributeProto intAttribute(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
@@ -97,7 +100,7 @@ final class OnnxTensors {
         return null;
     }
 
-    static long intAttribute(NodeProto node, String name, long fallback) {
+    public static long intAttribute(NodeProto node, String name, long fallback) {
         AttributeProto a = attribute(node, name);
         return a == null ? fallback : a.getI();
     }
@@ -123,7 +126,17 @@ final class OnnxTensors {
     }
 
     /** A node's description for error messages: its name if it has one, its op and its first output. */
-    static String describe(NodeProto node) {
+    public static String describe(NodeProto node) {
         return node.getOpType() + " node '" + (node.getName().isEmpty() ? node.getOutput(0) : node.getName()) + "'";
+    }
+
+    /** The version of the default ONNX operator set the model imports. */
+    public static long defaultOpset(ModelProto model) throws ModelException {
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+                return o.getVersion();
+            }
+        }
+        throw new ModelException("the model imports no default ONNX opset");
     }
 }

@@ -238,7 +238,7 @@ class QdqPatternsTest {
         ModelInput fixed = new ModelInput("x", TensorLayout.NCHW, ModelInput.ElementType.FLOAT32, 8, 8, 1);
         ModelProto int8 = Quantizer.quantize(fp32, IMAGES, fixed, Quantizer.Options.defaults()).model();
 
-        assertThat(FloatGraphPreparation.defaultOpset(int8)).isEqualTo(13);
+        assertThat(OnnxTensors.defaultOpset(int8)).isEqualTo(13);
         assertThat(int8.getIrVersion()).isGreaterThanOrEqualTo(7);
         assertThat(int8.getGraph().getInputList()).extracting(v -> v.getName()).containsExactly("x");
         assertThat(count(int8, "Dropout")).isZero();
