@@ -86,6 +86,7 @@ final class CostTable {
             out.println("  (engine = labelstream's batch and preprocess threads and ONNX Runtime's pool; the process "
                     + "total is counted in 10 ms ticks, the threads in ns, so the last column is only roughly "
                     + "threads that ended)");
+            printKafka(out);
         }
         printSide(out);
         if (!idles.isEmpty()) {
@@ -108,6 +109,37 @@ final class CostTable {
                         Samples.of(idles.stream().map(i -> i.msPerSecond(i.broker())).toList()).format(""));
             }
         }
+    }
+
+    /**
+     * What the stream thread and the Kafka clients did for those images, from the run's own Kafka counters over the
+     * same window: the commit cadence (transactions per second, the images each one carried, the time spent
+     * committing) and the bytes written and read per image, of which the batch buffer's changelog is the part a
+     * bare loop never pays.
+     */
+    private void printKafka(PrintStream out) {
+        if (rows.stream().allMatch(r -> r.run().kafka().isEmpty())) {
+            out.println("  (no Kafka counters: the run's /metrics could not be read)");
+            return;
+        }
+        out.printf("%nWhat `labelstream run` asked of Kafka over the same window, from its Kafka client and Streams "
+                + "counters (/metrics); median over rounds:%n");
+        out.printf("  %-26s %-12s %-15s %-18s %-21s %-18s %-17s%n", "configuration", "commits/s",
+                "images/commit", "commit wall ms/s", "store records/image", "sent KiB/image", "fetched KiB/image");
+        for (var e : byConfig().entrySet()) {
+            List<Row> r = e.getValue();
+            out.printf(Locale.ROOT, "  %-26s %-12.1f %-15.1f %-18.1f %-21.2f %-18.1f %-17.1f%n", e.getKey(),
+                    samples(r, x -> x.run().kafka().commits() / x.run().seconds()).median(),
+                    samples(r, x -> x.run().kafka().imagesPerCommit()).median(),
+                    samples(r, x -> x.run().kafka().commitWallNanos() / 1e6 / x.run().seconds()).median(),
+                    samples(r, x -> x.run().kafka().storeRecordsPerImage()).median(),
+                    samples(r, x -> x.run().kafka().sentKiBPerImage()).median(),
+                    samples(r, x -> x.run().kafka().fetchedKiBPerImage()).median());
+        }
+        out.println("  (per image = per labels or failures record; commit wall time = the producers' time in "
+                + "commitTransaction, mostly waiting for the broker; store records = records produced beyond the "
+                + "outputs: the batch buffer's changelog, image bytes and tombstones, and with rules or dedup on, "
+                + "flagged records and the dedup cache's changelog; sent = all that the producers sent)");
     }
 
     /**
@@ -143,7 +175,8 @@ final class CostTable {
 
     void writeCsv(Path file) throws IOException {
         List<String> lines = new ArrayList<>(List.of("configuration,round,bare_cpu_ms_per_image,run_cpu_ms_per_image,"
-                + "bare_over_run,run_images_per_second," + String.join(",", groupColumns())));
+                + "bare_over_run,run_images_per_second," + String.join(",", groupColumns()) + ",commits_per_second,"
+                + "store_records_per_image,sent_bytes_per_image,fetched_bytes_per_image"));
         for (Row r : rows) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.4f,%.3f", r.config(),
                     r.round(), r.bare().cpuMsPerImage(), r.run().cpuMsPerImage(),
@@ -151,6 +184,9 @@ final class CostTable {
             for (String g : ProcessCpu.GROUPS) {
                 line.append(String.format(Locale.ROOT, ",%.1f", r.run().groupUsPerImage(g)));
             }
+            KafkaWork k = r.run().kafka();
+            line.append(String.format(Locale.ROOT, ",%.2f,%.3f,%.0f,%.0f", k.commits() / r.run().seconds(),
+                    k.storeRecordsPerImage(), k.sentKiBPerImage() * 1024, k.fetchedKiBPerImage() * 1024));
             lines.add(line.toString());
         }
         for (SideRow r : sideRows) {
