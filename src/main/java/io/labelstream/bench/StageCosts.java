@@ -85,8 +85,9 @@ final class StageCosts {
                     full - resize, resize, eventDecode, bufferEncode, bufferDecode, labelsEncode);
         }
         out.println("  (decode = preprocess from the JPEG bytes − resize+norm from the decoded image; event decode = "
-                + "the input record's Avro; buffer = the batch-buffer store's record, written to its changelog for "
-                + "what is still buffered at a commit; labels = one output record)");
+                + "the input record's Avro; buffer = the batch-buffer store's record with its image, as "
+                + "buffer.changelog=records logs what is still buffered at a commit (offsets, the default, log it "
+                + "without); labels = one output record)");
     }
 
     private static ImageLabels sampleLabels() {

@@ -55,6 +55,11 @@ public final class Settings {
                     + "one. A task buffers at most max.batch.size × (this + 1) records before its stream thread "
                     + "waits, boundedly, for room",
             Setting.intRange(1, 8));
+    public static final Setting<String> BUFFER_CHANGELOG = new Setting<>("buffer.changelog", "offsets",
+            "What the batch buffer's changelog keeps of a buffered record: offsets (where it is in its input topic; "
+                    + "a restore reads it from there, so the input's retention must outlast an outage) or records "
+                    + "(its bytes too, as before; set this while instances older than this setting still run)",
+            Setting.oneOf("offsets", "records"));
     public static final Setting<String> PROCESSING_GUARANTEE = new Setting<>("processing.guarantee",
             "exactly_once_v2", "exactly_once_v2, or at_least_once (may label a record twice after a crash)",
             Setting.oneOf("exactly_once_v2", "at_least_once"));
@@ -219,7 +224,7 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
-            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
+            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,

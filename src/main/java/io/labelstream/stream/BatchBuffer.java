@@ -1,5 +1,6 @@
 package io.labelstream.stream;
 
+import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -9,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -24,30 +26,90 @@ import java.util.function.Predicate;
  * written while the task runs; the items are held in memory as well, already decoded, and the store is read back
  * only when the task starts. Keys are a per-task sequence number; the store's big-endian long keys iterate in
  * arrival order.
+ *
+ * <p>By default the store keeps where each record is in its input topic, not its bytes: the input topic already
+ * holds them, and under a backlog nearly every record is still buffered at the commit after it arrived, so a
+ * changelog of values would write every image a second time. A restored entry is read back from its input.
  */
 final class BatchBuffer {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BatchBuffer.class);
+
+    /** Where a buffered record is in its input topic. */
+    record InputOffset(String topic, int partition, long offset) {
+
+        static InputOffset of(BufferedRecord r) {
+            return new InputOffset(r.getSource().getTopic(), r.getSource().getPartition(), r.getSource().getOffset());
+        }
+
+        @Override
+        public String toString() {
+            return topic + "-" + partition + "@" + offset;
+        }
+    }
+
+    /** Reads buffered records' values back from their input topics. */
+    interface InputValues {
+        /** The values found, by where they are; a record no longer in its topic is absent from the answer. */
+        Map<InputOffset, byte[]> read(List<InputOffset> wanted);
+    }
+
     private final KeyValueStore<Long, BufferedRecord> store;
+    private final boolean storeValues;
     private final ArrayDeque<BatchItem> items = new ArrayDeque<>();
     private long nextSequence;
 
-    /** @param admit turns a restored record into its item, as intake does for a new one */
-    BatchBuffer(KeyValueStore<Long, BufferedRecord> store, Function<BufferedRecord, BatchItem> admit) {
+    /**
+     * @param admit       turns a restored record into its item, as intake does for a new one
+     * @param storeValues true: the store (and so its changelog) keeps each record's bytes; false: only where the
+     *                    record is in its input topic, and {@code input} reads restored records back from there
+     */
+    BatchBuffer(KeyValueStore<Long, BufferedRecord> store, Function<BufferedRecord, BatchItem> admit,
+                boolean storeValues, InputValues input) {
         this.store = store;
+        this.storeValues = storeValues;
+        List<KeyValue<Long, BufferedRecord>> restored = new ArrayList<>();
         try (KeyValueIterator<Long, BufferedRecord> all = store.all()) {
-            while (all.hasNext()) {
-                KeyValue<Long, BufferedRecord> entry = all.next();
-                BatchItem item = admit.apply(entry.value);
-                item.sequence(entry.key);
-                items.add(item);
-                nextSequence = entry.key + 1;
-            }
+            all.forEachRemaining(restored::add);
         }
+        // Entries written with either setting are read: a changelog may hold both after the setting changed.
+        List<InputOffset> wanted = restored.stream().map(e -> e.value).filter(Records::valueInInput)
+                .map(InputOffset::of).toList();
+        Map<InputOffset, byte[]> values = wanted.isEmpty() ? Map.of() : readBack(input, wanted);
+        for (KeyValue<Long, BufferedRecord> entry : restored) {
+            BatchItem item = restore(entry.value, values, admit);
+            item.sequence(entry.key);
+            items.add(item);
+            nextSequence = entry.key + 1;
+        }
+    }
+
+    private static Map<InputOffset, byte[]> readBack(InputValues input, List<InputOffset> wanted) {
+        long t0 = System.nanoTime();
+        Map<InputOffset, byte[]> values = input.read(wanted);
+        log.info("Read {} of {} restored buffer records back from their input topics in {} ms", values.size(),
+                wanted.size(), (System.nanoTime() - t0) / 1_000_000);
+        return values;
+    }
+
+    private static BatchItem restore(BufferedRecord entry, Map<InputOffset, byte[]> values,
+                                     Function<BufferedRecord, BatchItem> admit) {
+        if (!Records.valueInInput(entry)) {
+            return admit.apply(entry);
+        }
+        byte[] value = values.get(InputOffset.of(entry));
+        if (value == null) {
+            return BatchItem.failed(entry, null, FailureReason.FETCH_FAILED, "the input record at "
+                    + InputOffset.of(entry) + " was buffered, but is no longer in its topic to be read back after a "
+                    + "restart (deleted by retention or DeleteRecords first); buffer.changelog=records keeps the "
+                    + "bytes in the changelog instead");
+        }
+        return admit.apply(Records.withValue(entry, value));
     }
 
     void add(BatchItem item) {
         item.sequence(nextSequence++);
-        store.put(item.sequence(), item.record());
+        store.put(item.sequence(), storeValues ? item.record() : Records.withValueInInput(item.record()));
         items.add(item);
     }
 

@@ -16,6 +16,7 @@ import io.labelstream.schema.RecipeIdentity;
 import io.labelstream.schema.Timings;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -104,7 +105,9 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             context.schedule(Duration.ofSeconds(30), PunctuationType.WALL_CLOCK_TIME, dedup::expire);
         }
         intake = new Intake(events, new ImagePreparation(options.fetcher(), options.dedup() != null));
-        buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE), this::admit);
+        buffer = new BatchBuffer(context.getStateStore(LabelingTopology.BUFFER_STORE), this::admit,
+                options.changelogRecords(), wanted -> InputRecordReader.of(new StreamsConfig(context.appConfigs()),
+                        context.applicationId() + "-" + context.taskId() + "-input-reader").read(wanted));
         // Records restored from the changelog are already due, so the first punctuation batches them.
         scheduleStageWhileBuffered();
     }

@@ -53,13 +53,24 @@ public final class LabelingTopology {
      * @param tick        how often, while its buffer holds records, a task's wall-clock punctuation takes finished
      *                    work, starts due batches and emits
      * @param budget      what bounds the work inside one transaction
+     * @param changelogRecords true: the buffer's changelog keeps each record's bytes; false: only where the record
+     *                    is in its input topic, which a restore reads it back from ({@code buffer.changelog})
      */
     public record Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
                           PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs, int maxInFlight,
-                          Duration tick, TransactionBudget budget, java.util.Set<String> shadowModels) {
+                          Duration tick, TransactionBudget budget, java.util.Set<String> shadowModels,
+                          boolean changelogRecords) {
 
         public Options {
             shadowModels = java.util.Set.copyOf(shadowModels);
+        }
+
+        /** The changelog keeps offsets. */
+        public Options(Topics topics, ModerationRules moderation, ReferenceFetcher fetcher, DedupOptions dedup,
+                       PipelineMetrics metrics, int maxBatchSize, long maxBatchDelayMs, int maxInFlight,
+                       Duration tick, TransactionBudget budget, java.util.Set<String> shadowModels) {
+            this(topics, moderation, fetcher, dedup, metrics, maxBatchSize, maxBatchDelayMs, maxInFlight, tick, budget,
+                    shadowModels, false);
         }
 
         /** No shadow models. */
@@ -100,8 +111,8 @@ public final class LabelingTopology {
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE),
                         Serdes.Long(), AvroSerdes.bufferedRecord())
-                // Cached: a record that is buffered and labeled between two commits never writes its image bytes
-                // to the changelog; only what is still buffered at a commit is logged.
+                // Cached: a record that is buffered and labeled between two commits never reaches the changelog;
+                // only what is still buffered at a commit is logged (by default its offsets, see BatchBuffer).
                 .withCachingEnabled()
                 .withLoggingEnabled(Map.of()), BATCHER);
         if (options.dedup() != null) {

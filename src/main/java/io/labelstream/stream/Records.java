@@ -35,6 +35,13 @@ final class Records {
      */
     static final String TOMBSTONE_HEADER = "labelstream.buffered-tombstone";
 
+    /**
+     * Marks a changelogged buffer entry whose value was left in its input topic ({@code buffer.changelog=offsets}):
+     * the value is empty and this header is the last. A header, like {@link #TOMBSTONE_HEADER}, and not a schema
+     * change, so that the entry stays readable by the schema every instance knows.
+     */
+    static final String VALUE_IN_INPUT_HEADER = "labelstream.buffered-value-in-input";
+
     /** An input record as the batch buffer keeps it: its exact bytes, where it came from, and when it arrived. */
     static BufferedRecord buffered(Record<byte[], byte[]> record, RecordMetadata meta, long now) {
         List<Header> headers = toAvro(record.headers());
@@ -58,7 +65,36 @@ final class Records {
 
     /** The record's headers as they arrived. */
     static List<Header> headers(BufferedRecord r) {
-        return isTombstone(r) ? r.getHeaders().subList(0, r.getHeaders().size() - 1) : r.getHeaders();
+        return isTombstone(r) || valueInInput(r) ? r.getHeaders().subList(0, r.getHeaders().size() - 1)
+                : r.getHeaders();
+    }
+
+    /**
+     * The record as the changelog keeps it when only offsets are kept: its value is left to its input topic. A
+     * record without a value (a tombstone, an empty value) is kept as it is.
+     */
+    static BufferedRecord withValueInInput(BufferedRecord r) {
+        if (!r.getValue().hasRemaining()) {
+            return r;
+        }
+        List<Header> headers = new ArrayList<>(r.getHeaders());
+        headers.add(new Header(VALUE_IN_INPUT_HEADER, null));
+        // The all-fields constructor: a builder copied from r would deep-copy the image it is meant to leave out.
+        return new BufferedRecord(r.getKey(), ByteBuffer.allocate(0), headers, r.getSource(), r.getTimestamp(),
+                r.getBufferedAt());
+    }
+
+    /** True when the entry's value must be read back from its input topic. */
+    static boolean valueInInput(BufferedRecord r) {
+        List<Header> headers = r.getHeaders();
+        return !r.getValue().hasRemaining() && !headers.isEmpty()
+                && VALUE_IN_INPUT_HEADER.equals(headers.get(headers.size() - 1).getKey());
+    }
+
+    /** The entry as it was buffered, with {@code value} read back from its input topic. */
+    static BufferedRecord withValue(BufferedRecord entry, byte[] value) {
+        return new BufferedRecord(entry.getKey(), ByteBuffer.wrap(value), new ArrayList<>(headers(entry)),
+                entry.getSource(), entry.getTimestamp(), entry.getBufferedAt());
     }
 
     private static boolean isTombstone(BufferedRecord r) {
@@ -118,7 +154,7 @@ final class Records {
                 .setMessage(message == null ? reason.name() : message)
                 .setSource(buffered.getSource())
                 .setOriginalKey(buffered.getKey())
-                .setOriginalValue(isTombstone(buffered) ? null : buffered.getValue())
+                .setOriginalValue(isTombstone(buffered) || valueInInput(buffered) ? null : buffered.getValue())
                 .setHeaders(headers(buffered))
                 .setFailedAt(Instant.now())
                 .setModel(model == null ? null : modelIdentity(model))

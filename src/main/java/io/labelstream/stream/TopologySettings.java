@@ -32,7 +32,8 @@ final class TopologySettings {
                 dedup ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
                         config.get(Settings.DEDUP_MAX_AGE_MS)) : null,
                 metrics, config.get(Settings.MAX_BATCH_SIZE), delay, config.get(Settings.MAX_BATCHES_IN_FLIGHT),
-                config.streamsGroupProtocol() ? tick(delay) : WOKEN_TICK, budget, shadows(config));
+                config.streamsGroupProtocol() ? tick(delay) : WOKEN_TICK, budget, shadows(config),
+                "records".equals(config.get(Settings.BUFFER_CHANGELOG)));
     }
 
     /** The side models that are shadows (models.NAME.shadow=true). */

@@ -6,9 +6,11 @@ import io.labelstream.image.SyntheticImages;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.internal.BufferedRecord;
 import io.labelstream.testing.ChildInstance;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
@@ -208,20 +210,94 @@ class PipelineEndToEndTest {
     @Test
     void bufferedRecordsSurviveAHardKillAndAreLabeledAfterRestart() throws Exception {
         String app = "e2e-buffer";
+        List<String> ids = new ArrayList<>();
+        List<BufferedRecord> changelog = bufferAndKill(app, Map.of(), ids);
+        // By default the changelog keeps where each record is, not its image: a restore reads it from its input.
+        assertThat(changelog).hasSize(12).allSatisfy(entry -> {
+            assertThat(Records.valueInInput(entry)).isTrue();
+            assertThat(AvroSerdes.bufferedRecord().encode(entry).length).isLessThan(256);
+        });
+        labeledAfterRestart(app, ids);
+    }
+
+    @Test
+    void withBufferChangelogRecordsTheChangelogKeepsTheImagesAndRestoresThem() throws Exception {
+        String app = "e2e-buffer-records";
+        List<String> ids = new ArrayList<>();
+        List<BufferedRecord> changelog = bufferAndKill(app, Map.of("buffer.changelog", "records"), ids);
+        assertThat(changelog).hasSize(12).allSatisfy(entry -> {
+            assertThat(Records.valueInInput(entry)).isFalse();
+            assertThat(AvroSerdes.imageEvent().decode(Records.value(entry)).getId()).startsWith("buf-");
+        });
+        // The successor keeps offsets (the default): entries an older instance wrote with values restore as well.
+        labeledAfterRestart(app, ids);
+    }
+
+    @Test
+    void aBufferedRecordDeletedFromItsInputBeforeTheRestartBecomesAFailureNamingTheSetting() throws Exception {
+        String app = "e2e-buffer-deleted";
+        List<String> ids = new ArrayList<>();
+        bufferAndKill(app, Map.of(), ids);
+        try (Admin admin = admin()) {
+            // As retention would: every record of the input, up to its end, is gone before the restart.
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                    new HashMap<>();
+            admin.describeTopics(List.of(app + "-in")).allTopicNames().get().get(app + "-in").partitions()
+                    .forEach(p -> latest.put(new org.apache.kafka.common.TopicPartition(app + "-in", p.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> all =
+                    new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, end) -> all.put(tp,
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(end.offset())));
+            admin.deleteRecords(all).all().get();
+        }
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Pipeline pipeline = startInProcess(settings(app, "buffer-b"), closeables);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 12,
+                    Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
+            // The events are gone, so the failures carry no id: each is known by its input key, once.
+            assertThat(out.labels()).isEmpty();
+            assertThat(out.failures()).hasSize(12).allSatisfy(f -> {
+                assertThat(f.getReason()).isEqualTo(FailureReason.FETCH_FAILED);
+                assertThat(f.getMessage()).contains("no longer in its topic", "buffer.changelog=records");
+                assertThat(f.getId()).isNull();
+                assertThat(f.getOriginalValue()).isNull();
+                assertThat(f.getSource().getTopic()).isEqualTo(app + "-in");
+            });
+            assertThat(out.failures()).extracting(f -> new String(bytes(f.getOriginalKey()),
+                    java.nio.charset.StandardCharsets.UTF_8)).containsExactlyInAnyOrderElementsOf(ids);
+        } finally {
+            closeAll(closeables);
+        }
+    }
+
+    /**
+     * Starts a child instance that buffers and never flushes, publishes 12 images to it, waits until their input
+     * offsets (and so their buffer entries) are committed, SIGKILLs it, and returns the live entries of its buffer's
+     * changelog: only the changelog can save these records.
+     */
+    private List<BufferedRecord> bufferAndKill(String app, Map<String, String> extra, List<String> ids)
+            throws Exception {
         Map<String, String> first = settings(app, "buffer-a");
-        // The first instance buffers everything and never flushes: only the changelog can save these records.
         first.put("max.batch.size", "16");
         first.put("max.batch.delay.ms", "60000");
         first.put("kafka.producer.transaction.timeout.ms", "10000"); // room for a worst-case batch of 16
-        List<AutoCloseable> closeables = new ArrayList<>();
+        first.putAll(extra);
         try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
             awaitTopic(app + "-in", child);
-            List<String> ids = traffic.publishImages(app + "-in", "buf", 12, 320, 240);
+            ids.addAll(traffic.publishImages(app + "-in", "buf", 12, 320, 240));
             awaitCommittedInput(app, app + "-in", 12, child);
             child.kill();
+        }
+        return liveEntries(app + "-" + LabelingTopology.BUFFER_STORE + "-changelog");
+    }
 
-            Map<String, String> second = settings(app, "buffer-b"); // fresh state dir: restore from the changelog
-            Pipeline pipeline = startInProcess(second, closeables);
+    /** A successor on a fresh state dir restores the buffer from its changelog and labels every record once. */
+    private void labeledAfterRestart(String app, List<String> ids) throws Exception {
+        List<AutoCloseable> closeables = new ArrayList<>();
+        try {
+            Pipeline pipeline = startInProcess(settings(app, "buffer-b"), closeables);
             TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 12,
                     Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
@@ -230,11 +306,32 @@ class PipelineEndToEndTest {
             assertThat(out.failures()).isEmpty();
             // They waited in the buffer across the crash, so every one reports a long queue time.
             assertThat(out.labels()).allSatisfy(l -> assertThat(l.getTimings().getQueueMs()).isGreaterThan(100.0));
-            System.out.printf("buffer across hard kill: in 12, labeled %d, failed %d, duplicated %d, lost %d%n",
-                    out.labels().size(), out.failures().size(), out.duplicates().size(), out.missing(ids).size());
+            System.out.printf("buffer across hard kill (%s): in 12, labeled %d, failed %d, duplicated %d, lost %d%n",
+                    app, out.labels().size(), out.failures().size(), out.duplicates().size(), out.missing(ids).size());
         } finally {
             closeAll(closeables);
         }
+    }
+
+    /** A changelog's committed entries that are not deleted, by partition and key. */
+    private static List<BufferedRecord> liveEntries(String changelog) throws Exception {
+        Map<String, BufferedRecord> live = new java.util.LinkedHashMap<>();
+        try (var consumer = traffic.readFromStart(changelog)) {
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+                assertThat(System.nanoTime()).as("read %s to its end", changelog).isLessThan(deadline);
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    String key = r.partition() + ":" + Arrays.toString(r.key());
+                    if (r.value() == null) {
+                        live.remove(key);
+                    } else {
+                        live.put(key, AvroSerdes.bufferedRecord().decode(r.value()));
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(live.values());
     }
 
     @Test
