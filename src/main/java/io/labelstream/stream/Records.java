@@ -86,9 +86,7 @@ final class Records {
 
     /** True when the entry's value must be read back from its input topic. */
     static boolean valueInInput(BufferedRecord r) {
-        List<Header> headers = r.getHeaders();
-        return !r.getValue().hasRemaining() && !headers.isEmpty()
-                && VALUE_IN_INPUT_HEADER.equals(headers.get(headers.size() - 1).getKey());
+        return markedBy(r, VALUE_IN_INPUT_HEADER);
     }
 
     /** The entry as it was buffered, with {@code value} read back from its input topic. */
@@ -98,9 +96,14 @@ final class Records {
     }
 
     private static boolean isTombstone(BufferedRecord r) {
+        return markedBy(r, TOMBSTONE_HEADER);
+    }
+
+    /** An entry with an empty value whose last header is {@code marker}: how both markers are written. */
+    private static boolean markedBy(BufferedRecord r, String marker) {
         List<Header> headers = r.getHeaders();
         return !r.getValue().hasRemaining() && !headers.isEmpty()
-                && TOMBSTONE_HEADER.equals(headers.get(headers.size() - 1).getKey());
+                && marker.equals(headers.get(headers.size() - 1).getKey());
     }
 
     static byte[] key(BufferedRecord r) {
