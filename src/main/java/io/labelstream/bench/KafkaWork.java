@@ -1,7 +1,9 @@
 package io.labelstream.bench;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,11 +25,14 @@ record KafkaWork(double commits, double commitWallNanos, double recordsSent, dou
 
     /** {@code name{labels} value}; Micrometer's Prometheus registry writes no timestamps. */
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)$");
+    private static final String FETCHED = "kafka_consumer_fetch_manager_bytes_consumed_total";
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     /** From one /metrics scrape; empty text (the endpoint not up) reads as zeros. */
     static KafkaWork parse(String prometheusText) {
         Map<String, Double> totals = new HashMap<>();
+        Map<String, Double> fetchedByClient = new HashMap<>();
+        Map<String, Double> fetchedByTopic = new HashMap<>();
         for (String line : prometheusText.split("\n")) {
             Matcher m = SAMPLE.matcher(line);
             if (line.startsWith("#") || !m.matches()) {
@@ -45,22 +50,29 @@ record KafkaWork(double commits, double commitWallNanos, double recordsSent, dou
                 case "kafka_stream_thread_commit_total", "kafka_producer_txn_commit_time_ns_total",
                      "kafka_producer_record_send_total", "kafka_producer_outgoing_byte_total",
                      "labelstream_images_labeled_total", "labelstream_images_failed_total" -> true;
-                // The client-level series only (a per-topic one may appear later and repeat it); restore
-                // consumers read changelogs, not input.
-                case "kafka_consumer_fetch_manager_bytes_consumed_total" -> !labels.containsKey("topic")
-                        && !labels.getOrDefault("client_id", "").endsWith("-restore-consumer");
                 default -> false;
             };
+            String clientId = labels.getOrDefault("client_id", "");
+            if (name.equals(FETCHED) && Double.isFinite(value) && !clientId.endsWith("-restore-consumer")) {
+                // Restore consumers read changelogs, not input, so they are left out.
+                (labels.containsKey("topic") ? fetchedByTopic : fetchedByClient).merge(clientId, value, Double::sum);
+            }
             if (counted && Double.isFinite(value)) {
                 totals.merge(name.startsWith("labelstream_images_") ? "outputs" : name, value, Double::sum);
             }
+        }
+        // At its refresh Micrometer binds the per-topic series and then drops the client-level one of the same
+        // name (a name keeps one set of tag keys), so a scrape has either for a client, or, in between, both.
+        double fetched = 0;
+        for (String client : union(fetchedByClient.keySet(), fetchedByTopic.keySet())) {
+            fetched += fetchedByClient.containsKey(client) ? fetchedByClient.get(client) : fetchedByTopic.get(client);
         }
         return new KafkaWork(totals.getOrDefault("kafka_stream_thread_commit_total", 0.0),
                 totals.getOrDefault("kafka_producer_txn_commit_time_ns_total", 0.0),
                 totals.getOrDefault("kafka_producer_record_send_total", 0.0),
                 totals.getOrDefault("kafka_producer_outgoing_byte_total", 0.0),
                 totals.getOrDefault("outputs", 0.0),
-                totals.getOrDefault("kafka_consumer_fetch_manager_bytes_consumed_total", 0.0));
+                fetched);
     }
 
     KafkaWork minus(KafkaWork earlier) {
@@ -96,6 +108,12 @@ record KafkaWork(double commits, double commitWallNanos, double recordsSent, dou
     /** True when nothing was read: the scrape failed or the metrics are not bound. */
     boolean isEmpty() {
         return commits == 0 && recordsSent == 0 && fetchedBytes == 0;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static Map<String, String> labels(String text) {

@@ -52,6 +52,25 @@ class KafkaWorkTest {
     }
 
     @Test
+    void afterMicrometersRefreshTheFetchedBytesAreThePerTopicSeries() {
+        KafkaWork before = KafkaWork.parse(scrape(4, 10, 20_000, 3, 10_240));
+        // the client-level series is gone once the per-topic ones are bound: two input topics here
+        String refreshed = scrape(14, 90, 430_000, 39, 0).lines()
+                .filter(l -> !l.startsWith("kafka_consumer_fetch_manager_bytes_consumed_total"))
+                .collect(java.util.stream.Collectors.joining("\n"))
+                + "\nkafka_consumer_fetch_manager_bytes_consumed_total{client_id=\"app-1-StreamThread-1-consumer\","
+                + "kafka_version=\"4.4.0\",topic=\"in\"} 400000.0"
+                + "\nkafka_consumer_fetch_manager_bytes_consumed_total{client_id=\"app-1-StreamThread-1-consumer\","
+                + "kafka_version=\"4.4.0\",topic=\"in-2\"} 81280.0"
+                + "\nkafka_consumer_fetch_manager_bytes_consumed_total{client_id=\"app-1-StateUpdater-1-restore-consumer\","
+                + "kafka_version=\"4.4.0\",topic=\"app-buffer-changelog\"} 9000.0";
+
+        KafkaWork window = KafkaWork.parse(refreshed).minus(before);
+
+        assertThat(window.fetchedKiBPerImage()).isCloseTo(471_040 / 1024.0 / 36, within(1e-9));
+    }
+
+    @Test
     void aFailedScrapeReadsAsNothing() {
         KafkaWork none = KafkaWork.parse("");
         assertThat(none.isEmpty()).isTrue();
