@@ -37,6 +37,7 @@ public final class PipelineBenchmark {
      * @param cost          whether each round also runs {@code labelstream run} in its own JVM for the cost table
      * @param idle          how long each round measures an idle {@code labelstream run} (zero skips it)
      * @param sideModel     whether each cost run is repeated with a side model, for what a side model adds
+     * @param costSeconds   the cost run's backlog is sized to take this long at the ceiling's speed
      */
     public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
@@ -44,7 +45,7 @@ public final class PipelineBenchmark {
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
                           List<String> memoryJvm, Map<String, String> settings, Path outDir, boolean cost,
-                          Duration idle, boolean sideModel) {
+                          Duration idle, boolean sideModel, double costSeconds) {
     }
 
     /** Measured in one round: images per second of one series for one configuration. */
@@ -190,15 +191,19 @@ public final class PipelineBenchmark {
                                     result.startupSeconds(), result.meanBatch(), bare.cpuMsPerImage(),
                                     engineRun.cpuMsPerImage());
                             if (options.cost()) {
+                                // Longer than the pipeline's backlog: a fresh JVM keeps compiling for its first
+                                // minute, and a service pays that once, not per image.
+                                int costBacklog = Math.max(8 * batch, (int) Math.round(options.costSeconds()
+                                        * ceiling / batch) * batch);
                                 CostRun.Backlog run = CostRun.backlog(runs, name + "-run", model.getValue(),
-                                        size.getValue(), batch, backlog);
+                                        size.getValue(), batch, costBacklog);
                                 costs.add(config, round, bare, run);
                                 out.printf(Locale.ROOT, "  round %d %-26s labelstream run (own JVM) %.1f img/s, CPU ms"
                                         + " per image %.1f: bare ÷ run %.3f%n", round, config, run.imagesPerSecond(),
                                         run.cpuMsPerImage(), bare.cpuMsPerImage() / run.cpuMsPerImage());
                                 if (options.sideModel()) {
                                     CostRun.Backlog withSide = CostRun.backlog(runs, name + "-side", model.getValue(),
-                                            size.getValue(), batch, backlog, Map.of("models.extra", "side",
+                                            size.getValue(), batch, costBacklog, Map.of("models.extra", "side",
                                                     "models.side.path", model.getValue().toString()));
                                     costs.addSide(config, round, bare, run, withSide);
                                     out.printf(Locale.ROOT, "  round %d %-26s labelstream run + a side model %.1f img/s,"

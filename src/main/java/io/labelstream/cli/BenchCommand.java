@@ -120,6 +120,11 @@ final class BenchCommand {
                         + "(default ${DEFAULT-VALUE}).")
         double pipelineSeconds;
 
+        @Option(names = "--cost-seconds", defaultValue = "60",
+                description = "Each cost run's backlog holds about this many seconds of work at the ceiling's speed; "
+                        + "its CPU is read over the last two thirds (default ${DEFAULT-VALUE}).")
+        double costSeconds;
+
         @Option(names = "--threads", defaultValue = "0",
                 description = "ORT intra-op and preprocessing threads everywhere; 0 = one per core (default).")
         int threads;
@@ -196,7 +201,7 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
-                    memoryJvm, settings, outDir, cost, idle, sideModel), System.out).run();
+                    memoryJvm, settings, outDir, cost, idle, sideModel, costSeconds), System.out).run();
             return 0;
         }
 

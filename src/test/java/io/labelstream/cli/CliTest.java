@@ -189,8 +189,8 @@ class CliTest {
     void pipelineBenchmarkPrintsItsTablesAndWritesCsvAndChart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
             throws Exception {
         Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--sizes", "224x224",
-                "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--pipeline-seconds", "0.5", "--loads",
-                "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--idle", "PT2S",
+                "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--pipeline-seconds", "0.5",
+                "--cost-seconds", "0.5", "--loads", "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--idle", "PT2S",
                 "--out", out.toString()));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
