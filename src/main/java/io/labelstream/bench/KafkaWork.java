@@ -1,9 +1,7 @@
 package io.labelstream.bench;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,9 +61,11 @@ record KafkaWork(double commits, double commitWallNanos, double recordsSent, dou
         }
         // At its refresh Micrometer binds the per-topic series and then drops the client-level one of the same
         // name (a name keeps one set of tag keys), so a scrape has either for a client, or, in between, both.
-        double fetched = 0;
-        for (String client : union(fetchedByClient.keySet(), fetchedByTopic.keySet())) {
-            fetched += fetchedByClient.containsKey(client) ? fetchedByClient.get(client) : fetchedByTopic.get(client);
+        double fetched = fetchedByClient.values().stream().mapToDouble(Double::doubleValue).sum();
+        for (var byTopics : fetchedByTopic.entrySet()) {
+            if (!fetchedByClient.containsKey(byTopics.getKey())) {
+                fetched += byTopics.getValue();
+            }
         }
         return new KafkaWork(totals.getOrDefault("kafka_stream_thread_commit_total", 0.0),
                 totals.getOrDefault("kafka_producer_txn_commit_time_ns_total", 0.0),
@@ -108,12 +108,6 @@ record KafkaWork(double commits, double commitWallNanos, double recordsSent, dou
     /** True when nothing was read: the scrape failed or the metrics are not bound. */
     boolean isEmpty() {
         return commits == 0 && recordsSent == 0 && fetchedBytes == 0;
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> all = new HashSet<>(a);
-        all.addAll(b);
-        return all;
     }
 
     private static Map<String, String> labels(String text) {

@@ -174,8 +174,7 @@ public final class PipelineBenchmark {
                                         ThroughputLoops.peer(peers.get(provider.name()),
                                                 size.getValue(), batch, n));
                             }
-                            int backlog = Math.max(8 * batch, (int) Math.round(options.pipelineSeconds() * ceiling
-                                    / batch) * batch);
+                            int backlog = backlog(options.pipelineSeconds(), ceiling, batch);
                             String name = String.format(Locale.ROOT, "bench-%s-r%d-%s-%s-b%d", runId, round,
                                     modelName, size.getKey().replace('×', 'x'), batch);
                             PipelineRuns.Backlog result = runs.backlog(name, model.getValue(), size.getValue(), batch,
@@ -193,8 +192,7 @@ public final class PipelineBenchmark {
                             if (options.cost()) {
                                 // Longer than the pipeline's backlog: a fresh JVM keeps compiling for its first
                                 // minute, and a service pays that once, not per image.
-                                int costBacklog = Math.max(8 * batch, (int) Math.round(options.costSeconds()
-                                        * ceiling / batch) * batch);
+                                int costBacklog = backlog(options.costSeconds(), ceiling, batch);
                                 CostRun.Backlog run = CostRun.backlog(runs, name + "-run", model.getValue(),
                                         size.getValue(), batch, costBacklog);
                                 costs.add(config, round, bare, run);
@@ -356,6 +354,11 @@ public final class PipelineBenchmark {
             }
         }
         return Samples.of(ratios).median();
+    }
+
+    /** Whole batches taking about {@code seconds} at {@code imagesPerSecond}; at least eight of them. */
+    private static int backlog(double seconds, double imagesPerSecond, int batch) {
+        return Math.max(8 * batch, (int) Math.round(seconds * imagesPerSecond / batch) * batch);
     }
 
     private List<BenchChart.Latencies> latency(PipelineRuns runs, String runId,

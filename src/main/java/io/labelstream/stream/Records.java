@@ -65,8 +65,7 @@ final class Records {
 
     /** The record's headers as they arrived. */
     static List<Header> headers(BufferedRecord r) {
-        return isTombstone(r) || valueInInput(r) ? r.getHeaders().subList(0, r.getHeaders().size() - 1)
-                : r.getHeaders();
+        return marked(r) ? r.getHeaders().subList(0, r.getHeaders().size() - 1) : r.getHeaders();
     }
 
     /**
@@ -101,9 +100,22 @@ final class Records {
 
     /** An entry with an empty value whose last header is {@code marker}: how both markers are written. */
     private static boolean markedBy(BufferedRecord r, String marker) {
+        return marker.equals(marker(r));
+    }
+
+    /** True when the entry carries either marker, so its value is not the record's and its last header is ours. */
+    private static boolean marked(BufferedRecord r) {
+        return marker(r) != null;
+    }
+
+    /** The entry's marker header's key, or null when the entry is the record as it arrived. */
+    private static String marker(BufferedRecord r) {
         List<Header> headers = r.getHeaders();
-        return !r.getValue().hasRemaining() && !headers.isEmpty()
-                && marker.equals(headers.get(headers.size() - 1).getKey());
+        if (r.getValue().hasRemaining() || headers.isEmpty()) {
+            return null;
+        }
+        String last = headers.get(headers.size() - 1).getKey();
+        return TOMBSTONE_HEADER.equals(last) || VALUE_IN_INPUT_HEADER.equals(last) ? last : null;
     }
 
     static byte[] key(BufferedRecord r) {
@@ -157,7 +169,7 @@ final class Records {
                 .setMessage(message == null ? reason.name() : message)
                 .setSource(buffered.getSource())
                 .setOriginalKey(buffered.getKey())
-                .setOriginalValue(isTombstone(buffered) || valueInInput(buffered) ? null : buffered.getValue())
+                .setOriginalValue(marked(buffered) ? null : buffered.getValue())
                 .setHeaders(headers(buffered))
                 .setFailedAt(Instant.now())
                 .setModel(model == null ? null : modelIdentity(model))
