@@ -97,8 +97,10 @@ public final class Settings {
     public static final Setting<String> MODEL_OUTPUT = new Setting<>("model.output", "auto",
             "Model output kind: logits (softmax applied), probabilities, or auto (softmax unless rows sum to 1)",
             Setting.oneOf("auto", "logits", "probabilities"));
-    public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "0",
-            "ONNX Runtime threads per inference call, per worker; 0 shares the cores among CPU workers", Setting.intRange(0, 1024));
+    public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "1",
+            "ONNX Runtime threads per inference call, per worker; with model.provider=cpu, the cores are divided into "
+                    + "workers of this many threads; 0: one worker with every core (with cpu:ids, the cores shared "
+                    + "among those workers)", Setting.intRange(0, 1024));
     public static final Setting<Integer> MODEL_INTER_OP_THREADS = new Setting<>("model.inter.op.threads", "1",
             "ONNX Runtime threads running independent operators at once; 1 suits CNNs", Setting.intRange(1, 64));
     public static final Setting<String> MODEL_OPTIMIZATION = new Setting<>("model.optimization", "all",

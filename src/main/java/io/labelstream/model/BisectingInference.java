@@ -6,9 +6,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 
 /**
- * The second part of labeling a batch: one ONNX Runtime call for the dense batch on the least-busy worker, and,
- * if that call fails, bisection to find the image(s) at fault. Each half is run on its own, and a half that fails
- * again is split again, down to single images; the others get their scores, only the culprits an error.
+ * The second part of labeling a batch: one ONNX Runtime call for the dense batch on the first free worker (or one
+ * call per part when it is split over idle workers), and, if a call fails, bisection to find the image(s) at fault.
+ * Each half is run on its own, and a half that fails again is split again, down to single images; the others get
+ * their scores, only the culprits an error.
  *
  * <p>Bisection has a time budget, counted from the batch's first call: a slow or busy machine makes it slower,
  * never unbounded. Images not isolated when the budget runs out get an error that says so.
@@ -34,7 +35,11 @@ final class BisectingInference {
         this.classes = pool.classes();
     }
 
-    /** Runs the first {@code count} slots of {@code batch}; bisection gives up after {@code isolationBudget}. */
+    /**
+     * Runs the first {@code count} slots of {@code batch}, split over the workers idle at the time
+     * ({@link InferencePool#onIdleWorkers}); a part that fails is bisected on its own worker, the others keep their
+     * scores. Bisection gives up after {@code isolationBudget}.
+     */
     Result infer(TensorBatch batch, int count, Duration isolationBudget) {
         float[] raw = new float[count * classes];
         String[] errors = new String[count];
@@ -42,17 +47,16 @@ final class BisectingInference {
             return new Result(raw, errors);
         }
         try {
-            pool.onOneWorker(session -> {
+            pool.onIdleWorkers(count, pool.splitUnit(), (session, from, n) -> {
                 long deadline = System.nanoTime() + isolationBudget.toNanos();
                 try {
-                    System.arraycopy(session.run(batch, count), 0, raw, 0, count * classes);
+                    System.arraycopy(session.run(batch, from, n), 0, raw, from * classes, n * classes);
                 } catch (ModelException e) {
-                    log.warn("Inference failed on a batch of {} ({}); splitting it to isolate the image(s) at fault",
-                            count, e.getMessage());
-                    new Bisection(session, batch, raw, errors, deadline, isolationBudget).isolate(0, count,
+                    log.warn("Inference failed on {} images of a batch of {} ({}); splitting them to isolate the "
+                            + "image(s) at fault", n, count, e.getMessage());
+                    new Bisection(session, batch, raw, errors, deadline, isolationBudget).isolate(from, n,
                             e.getMessage());
                 }
-                return null;
             });
         } catch (ModelException e) {
             throw new IllegalStateException("unreachable: bisection handles every inference failure", e);
@@ -98,7 +102,7 @@ final class BisectingInference {
                 TensorBatch part = isolationBatch(batch.capacity());
                 batch.copyTo(range[0], range[1], part);
                 try {
-                    float[] out = session.run(part, range[1]);
+                    float[] out = session.run(part, 0, range[1]);
                     System.arraycopy(out, 0, raw, range[0] * classes, range[1] * classes);
                 } catch (ModelException e) {
                     isolate(range[0], range[1], e.getMessage());

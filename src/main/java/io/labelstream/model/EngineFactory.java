@@ -186,9 +186,11 @@ public final class EngineFactory {
 
     static SessionSettings sessionSettings(LabelstreamConfig config) {
         String cache = config.get(Settings.MODEL_OPTIMIZED_CACHE_DIR);
-        return new SessionSettings(config.get(Settings.MODEL_INTRA_OP_THREADS), config.get(Settings.MODEL_INTER_OP_THREADS),
+        int threads = config.get(Settings.MODEL_INTRA_OP_THREADS);
+        return new SessionSettings(threads, config.get(Settings.MODEL_INTER_OP_THREADS),
                 config.get(Settings.MODEL_OPTIMIZATION), cache.isEmpty() ? null : Path.of(cache),
-                ExecutionProvider.parse(config.get(Settings.MODEL_PROVIDER)),
+                ExecutionProvider.parse(config.get(Settings.MODEL_PROVIDER), Runtime.getRuntime().availableProcessors(),
+                        threads),
                 config.get(Settings.MODEL_PROVIDER_FALLBACK).equals("cpu"));
     }
 

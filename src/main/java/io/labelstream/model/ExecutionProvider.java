@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * Where inference runs: {@code cpu}, {@code cuda} or {@code tensorrt}, with the devices that each get one
  * inference worker (one ONNX Runtime session). Written {@code kind[:id,id,…]}, e.g. {@code cuda:0,1,2,3};
- * without ids, device 0. For {@code cpu} the ids only name workers: {@code cpu:0,1} runs two CPU sessions.
+ * without ids, device 0. For {@code cpu} the ids only name workers: {@code cpu:0,1} runs two CPU sessions, and
+ * plain {@code cpu} one worker per {@code model.intra.op.threads} cores ({@link #parse(String, int, int)}).
  */
 public record ExecutionProvider(Kind kind, List<Integer> devices) {
 
@@ -60,6 +61,25 @@ public record ExecutionProvider(Kind kind, List<Integer> devices) {
             devices.add(0);
         }
         return new ExecutionProvider(kind, devices);
+    }
+
+    /**
+     * As {@link #parse(String)}, except that plain {@code cpu} divides the machine's {@code cores} into workers of
+     * {@code threadsPerWorker} threads each ({@link #cpuWorkers}).
+     */
+    public static ExecutionProvider parse(String text, int cores, int threadsPerWorker) {
+        ExecutionProvider parsed = parse(text);
+        return parsed.kind == Kind.CPU && !text.contains(":") ? cpuWorkers(cores, threadsPerWorker) : parsed;
+    }
+
+    /**
+     * CPU workers of {@code threadsPerWorker} ONNX Runtime threads each, as many as fit in {@code cores} (at least
+     * one); 0 threads is one worker with every core. Single-threaded workers are the cheapest per image: no
+     * operator waits at a fork-join barrier for a thread that other work has pre-empted.
+     */
+    public static ExecutionProvider cpuWorkers(int cores, int threadsPerWorker) {
+        int workers = threadsPerWorker == 0 ? 1 : Math.max(1, cores / threadsPerWorker);
+        return new ExecutionProvider(Kind.CPU, java.util.stream.IntStream.range(0, workers).boxed().toList());
     }
 
     public boolean isGpu() {

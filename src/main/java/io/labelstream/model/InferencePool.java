@@ -9,13 +9,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One inference worker (an ONNX Runtime session) per device of the configured {@link ExecutionProvider}. Every
- * stream thread's batches go to whichever worker has the fewest batches in flight, so four GPUs serve any number
- * of stream threads, and a slow device is given less work.
+ * stream thread's batches wait in one queue, in arrival order, for the first worker free, so four GPUs serve any
+ * number of stream threads and a slow device is given less work; a batch that finds several workers idle is split
+ * across them ({@link #onIdleWorkers}).
  */
 public final class InferencePool implements AutoCloseable {
 
@@ -24,14 +29,26 @@ public final class InferencePool implements AutoCloseable {
     private final List<Worker> workers;
     private final ExecutionProvider provider;
 
+    /** Run the parts of a split batch beyond the first, which its calling thread runs: one per further worker. */
+    private final ExecutorService partThreads;
+    /** Turns of the callers claiming workers, guarded by {@link #workers}: the next to hand out, the one served. */
+    private long nextTicket;
+    private long serving;
+
     private InferencePool(List<Worker> workers, ExecutionProvider provider) {
         this.workers = List.copyOf(workers);
         this.provider = provider;
+        AtomicInteger counter = new AtomicInteger();
+        this.partThreads = Executors.newFixedThreadPool(Math.max(1, workers.size() - 1), r -> {
+            Thread t = new Thread(r, "labelstream-part-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
      * Opens one session per device. A GPU provider that this ONNX Runtime build or machine lacks fails with a
-     * message saying so, unless {@link SessionSettings#cpuFallback()} allows one CPU worker instead.
+     * message saying so, unless {@link SessionSettings#cpuFallback()} allows CPU workers instead.
      */
     public static InferencePool open(Path modelFile, String modelSha256, SessionSettings settings)
             throws ModelException {
@@ -45,7 +62,7 @@ public final class InferencePool implements AutoCloseable {
                 throw new ModelException(why + ", or set model.provider.fallback=cpu");
             }
             log.warn("{}; falling back to the CPU (model.provider.fallback=cpu)", why);
-            provider = ExecutionProvider.CPU;
+            provider = cpuFallback(settings);
         }
         List<Worker> workers = new ArrayList<>();
         try {
@@ -56,11 +73,16 @@ public final class InferencePool implements AutoCloseable {
             workers.forEach(w -> w.classifier.close());
             if (provider.isGpu() && settings.cpuFallback()) {
                 log.warn("{}; falling back to the CPU (model.provider.fallback=cpu)", e.getMessage());
-                return open(modelFile, modelSha256, settings.withProvider(ExecutionProvider.CPU));
+                return open(modelFile, modelSha256, settings.withProvider(cpuFallback(settings)));
             }
             throw e;
         }
         return new InferencePool(workers, provider);
+    }
+
+    /** The CPU workers a GPU provider falls back to: as plain {@code cpu} would have them. */
+    private static ExecutionProvider cpuFallback(SessionSettings settings) {
+        return ExecutionProvider.cpuWorkers(Runtime.getRuntime().availableProcessors(), settings.intraOpThreads());
     }
 
     private static OnnxClassifier openOne(Path modelFile, String sha256, SessionSettings settings,
@@ -88,6 +110,12 @@ public final class InferencePool implements AutoCloseable {
         return workers.get(0).classifier.input();
     }
 
+    /** The slots a part of a split batch comes in multiples of: a fixed-batch model's batch, else 1. */
+    public int splitUnit() {
+        ModelInput input = input();
+        return input.dynamicBatch() ? 1 : input.fixedBatch();
+    }
+
     public int classes() {
         return workers.get(0).classifier.classes();
     }
@@ -101,81 +129,214 @@ public final class InferencePool implements AutoCloseable {
         return workers.get(0).classifier.allocateBatch(maxImages);
     }
 
-    /** Runs the batch on the least-busy worker (fewest batches in flight; ties go to the lowest device). */
+    /**
+     * Runs the batch whole on the first worker free (the lowest device when several are). A worker runs one batch at
+     * a time: its session already spreads a batch over all its intra-op threads (or its device), and overlapping
+     * runs would only fight over them.
+     */
     public float[] run(TensorBatch batch, int count) throws ModelException {
-        return onOneWorker(session -> session.run(batch, count));
+        Worker worker = claim(1).get(0);
+        try {
+            return worker.session().run(batch, 0, count);
+        } finally {
+            release(worker);
+        }
+    }
+
+    /**
+     * Runs a batch of {@code batchSize} blank images on every worker in turn, so that each session has planned and
+     * allocated for it before the first real batch; a worker that cannot run it fails here, not on live traffic.
+     */
+    public void warmUp(int batchSize) throws ModelException {
+        TensorBatch blank = allocateBatch(batchSize);
+        for (Worker worker : workers) {
+            worker.classifier.run(blank, batchSize);
+        }
     }
 
     /** One worker's session, lent for a sequence of calls. */
     public interface Session {
-        float[] run(TensorBatch batch, int count) throws ModelException;
-    }
-
-    /** Calls made on one worker while no other batch runs on it. */
-    public interface Calls<T> {
-        T run(Session session) throws ModelException;
+        /** Slots {@code from … from + count − 1} of {@code batch}: their outputs, image-major. */
+        float[] run(TensorBatch batch, int from, int count) throws ModelException;
     }
 
     /**
-     * Lends the least-busy worker (fewest batches in flight; ties go to the lowest device) for {@code calls}, which
-     * no other batch interrupts. A worker runs one batch at a time: its session already spreads a batch over all
-     * its intra-op threads (or its device), and overlapping runs would only fight over them. A batch and the
-     * re-runs that isolate a bad image in it hold the worker together, so their time is bounded on its own.
+     * Calls for one part of a batch, slots {@code from … from + count − 1}, on one worker that no other batch
+     * interrupts meanwhile: a part and the re-runs that isolate a bad image in it hold the worker together, so their
+     * time is bounded on its own.
      */
-    public <T> T onOneWorker(Calls<T> calls) throws ModelException {
-        Worker worker = leastBusy();
-        worker.running.lock();
-        try {
-            return calls.run((batch, count) -> {
-                float[] out = worker.classifier.run(batch, count);
-                worker.batches.incrementAndGet();
-                worker.images.addAndGet(count);
-                return out;
-            });
-        } finally {
-            worker.running.unlock();
-            worker.inFlight.decrementAndGet();
-        }
+    public interface PartCalls {
+        void run(Session session, int from, int count) throws ModelException;
     }
 
-    private Worker leastBusy() {
-        synchronized (workers) {
-            Worker best = workers.get(0);
-            for (Worker w : workers) {
-                if (w.inFlight.get() < best.inFlight.get()) {
-                    best = w;
+    /**
+     * Runs a batch's {@code count} slots, split into contiguous parts over every worker idle when its turn comes
+     * (at least one: it waits for the first to come free), each part on its own worker and all at once, the first
+     * on the calling thread; with one worker free, the batch runs whole on it. So a batch that finds the engine idle
+     * gets every worker, as one session with all the cores' threads would give it, while under a backlog each
+     * worker runs whole batches of its own. Single-threaded workers are the cheapest per image: ONNX Runtime's
+     * fork-join barrier, which ends every parallel operator, waits by spinning, so a thread that other work on the
+     * machine pre-empted (a decode, the JIT, the broker) costs its partner CPU, not only time.
+     *
+     * @param unit parts are multiples of this many slots (a fixed-batch model's batch; 1 for a dynamic batch)
+     * @throws ModelException the first part's failure, when {@code calls} let one through
+     */
+    public void onIdleWorkers(int count, int unit, PartCalls calls) throws ModelException {
+        int units = (count + unit - 1) / unit;
+        List<Worker> claimed = claim(Math.max(1, units));
+        int parts = claimed.size();
+        List<Future<?>> others = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            int part = p;
+            try {
+                others.add(partThreads.submit(() -> {
+                    runPart(claimed.get(part), calls, count, unit, units, parts, part);
+                    return null;
+                }));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                others.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        runPart(claimed.get(part), calls, count, unit, units, parts, part);
+                        return null;
+                    } catch (ModelException e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, Runnable::run));
+            }
+        }
+        ModelException failure = null;
+        try {
+            runPart(claimed.get(0), calls, count, unit, units, parts, 0);
+        } catch (ModelException e) {
+            failure = e;
+        }
+        for (Future<?> other : others) {
+            try {
+                getUninterruptibly(other);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof ModelException m ? m
+                            : new ModelException("inference failed on part of a batch: " + e.getCause(), e.getCause());
                 }
             }
-            best.inFlight.incrementAndGet();
-            return best;
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
-    /** Per worker: device, batches and images run so far. */
+    /** Part {@code part} of {@code parts}: whole units, sizes differing by at most one unit, the larger last. */
+    private void runPart(Worker worker, PartCalls calls, int count, int unit, int units, int parts, int part)
+            throws ModelException {
+        int from = Math.min(count, unit * (units * part / parts));
+        int to = Math.min(count, unit * (units * (part + 1) / parts));
+        try {
+            calls.run(worker.session(), from, to - from);
+        } finally {
+            release(worker);
+        }
+    }
+
+    /** A part's result, waited for to the end even when interrupted: its worker must be released first. */
+    private static void getUninterruptibly(Future<?> future) throws ExecutionException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    future.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Up to {@code wanted} idle workers, busy from now on: as many as are idle once it is this caller's turn. Callers
+     * take turns in arrival order, and wait while every worker is busy; so a batch waits for the first worker to
+     * come free, not for one it was assigned when it arrived.
+     */
+    private List<Worker> claim(int wanted) {
+        synchronized (workers) {
+            long ticket = nextTicket++;
+            boolean interrupted = false;
+            while (ticket != serving || workers.stream().allMatch(w -> w.busy)) {
+                try {
+                    workers.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // a claimed turn must be used, or every later caller would wait forever
+                }
+            }
+            List<Worker> claimed = new ArrayList<>();
+            for (Worker w : workers) {
+                if (!w.busy && claimed.size() < wanted) {
+                    w.busy = true;
+                    claimed.add(w);
+                }
+            }
+            serving++;
+            workers.notifyAll();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return claimed;
+        }
+    }
+
+    private boolean busy(Worker worker) {
+        synchronized (workers) {
+            return worker.busy;
+        }
+    }
+
+    private void release(Worker worker) {
+        synchronized (workers) {
+            worker.busy = false;
+            workers.notifyAll();
+        }
+    }
+
+    /** Per worker: device, batches and images run so far, and 1 while it runs a batch or part of one, else 0. */
     public record WorkerStats(int device, long batches, long images, int inFlight) {
     }
 
     public List<WorkerStats> stats() {
-        return workers.stream().map(w -> new WorkerStats(w.device, w.batches.get(), w.images.get(), w.inFlight.get()))
+        return workers.stream().map(w -> new WorkerStats(w.device, w.batches.get(), w.images.get(), busy(w) ? 1 : 0))
                 .toList();
     }
 
     @Override
     public void close() {
+        partThreads.shutdown();
         workers.forEach(w -> w.classifier.close());
     }
 
     private static final class Worker {
         final int device;
         final OnnxClassifier classifier;
-        final AtomicInteger inFlight = new AtomicInteger();
-        final java.util.concurrent.locks.ReentrantLock running = new java.util.concurrent.locks.ReentrantLock(true);
+        /** Running a batch or part of one; guarded by the pool's worker list. */
+        boolean busy;
         final AtomicLong batches = new AtomicLong();
         final AtomicLong images = new AtomicLong();
 
         Worker(int device, OnnxClassifier classifier) {
             this.device = device;
             this.classifier = classifier;
+        }
+
+        /** This worker's session: a caller holds it from {@link #claim} until {@link #release}. */
+        Session session() {
+            return (batch, from, count) -> {
+                float[] out = classifier.run(batch, from, count);
+                batches.incrementAndGet();
+                images.addAndGet(count);
+                return out;
+            };
         }
     }
 }

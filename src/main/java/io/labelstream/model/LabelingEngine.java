@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Encoded images in, one {@link ImageOutcome} per image out, in three parts as a translator wraps a predictor:
  * {@link BatchPreprocessor} (decode and preprocess into a dense batch tensor), {@link BisectingInference} (one
- * ONNX Runtime call on the least-busy worker, bisection when it fails) and {@link Postprocessor} (softmax, top k,
+ * ONNX Runtime call on the first free worker, or one part on each idle one, bisection when it fails) and {@link Postprocessor} (softmax, top k,
  * label names). Knows nothing of Kafka.
  *
  * <p>The model can be replaced while the engine runs ({@link #swap}): each batch runs on one model from start to
@@ -212,7 +212,7 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     private static void warmUp(LoadedModel model, int batchSize) throws ModelException {
-        model.inferencePool().run(model.inferencePool().allocateBatch(batchSize), batchSize);
+        model.inferencePool().warmUp(batchSize);
     }
 
     public PreprocessRecipe recipe() {

@@ -178,12 +178,21 @@ public final class OnnxClassifier implements AutoCloseable {
      * values, image-major. A fixed-batch model is run chunk by chunk.
      */
     public float[] run(TensorBatch batch, int count) throws ModelException {
+        return run(batch, 0, count);
+    }
+
+    /**
+     * As {@link #run(TensorBatch, int)}, for slots {@code from … from + count − 1}: one part of a batch that
+     * several workers share. For a fixed-batch model {@code from} is a multiple of its batch.
+     */
+    public float[] run(TensorBatch batch, int from, int count) throws ModelException {
         int chunk = input.dynamicBatch() ? count : input.fixedBatch();
         float[] scores = new float[count * classes];
         OnnxJavaType type = input.elementType() == ModelInput.ElementType.FLOAT32 ? OnnxJavaType.FLOAT
                 : OnnxJavaType.FLOAT16;
-        for (int start = 0; start < count; start += chunk) {
-            int images = Math.min(chunk, count - start);
+        for (int done = 0; done < count; done += chunk) {
+            int start = from + done;
+            int images = Math.min(chunk, count - done);
             int runImages = input.dynamicBatch() ? images : chunk;
             if (runImages > images) {
                 batch.zero(start + images, runImages - images);
@@ -195,10 +204,10 @@ public final class OnnxClassifier implements AutoCloseable {
                 if (out.getInfo().type == OnnxJavaType.FLOAT16) {
                     java.nio.ShortBuffer halves = out.getShortBuffer();
                     for (int i = 0; i < images * classes; i++) {
-                        scores[start * classes + i] = TensorBatch.Float16.toFloat(halves.get(i));
+                        scores[done * classes + i] = TensorBatch.Float16.toFloat(halves.get(i));
                     }
                 } else {
-                    out.getFloatBuffer().get(scores, start * classes, images * classes);
+                    out.getFloatBuffer().get(scores, done * classes, images * classes);
                 }
             } catch (OrtException | RuntimeException e) {
                 throw new ModelException("inference failed on a batch of " + runImages + ": " + e.getMessage(), e);

@@ -35,7 +35,10 @@ class CliTest {
         assertThat(run.out()).contains("labelstream_images_labeled_total 13.0")
                 .contains("labelstream_images_failed_total{reason=\"UNDECODABLE_IMAGE\"} 1.0")
                 .contains("labelstream_images_failed_total{reason=\"REFERENCE_REFUSED\"} 1.0")
-                .containsPattern("labelstream_model_info\\{name=\"resnet18-seed\\d+\",provider=\"cpu:0\"")
+                // One single-threaded CPU worker per core, by default.
+                .containsPattern("labelstream_model_info\\{name=\"resnet18-seed\\d+\",provider=\""
+                        + io.labelstream.model.ExecutionProvider.cpuWorkers(Runtime.getRuntime().availableProcessors(), 1)
+                        + "\"")
                 .containsPattern("labelstream_inference_seconds_count \\d+")
                 .containsPattern("labelstream_end_to_end_seconds_count 13");
         assertThat(run.out()).containsPattern("Kafka Streams' own metrics are there too, [1-9]\\d* lines");

@@ -36,6 +36,53 @@ class InferencePoolTest {
     }
 
     @Test
+    void plainCpuDividesTheCoresIntoWorkersOfTheIntraOpThreadsEach() {
+        assertThat(ExecutionProvider.parse("cpu", 4, 1).devices()).containsExactly(0, 1, 2, 3);
+        assertThat(ExecutionProvider.parse("cpu", 4, 2).devices()).containsExactly(0, 1);
+        assertThat(ExecutionProvider.parse("cpu", 3, 2).devices()).containsExactly(0);
+        assertThat(ExecutionProvider.parse("cpu", 1, 4).devices()).containsExactly(0);
+        // 0 threads: one worker with every core, as before workers were the default.
+        assertThat(ExecutionProvider.parse("cpu", 8, 0)).isEqualTo(ExecutionProvider.CPU);
+        // Ids given are taken as they are, and GPU providers are never divided.
+        assertThat(ExecutionProvider.parse("cpu:0,1,2", 2, 1).devices()).containsExactly(0, 1, 2);
+        assertThat(ExecutionProvider.parse("cuda", 8, 1).devices()).containsExactly(0);
+    }
+
+    @Test
+    void aBatchThatFindsSeveralWorkersIdleIsSplitAcrossThemEachImageKeepingItsSlot() throws Exception {
+        Path model = TestModels.resnet18();
+        int count = 7;
+        float[][] images = new float[count][];
+        float[][] references = new float[count][];
+        try (OnnxClassifier single = OnnxClassifier.load(model, new SessionSettings(1))) {
+            TensorBatch b = single.allocateBatch(1);
+            for (int i = 0; i < count; i++) {
+                images[i] = randomImage(3 * 224 * 224, 100 + i);
+                b.write(0, images[i]);
+                references[i] = single.run(b, 1);
+            }
+        }
+        try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1,2"))) {
+            TensorBatch batch = pool.allocateBatch(count);
+            for (int i = 0; i < count; i++) {
+                batch.write(i, images[i]);
+            }
+            BisectingInference.Result result = new BisectingInference(pool).infer(batch, count,
+                    java.time.Duration.ofMinutes(1));
+            assertThat(result.errors()).containsOnlyNulls();
+            for (int slot = 0; slot < count; slot++) {
+                for (int c = 0; c < 1000; c++) {
+                    assertThat(result.raw()[slot * 1000 + c]).as("slot %d class %d", slot, c)
+                            .isCloseTo(references[slot][c], within(1e-3f));
+                }
+            }
+            // Nothing else ran, so all three were idle: parts of 2, 2 and 3 images, one on each.
+            assertThat(pool.stats()).extracting(InferencePool.WorkerStats::images).containsExactly(2L, 2L, 3L);
+            assertThat(pool.stats()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+        }
+    }
+
+    @Test
     void batchesFromManyThreadsSpreadOverAllWorkersAndGiveTheSameAnswers() throws Exception {
         Path model = TestModels.resnet18();
         float[] image = randomImage(3 * 224 * 224, 5);
@@ -124,8 +171,10 @@ class InferencePoolTest {
                 .hasMessageContaining("TENSOR_RT");
         SessionSettings fallback = new SessionSettings(1, 1, "all", null, ExecutionProvider.parse("cuda:0,1"), true);
         try (InferencePool pool = InferencePool.open(model, sha, fallback)) {
-            assertThat(pool.provider()).isEqualTo(ExecutionProvider.CPU);
-            assertThat(pool.stats()).hasSize(1);
+            // As plain cpu would be: one single-threaded worker per core.
+            int cores = Runtime.getRuntime().availableProcessors();
+            assertThat(pool.provider()).isEqualTo(ExecutionProvider.cpuWorkers(cores, 1));
+            assertThat(pool.stats()).hasSize(cores);
         }
     }
 

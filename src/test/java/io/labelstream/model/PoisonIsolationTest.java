@@ -46,6 +46,37 @@ class PoisonIsolationTest {
     }
 
     @Test
+    void aBatchSplitOverIdleWorkersIsolatesTheBadImagesInEachPartOnItsOwnWorker() throws Exception {
+        SessionSettings twoWorkers = new SessionSettings(1, 1, "all", null, ExecutionProvider.parse("cpu:0,1"), false);
+        LoadedModel model = LoadedModel.load(PoisonableModel.file(), null, "poisonable", twoWorkers);
+        int[] levels = {10, 150, 20, 33, 47, 58, 200, 99};
+        List<byte[]> images = new ArrayList<>();
+        for (int level : levels) {
+            images.add(PoisonableModel.image(level));
+        }
+        try (LabelingEngine engine = new LabelingEngine(model, new ImagePreprocessor(PoisonableModel.RECIPE,
+                new ImageDecoder(ImageLimits.defaults())), 1, Scores.OutputKind.AUTO, 2)) {
+            BatchOutcome result = engine.label(images);
+            for (int i = 0; i < levels.length; i++) {
+                ImageOutcome outcome = result.outcomes().get(i);
+                if (levels[i] >= PoisonableModel.ROWS) {
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(ImageOutcome.Rejected.class,
+                            r -> assertThat(r.message()).contains("alone"));
+                } else {
+                    int expectedClass = PoisonableModel.classFor(levels[i] % PoisonableModel.ROWS);
+                    assertThat(outcome).as("image %d", i).isInstanceOfSatisfying(ImageOutcome.Labeled.class,
+                            l -> assertThat(l.top().get(0).index()).isEqualTo(expectedClass));
+                }
+            }
+            // One bad image in each half: each half was bisected on its own worker, which both labeled images.
+            assertThat(model.inferencePool().stats()).allSatisfy(s -> {
+                assertThat(s.images()).as("worker %d", s.device()).isPositive();
+                assertThat(s.inFlight()).isZero();
+            });
+        }
+    }
+
+    @Test
     void aBatchWithoutPoisonRunsOnceAndABatchOfOnlyPoisonFailsEveryImage() throws Exception {
         try (LabelingEngine engine = engine()) {
             BatchOutcome clean = engine.label(List.of(PoisonableModel.image(1), PoisonableModel.image(2)));
