@@ -74,8 +74,10 @@ public final class PipelineBenchmark {
             }
         }
         Files.createDirectories(options.outDir());
-        out.printf(Locale.ROOT, "labelstream side-by-side benchmark: %d cores, %s, ORT intra-op and preprocess threads "
-                        + "%d, %d round(s), %d partition(s), %d stream thread(s), %s%n", Runtime.getRuntime()
+        out.printf(Locale.ROOT, "labelstream side-by-side benchmark: %d cores, %s, ORT intra-op threads of the bare loop "
+                        + "and the engine and preprocess threads %d (the pipelines: labelstream's worker layout, by "
+                        + "default one single-threaded worker per core), %d round(s), %d partition(s), %d stream "
+                        + "thread(s), %s%n", Runtime.getRuntime()
                         .availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty(
                         "java.version"), options.threads(), options.rounds(), options.partitions(),
                 options.streamThreads(), options.bootstrapServers() == null
@@ -193,17 +195,25 @@ public final class PipelineBenchmark {
                                 // Longer than the pipeline's backlog: a fresh JVM keeps compiling for its first
                                 // minute, and a service pays that once, not per image.
                                 int costBacklog = backlog(options.costSeconds(), ceiling, batch);
+                                // The bare loop the run is judged against brackets it, a sixth of its work before
+                                // and after: a shared host's speed drifts over a minute, and a few seconds' sample
+                                // taken earlier would compare the run with another machine.
+                                int bracket = Math.max(3, costBacklog / 6 / batch);
+                                ThroughputLoops.Measured before = ceilings.get(batch).measure(bracket);
                                 CostRun.Backlog run = CostRun.backlog(runs, name + "-run", model.getValue(),
                                         size.getValue(), batch, costBacklog);
-                                costs.add(config, round, bare, run);
+                                ThroughputLoops.Measured costBare = ThroughputLoops.Measured.pooled(before,
+                                        ceilings.get(batch).measure(bracket));
+                                costs.add(config, round, costBare, run);
                                 out.printf(Locale.ROOT, "  round %d %-26s labelstream run (own JVM) %.1f img/s, CPU ms"
-                                        + " per image %.1f: bare ÷ run %.3f%n", round, config, run.imagesPerSecond(),
-                                        run.cpuMsPerImage(), bare.cpuMsPerImage() / run.cpuMsPerImage());
+                                        + " per image %.1f; bare loop around it %.1f: bare ÷ run %.3f%n", round, config,
+                                        run.imagesPerSecond(), run.cpuMsPerImage(), costBare.cpuMsPerImage(),
+                                        costBare.cpuMsPerImage() / run.cpuMsPerImage());
                                 if (options.sideModel()) {
                                     CostRun.Backlog withSide = CostRun.backlog(runs, name + "-side", model.getValue(),
                                             size.getValue(), batch, costBacklog, Map.of("models.extra", "side",
                                                     "models.side.path", model.getValue().toString()));
-                                    costs.addSide(config, round, bare, run, withSide);
+                                    costs.addSide(config, round, costBare, run, withSide);
                                     out.printf(Locale.ROOT, "  round %d %-26s labelstream run + a side model %.1f img/s,"
                                                     + " CPU ms per image %.1f: the side model adds %.1f%n", round, config,
                                             withSide.imagesPerSecond(), withSide.cpuMsPerImage(),

@@ -168,7 +168,8 @@ final class PipelineRuns {
         s.put("num.stream.threads", Integer.toString(setup.streamThreads()));
         s.put("max.batch.size", Integer.toString(batch));
         s.put("model.path", model.toString());
-        s.put("model.intra.op.threads", Integer.toString(setup.threads()));
+        // The workers as labelstream lays them out by default (model.provider=cpu: one single-threaded worker per
+        // core), not the bare loop's one session with every thread: what a user runs is what is measured.
         s.put("preprocess.threads", Integer.toString(setup.threads()));
         s.put("state.dir", Files.createTempDirectory("labelstream-bench").toString());
         s.putAll(setup.extra());

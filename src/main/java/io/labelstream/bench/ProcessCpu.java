@@ -74,6 +74,7 @@ final class ProcessCpu {
         // A batch thread calls ONNX Runtime itself, as one of its intra-op threads; the others were started by
         // the thread that created the session (the main thread, named "java" by the launcher).
         if (threadName.startsWith("labelstream-bat") || threadName.startsWith("labelstream-pre")
+                || threadName.startsWith("labelstream-par")
                 || threadName.equals("java")) {
             return GROUPS[1];
         }
