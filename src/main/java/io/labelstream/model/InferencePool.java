@@ -144,14 +144,51 @@ public final class InferencePool implements AutoCloseable {
     }
 
     /**
-     * Runs a batch of {@code batchSize} blank images on every worker in turn, so that each session has planned and
+     * Runs a batch of {@code batchSize} blank images on every worker at once, so that each session has planned and
      * allocated for it before the first real batch; a worker that cannot run it fails here, not on live traffic.
      */
     public void warmUp(int batchSize) throws ModelException {
         TensorBatch blank = allocateBatch(batchSize);
-        for (Worker worker : workers) {
-            worker.classifier.run(blank, batchSize);
+        List<Worker> all = claimAll();
+        List<Future<?>> others = new ArrayList<>();
+        for (Worker worker : all.subList(1, all.size())) {
+            try {
+                others.add(partThreads.submit(() -> worker.classifier.run(blank, batchSize)));
+            } catch (RuntimeException | Error noThread) {
+                others.add(java.util.concurrent.CompletableFuture.completedFuture(null));
+                worker.classifier.run(blank, batchSize);
+            }
         }
+        ModelException failure = null;
+        try {
+            all.get(0).classifier.run(blank, batchSize);
+        } catch (ModelException e) {
+            failure = e;
+        }
+        for (Future<?> other : others) {
+            try {
+                getUninterruptibly(other);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof ModelException m ? m
+                            : new ModelException("warm-up failed: " + e.getCause(), e.getCause());
+                }
+            }
+        }
+        all.forEach(this::release);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Every worker, once each is free. */
+    private List<Worker> claimAll() {
+        List<Worker> all = new ArrayList<>(workers.size());
+        while (all.size() < workers.size()) {
+            all.addAll(claim(workers.size() - all.size()));
+        }
+        all.sort(java.util.Comparator.comparingInt(w -> w.device));
+        return all;
     }
 
     /** One worker's session, lent for a sequence of calls. */
@@ -186,6 +223,7 @@ public final class InferencePool implements AutoCloseable {
         List<Worker> claimed = claim(Math.max(1, units));
         int parts = claimed.size();
         List<Future<?>> others = new ArrayList<>(parts - 1);
+        List<Integer> inline = new ArrayList<>(0);
         for (int p = 1; p < parts; p++) {
             int part = p;
             try {
@@ -193,35 +231,39 @@ public final class InferencePool implements AutoCloseable {
                     runPart(claimed.get(part), calls, count, unit, units, parts, part);
                     return null;
                 }));
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                others.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try {
-                        runPart(claimed.get(part), calls, count, unit, units, parts, part);
-                        return null;
-                    } catch (ModelException e) {
-                        throw new java.util.concurrent.CompletionException(e);
-                    }
-                }, Runnable::run));
+            } catch (RuntimeException | Error noThread) { // closing, or no thread could be started
+                inline.add(part);
             }
         }
-        ModelException failure = null;
-        try {
-            runPart(claimed.get(0), calls, count, unit, units, parts, 0);
-        } catch (ModelException e) {
-            failure = e;
+        // Every part is waited for whatever happens to another: a batch must not return (and let its tensor and
+        // model go) while a part of it still runs, and each part releases its worker itself.
+        Throwable failure = null;
+        inline.add(0, 0);
+        for (int part : inline) {
+            try {
+                runPart(claimed.get(part), calls, count, unit, units, parts, part);
+            } catch (ModelException | RuntimeException | Error e) {
+                failure = failure == null ? e : failure;
+            }
         }
         for (Future<?> other : others) {
             try {
                 getUninterruptibly(other);
             } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof ModelException m ? m
-                            : new ModelException("inference failed on part of a batch: " + e.getCause(), e.getCause());
-                }
+                failure = failure == null ? e.getCause() : failure;
             }
         }
+        if (failure instanceof ModelException m) {
+            throw m;
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
         if (failure != null) {
-            throw failure;
+            throw new IllegalStateException("a part of a batch failed unexpectedly", failure);
         }
     }
 
@@ -262,29 +304,52 @@ public final class InferencePool implements AutoCloseable {
      * come free, not for one it was assigned when it arrived.
      */
     private List<Worker> claim(int wanted) {
+        List<Worker> claimed = new ArrayList<>(workers.size()); // allocated before the turn is taken
         synchronized (workers) {
             long ticket = nextTicket++;
             boolean interrupted = false;
-            while (ticket != serving || workers.stream().allMatch(w -> w.busy)) {
-                try {
-                    workers.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true; // a claimed turn must be used, or every later caller would wait forever
+            try {
+                while (ticket != serving || !anyFree()) {
+                    try {
+                        workers.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // a claimed turn must be used, or every later caller would wait forever
+                    }
                 }
-            }
-            List<Worker> claimed = new ArrayList<>();
-            for (Worker w : workers) {
-                if (!w.busy && claimed.size() < wanted) {
-                    w.busy = true;
-                    claimed.add(w);
+                for (Worker w : workers) {
+                    if (!w.busy && claimed.size() < wanted) {
+                        w.busy = true;
+                        claimed.add(w);
+                    }
                 }
-            }
-            serving++;
-            workers.notifyAll();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            } finally {
+                serving = Math.max(serving, ticket + 1);
+                workers.notifyAll();
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             return claimed;
+        }
+    }
+
+    private boolean anyFree() {
+        for (Worker w : workers) {
+            if (!w.busy) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Workers not running a batch or part of one right now. */
+    public int freeWorkers() {
+        synchronized (workers) {
+            int free = 0;
+            for (Worker w : workers) {
+                free += w.busy ? 0 : 1;
+            }
+            return free;
         }
     }
 

@@ -29,8 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * end, and names it in its outcome.
  *
  * <p>Thread-safe; each calling thread gets its own batch tensor. {@link #submit} runs a batch on the engine's own
- * batch threads, so a caller can decode the next batch while the model is busy with this one: two batch threads
- * per inference worker keep every worker fed.
+ * batch threads, so a caller can decode the next batch while the model is busy with this one: one batch thread
+ * more than the inference workers keeps every worker fed.
  */
 public final class LabelingEngine implements AutoCloseable {
 
@@ -83,7 +83,9 @@ public final class LabelingEngine implements AutoCloseable {
         open.add(first);
         models.set(new ModelSet(first, List.of()));
         AtomicInteger batchCounter = new AtomicInteger();
-        this.batchThreads = Executors.newFixedThreadPool(2 * model.inferencePool().workers(), r -> {
+        // One more than the workers: each can run a batch while the next is decoded. Not two per worker, now that
+        // a worker is a core: each batch thread keeps a batch tensor of its own.
+        this.batchThreads = Executors.newFixedThreadPool(model.inferencePool().workers() + 1, r -> {
             Thread t = new Thread(r, "labelstream-batch-" + batchCounter.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -226,10 +228,13 @@ public final class LabelingEngine implements AutoCloseable {
 
     /**
      * True when a batch submitted now would start at once: fewer batches are in the engine, counting those still
-     * being decoded, than it has inference workers.
+     * being decoded, than it has inference workers, and one of them is free (a batch split over idle workers holds
+     * several).
      */
     public boolean hasIdleWorker() {
-        return batchesInEngine.get() < model().inferencePool().workers();
+        InferencePool pool = model().inferencePool();
+        // A batch that found several workers idle holds all of them: the count of batches alone would not say so.
+        return batchesInEngine.get() < pool.workers() && pool.freeWorkers() > 0;
     }
 
     /**

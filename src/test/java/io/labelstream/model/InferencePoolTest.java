@@ -124,6 +124,31 @@ class InferencePoolTest {
     }
 
     @Test
+    void aPartThatFailsUnexpectedlyStillWaitsForTheOtherPartsAndReleasesEveryWorker() throws Exception {
+        Path model = TestModels.resnet18();
+        try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1,2"))) {
+            TensorBatch batch = pool.allocateBatch(6);
+            float[] image = randomImage(3 * 224 * 224, 3);
+            for (int i = 0; i < 6; i++) {
+                batch.write(i, image);
+            }
+            java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+            assertThatThrownBy(() -> pool.onIdleWorkers(6, 1, (session, from, n) -> {
+                if (from == 0) {
+                    throw new IllegalStateException("part 0 broke");
+                }
+                session.run(batch, from, n);
+                finished.incrementAndGet();
+            })).isInstanceOf(IllegalStateException.class).hasMessage("part 0 broke");
+            // The batch returned only after its other parts, which still hold its tensor, had finished.
+            assertThat(finished).hasValue(2);
+            assertThat(pool.stats()).allSatisfy(s -> assertThat(s.inFlight()).isZero());
+            assertThat(pool.freeWorkers()).isEqualTo(3);
+            runOne(pool, image);
+        }
+    }
+
+    @Test
     void aBatchGoesToTheWorkerThatIsNotBusy() throws Exception {
         Path model = TestModels.resnet18();
         try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1"))) {
