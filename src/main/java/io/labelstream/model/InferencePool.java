@@ -149,36 +149,7 @@ public final class InferencePool implements AutoCloseable {
      */
     public void warmUp(int batchSize) throws ModelException {
         TensorBatch blank = allocateBatch(batchSize);
-        List<Worker> all = claimAll();
-        List<Future<?>> others = new ArrayList<>();
-        for (Worker worker : all.subList(1, all.size())) {
-            try {
-                others.add(partThreads.submit(() -> worker.classifier.run(blank, batchSize)));
-            } catch (RuntimeException | Error noThread) {
-                others.add(java.util.concurrent.CompletableFuture.completedFuture(null));
-                worker.classifier.run(blank, batchSize);
-            }
-        }
-        ModelException failure = null;
-        try {
-            all.get(0).classifier.run(blank, batchSize);
-        } catch (ModelException e) {
-            failure = e;
-        }
-        for (Future<?> other : others) {
-            try {
-                getUninterruptibly(other);
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof ModelException m ? m
-                            : new ModelException("warm-up failed: " + e.getCause(), e.getCause());
-                }
-            }
-        }
-        all.forEach(this::release);
-        if (failure != null) {
-            throw failure;
-        }
+        onEach(claimAll(), (index, worker) -> worker.classifier.run(blank, batchSize));
     }
 
     /** Every worker, once each is free. */
@@ -222,26 +193,45 @@ public final class InferencePool implements AutoCloseable {
         int units = (count + unit - 1) / unit;
         List<Worker> claimed = claim(Math.max(1, units));
         int parts = claimed.size();
-        List<Future<?>> others = new ArrayList<>(parts - 1);
-        List<Integer> inline = new ArrayList<>(0);
-        for (int p = 1; p < parts; p++) {
-            int part = p;
+        onEach(claimed, (part, worker) -> {
+            // Whole units, sizes differing by at most one unit, the larger last.
+            int from = Math.min(count, unit * (units * part / parts));
+            int to = Math.min(count, unit * (units * (part + 1) / parts));
+            calls.run(worker.session(), from, to - from);
+        });
+    }
+
+    /** Work for one of several claimed workers, the {@code index}-th. */
+    private interface OnWorker {
+        void run(int index, Worker worker) throws ModelException;
+    }
+
+    /**
+     * Runs {@code task} on each of {@code claimed} at once, the first on the calling thread and the others on
+     * {@link #partThreads} (on the calling thread too when none can be had), releasing each worker when its task
+     * ends. Every task is waited for, whatever happens to another: a batch must not return, and let its tensor and
+     * model go, while part of it still runs.
+     *
+     * @throws ModelException the first task's failure (a RuntimeException or Error is rethrown as it is)
+     */
+    private void onEach(List<Worker> claimed, OnWorker task) throws ModelException {
+        List<Future<?>> others = new ArrayList<>(claimed.size() - 1);
+        List<Integer> here = new ArrayList<>(List.of(0));
+        for (int i = 1; i < claimed.size(); i++) {
+            int index = i;
             try {
                 others.add(partThreads.submit(() -> {
-                    runPart(claimed.get(part), calls, count, unit, units, parts, part);
+                    runReleasing(claimed.get(index), index, task);
                     return null;
                 }));
             } catch (RuntimeException | Error noThread) { // closing, or no thread could be started
-                inline.add(part);
+                here.add(index);
             }
         }
-        // Every part is waited for whatever happens to another: a batch must not return (and let its tensor and
-        // model go) while a part of it still runs, and each part releases its worker itself.
         Throwable failure = null;
-        inline.add(0, 0);
-        for (int part : inline) {
+        for (int index : here) {
             try {
-                runPart(claimed.get(part), calls, count, unit, units, parts, part);
+                runReleasing(claimed.get(index), index, task);
             } catch (ModelException | RuntimeException | Error e) {
                 failure = failure == null ? e : failure;
             }
@@ -263,17 +253,13 @@ public final class InferencePool implements AutoCloseable {
             throw e;
         }
         if (failure != null) {
-            throw new IllegalStateException("a part of a batch failed unexpectedly", failure);
+            throw new IllegalStateException("a task on an inference worker failed unexpectedly", failure);
         }
     }
 
-    /** Part {@code part} of {@code parts}: whole units, sizes differing by at most one unit, the larger last. */
-    private void runPart(Worker worker, PartCalls calls, int count, int unit, int units, int parts, int part)
-            throws ModelException {
-        int from = Math.min(count, unit * (units * part / parts));
-        int to = Math.min(count, unit * (units * (part + 1) / parts));
+    private void runReleasing(Worker worker, int index, OnWorker task) throws ModelException {
         try {
-            calls.run(worker.session(), from, to - from);
+            task.run(index, worker);
         } finally {
             release(worker);
         }
@@ -353,12 +339,6 @@ public final class InferencePool implements AutoCloseable {
         }
     }
 
-    private boolean busy(Worker worker) {
-        synchronized (workers) {
-            return worker.busy;
-        }
-    }
-
     private void release(Worker worker) {
         synchronized (workers) {
             worker.busy = false;
@@ -371,8 +351,10 @@ public final class InferencePool implements AutoCloseable {
     }
 
     public List<WorkerStats> stats() {
-        return workers.stream().map(w -> new WorkerStats(w.device, w.batches.get(), w.images.get(), busy(w) ? 1 : 0))
-                .toList();
+        synchronized (workers) {
+            return workers.stream().map(w -> new WorkerStats(w.device, w.batches.get(), w.images.get(),
+                    w.busy ? 1 : 0)).toList();
+        }
     }
 
     @Override

@@ -22,8 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Encoded images in, one {@link ImageOutcome} per image out, in three parts as a translator wraps a predictor:
  * {@link BatchPreprocessor} (decode and preprocess into a dense batch tensor), {@link BisectingInference} (one
- * ONNX Runtime call on the first free worker, or one part on each idle one, bisection when it fails) and {@link Postprocessor} (softmax, top k,
- * label names). Knows nothing of Kafka.
+ * ONNX Runtime call on the first free worker, or one part on each idle one, bisection when it fails) and
+ * {@link Postprocessor} (softmax, top k, label names). Knows nothing of Kafka.
  *
  * <p>The model can be replaced while the engine runs ({@link #swap}): each batch runs on one model from start to
  * end, and names it in its outcome.
