@@ -301,13 +301,7 @@ public final class LabelingEngine implements AutoCloseable {
         CompletableFuture<BatchOutcome> result = new CompletableFuture<>();
         batchesInEngine.incrementAndGet();
         try {
-            batchThreads.execute(() -> {
-                try {
-                    run(model, images, capacity, result);
-                } finally {
-                    model.release();
-                }
-            });
+            batchThreads.execute(() -> run(model, images, capacity, result));
         } catch (RuntimeException rejected) { // the engine is closing
             batchesInEngine.decrementAndGet();
             model.release();
@@ -317,24 +311,31 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     private void run(ModelSet model, List<byte[]> images, int capacity, CompletableFuture<BatchOutcome> result) {
-        if (result.isDone()) { // cancelled before it started
-            batchesInEngine.decrementAndGet();
-            return;
-        }
-        long t0 = System.nanoTime();
-        BatchOutcome outcome;
+        BatchOutcome outcome = null;
+        Throwable failure = null;
         try {
-            outcome = label(model, images, threadBatch(model, capacity));
+            if (!result.isDone()) { // else cancelled before it started
+                long t0 = System.nanoTime();
+                outcome = label(model, images, threadBatch(model, capacity));
+                double ms = (System.nanoTime() - t0) / 1e6;
+                typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
+            }
         } catch (Throwable t) {
+            failure = t;
+        } finally {
+            // Both before the caller can see the outcome: a caller that saw it sees the engine idle, and sees the
+            // set let go by this batch (a replaced model closes with its last user, not some time after).
             batchesInEngine.decrementAndGet();
-            result.completeExceptionally(t);
-            return;
+            try {
+                model.release();
+            } finally { // a model that fails to close must not keep the caller waiting for a finished batch
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else if (outcome != null) {
+                    result.complete(outcome);
+                }
+            }
         }
-        double ms = (System.nanoTime() - t0) / 1e6;
-        typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
-        // Counted out before the caller can see the outcome, so a caller that saw it sees the engine idle.
-        batchesInEngine.decrementAndGet();
-        result.complete(outcome);
     }
 
     /** The current models, held; a swap between reading and holding them is retried. */
