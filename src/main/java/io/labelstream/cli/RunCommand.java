@@ -6,8 +6,8 @@ import picocli.CommandLine.Mixin;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs the labeling pipeline until stopped (SIGTERM or Ctrl-C). Exits 1 if the pipeline "
@@ -23,10 +23,10 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunningInstance instance = RunningInstance.start(options.load(Map.of()));
-        CountDownLatch signalled = new CountDownLatch(1);
+        CompletableFuture<Void> signalled = new CompletableFuture<>();
         CountDownLatch closed = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
-            signalled.countDown();
+            signalled.complete(null);
             instance.close();
             closed.countDown();
             // Log4j's own shutdown hook is off (log4j2.xml) so that the lines above are still written.
@@ -34,16 +34,17 @@ final class RunCommand implements Callable<Integer> {
         }, "labelstream-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("labelstream running against " + instance.bootstrapServers() + "; Ctrl-C to stop");
-        while (!signalled.await(500, TimeUnit.MILLISECONDS)) {
-            KafkaStreams.State state = instance.pipeline().state();
-            if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-                instance.close();
-                System.err.println("labelstream: pipeline stopped (" + state + ")"
-                        + (instance.pipeline().fatalError() == null ? ""
-                        : ": " + instance.pipeline().fatalError().getMessage()));
-                return 1;
-            }
+        // Woken by either event, not by a timer: an idle instance's main thread costs nothing.
+        CompletableFuture<KafkaStreams.State> stopped = instance.pipeline().stopped();
+        CompletableFuture.anyOf(signalled, stopped).join();
+        if (!signalled.isDone()) {
+            KafkaStreams.State state = stopped.join();
+            Runtime.getRuntime().removeShutdownHook(hook);
+            instance.close();
+            System.err.println("labelstream: pipeline stopped (" + state + ")"
+                    + (instance.pipeline().fatalError() == null ? ""
+                    : ": " + instance.pipeline().fatalError().getMessage()));
+            return 1;
         }
         closed.await();
         return 0;

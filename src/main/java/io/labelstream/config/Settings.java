@@ -50,6 +50,11 @@ public final class Settings {
     public static final Setting<Long> MAX_BATCH_DELAY_MS = new Setting<>("max.batch.delay.ms", "20",
             "Longest an image waits in the buffer before a partial batch is flushed (wall clock)",
             Setting.longRange(1, 60_000));
+    public static final Setting<Long> IDLE_POLL_MS = new Setting<>("idle.poll.ms", "3000",
+            "How long an idle stream thread sleeps in its poll, and how long the broker holds its consumer's empty "
+                    + "fetch (classic group protocol; work wakes the thread at once). Longer costs less CPU while "
+                    + "idle, and an idle instance can take up to about this long more to settle a rebalance",
+            Setting.longRange(100, 10_000));
     public static final Setting<Integer> MAX_BATCHES_IN_FLIGHT = new Setting<>("max.batches.in.flight", "2",
             "Batches a task keeps in the engine at once: 2 decodes the next batch while the model runs the current "
                     + "one. A task buffers at most max.batch.size × (this + 1) records before its stream thread "
@@ -226,7 +231,7 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
-            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
+            MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, IDLE_POLL_MS, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -35,16 +36,10 @@ import static io.labelstream.broker.TopicAdmin.MAX_RECORD_BYTES;
 public final class Pipeline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
-    /**
-     * How long an idle stream thread sleeps in one poll, and how long the broker holds its consumer's empty fetch
-     * (kafka.poll.ms and kafka.main.consumer.fetch.max.wait.ms override them). Measured here, idle after a minute:
-     * 10.2 CPU ms per second at Kafka's 500 ms fetch wait and a 500 ms poll, 6.7 at 1 s for both.
-     */
-    static final long IDLE_POLL_MS = 1000;
-
     private final KafkaStreams streams;
     private final ReferenceFetcher fetcher;
     private final CountDownLatch running = new CountDownLatch(1);
+    private final CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
     private volatile Throwable fatal;
     /** Empty unless model.reload=watch. */
     private java.util.List<ModelReloader> reloaders = java.util.List.of();
@@ -87,6 +82,8 @@ public final class Pipeline implements AutoCloseable {
             wakeups.instanceRunning(now == KafkaStreams.State.RUNNING);
             if (now == KafkaStreams.State.RUNNING) {
                 pipeline.running.countDown();
+            } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                pipeline.stopped.complete(now);
             } else if (now == KafkaStreams.State.PENDING_SHUTDOWN) {
                 wakeups.wakeAll(); // the threads see it now rather than after their poll
             }
@@ -165,9 +162,12 @@ public final class Pipeline implements AutoCloseable {
                     .toMillis());
         } else {
             // Woken when there is work, an idle thread may sleep in its poll, and its consumer need not ask the
-            // broker for records more often: a fetch returns as soon as a record arrives, whatever its wait.
-            p.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MS);
-            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), (int) IDLE_POLL_MS);
+            // broker for records more often: a fetch returns as soon as a record arrives, whatever its wait. An
+            // idle thread still wakes at each heartbeat (heartbeat.interval.ms, 3 s), at each empty fetch's return
+            // and at each poll's end; at 3 s for both it wakes about once a second instead of twice or more.
+            long idlePollMs = config.get(Settings.IDLE_POLL_MS);
+            p.put(StreamsConfig.POLL_MS_CONFIG, idlePollMs);
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), (int) idlePollMs);
         }
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD_BYTES);
         p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_RECORD_BYTES);
@@ -180,6 +180,14 @@ public final class Pipeline implements AutoCloseable {
     /** Waits until the instance has joined its group and is processing. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
         return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Completes with the state the instance ended in, ERROR or NOT_RUNNING, whether it stopped by itself or was
+     * closed: something to wait on instead of asking for the state again and again.
+     */
+    public CompletableFuture<KafkaStreams.State> stopped() {
+        return stopped.copy();
     }
 
     public KafkaStreams.State state() {

@@ -179,6 +179,21 @@ class CliTest {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void runEndsWithExitCode1AndSaysWhyWhenThePipelineStopsByItself() throws Exception {
+        // Nothing creates the input topic, so the first rebalance finds it missing and the instance goes to ERROR;
+        // run is not polling for that, it is told.
+        try (io.labelstream.broker.EmbeddedKafka kafka = io.labelstream.broker.EmbeddedKafka.start()) {
+            Captured run = capture(() -> Main.execute("run", "--model", TestModels.resnet18().toString(),
+                    "-s", "bootstrap.servers=" + kafka.bootstrapServers(), "-s", "topics.create=false",
+                    "-s", "input.topics=never-created", "-s", "ops.port=0",
+                    "-s", "state.dir=" + dir.resolve("state")));
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+            assertThat(run.err()).contains("labelstream: pipeline stopped (ERROR)").contains("source topics were missing");
+        }
+    }
+
+    @Test
     void aGpuProviderOnThisMachineStopsStartUpWithAClearMessage() {
         Captured run = capture(() -> Main.execute("run", "--model", TestModels.resnet18().toString(),
                 "-s", "model.provider=cuda:0"));
