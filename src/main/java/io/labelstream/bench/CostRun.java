@@ -20,9 +20,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class CostRun {
 
-    /** JVM options of the measured process: what {@code labelstream run} would be given in a container. */
-    static final List<String> JVM = List.of("-Xmx1g");
-
     /**
      * @param cpu   the process's CPU over the measured window, by thread group
      * @param kafka what it asked of Kafka over the same window
@@ -81,7 +78,7 @@ final class CostRun {
         settings.putAll(extra);
         Topics topics = Topics.from(LabelstreamConfig.of(settings));
         runs.preload(topics.input(), name, jpegs, images);
-        try (RunProcess child = RunProcess.start(settings, JVM);
+        try (RunProcess child = RunProcess.start(settings, runs.runJvm());
              var labels = runs.labelsConsumer(topics.labels(), 20)) {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
             int seen = 0;
@@ -128,7 +125,7 @@ final class CostRun {
                      Long brokerPid) throws Exception {
         Map<String, String> settings = settings(runs, name, model, batch);
         runs.createTopic(Topics.from(LabelstreamConfig.of(settings)).input());
-        try (RunProcess child = RunProcess.start(settings, JVM)) {
+        try (RunProcess child = RunProcess.start(settings, runs.runJvm())) {
             child.awaitReady(Duration.ofMinutes(3));
             Thread.sleep(settle.toMillis());
             ProcessCpu.Snapshot before = ProcessCpu.of(child.pid());

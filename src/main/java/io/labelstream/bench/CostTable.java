@@ -50,14 +50,14 @@ final class CostTable {
         return rows.isEmpty() && sideRows.isEmpty() && idles.isEmpty();
     }
 
-    void print(PrintStream out) {
+    void print(PrintStream out, List<String> runJvm) {
         if (!rows.isEmpty()) {
             out.printf("%nCost per labeled image: `labelstream run` in its own JVM (%s) over a pre-loaded backlog, its "
                     + "process CPU time over the backlog's last two thirds (start-up and the JIT's first pass "
                     + "left out) ÷ the images labeled then; bare = the ONNX Runtime loop above (one session, all its "
                     + "intra-op threads), on a sixth of the backlog's images right before and right after the run, "
                     + "process CPU ÷ images. Median (min–max) over rounds; ratios per round.%n",
-                    String.join(" ", CostRun.JVM));
+                    String.join(" ", runJvm));
             out.printf("  %-26s %-22s %-22s %-20s %-20s%n", "configuration", "bare CPU ms/image",
                     "run CPU ms/image", "bare ÷ run", "run images/s");
             for (var e : byConfig().entrySet()) {

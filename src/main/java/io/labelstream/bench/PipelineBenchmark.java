@@ -33,6 +33,7 @@ public final class PipelineBenchmark {
      * @param loads         fractions of the measured pipeline capacity offered in the latency runs
      * @param backlog       images in the memory run's backlog (0 skips it)
      * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
+     * @param runJvm        JVM options of the cost and idle runs' {@code labelstream run} processes
      * @param settings      labelstream settings for every pipeline run, over the benchmark's own
      * @param cost          whether each round also runs {@code labelstream run} in its own JVM for the cost table
      * @param idle          how long each round measures an idle {@code labelstream run} (zero skips it)
@@ -44,7 +45,7 @@ public final class PipelineBenchmark {
                           int streamThreads,
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
-                          List<String> memoryJvm, Map<String, String> settings, Path outDir, boolean cost,
+                          List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir, boolean cost,
                           Duration idle, boolean sideModel, double costSeconds) {
     }
 
@@ -104,12 +105,12 @@ public final class PipelineBenchmark {
         try {
             String bootstrap = broker == null ? options.bootstrapServers() : broker.bootstrapServers();
             PipelineRuns runs = new PipelineRuns(new PipelineRuns.Setup(bootstrap, options.partitions(),
-                    options.streamThreads(), options.threads(), options.settings()));
+                    options.streamThreads(), options.threads(), options.settings(), options.runJvm()));
             String runId = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
             throughput(runs, runId, models, images, providers);
             idle(runs, runId, models, broker);
             printThroughput(providers);
-            costs.print(out);
+            costs.print(out, options.runJvm());
             if (options.cost()) {
                 StageCosts.print(out, images, Math.max(3, options.rounds()));
             }

@@ -40,8 +40,13 @@ import java.util.concurrent.TimeoutException;
  */
 final class PipelineRuns {
 
-    /** Pipeline settings that are the same for every run: the rest are labelstream's defaults. */
-    record Setup(String bootstrapServers, int partitions, int streamThreads, int threads, Map<String, String> extra) {
+    /**
+     * Pipeline settings that are the same for every run: the rest are labelstream's defaults.
+     *
+     * @param runJvm JVM options of a {@code labelstream run} started in its own JVM
+     */
+    record Setup(String bootstrapServers, int partitions, int streamThreads, int threads, Map<String, String> extra,
+                 List<String> runJvm) {
     }
 
     /**
@@ -58,6 +63,10 @@ final class PipelineRuns {
 
     private final Setup setup;
     private final KafkaClients clients;
+
+    List<String> runJvm() {
+        return setup.runJvm();
+    }
 
     PipelineRuns(Setup setup) {
         this.setup = setup;

@@ -161,9 +161,14 @@ final class BenchCommand {
         @Option(names = "--backlog-model", defaultValue = "resnet18", description = "Model of the memory run (default ${DEFAULT-VALUE}).")
         String backlogModel;
 
-        @Option(names = "--memory-jvm", split = " ", defaultValue = "-Xmx1g",
+        @Option(names = "--memory-jvm", split = " ", defaultValue = "-Xmx1g " + io.labelstream.ops.ContainerJvm.OPTIONS,
                 description = "JVM options of the memory run's process (default ${DEFAULT-VALUE}).")
         List<String> memoryJvm;
+
+        @Option(names = "--run-jvm", split = " ", defaultValue = "-Xmx1g " + io.labelstream.ops.ContainerJvm.OPTIONS,
+                description = "JVM options of the cost and idle runs' `labelstream run` processes: by default a 1 GB "
+                        + "heap and the options docker/ and deploy/ start labelstream with (default ${DEFAULT-VALUE}).")
+        List<String> runJvm;
 
         @Option(names = "--cost", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Each round also runs `labelstream run` in its own JVM on the same backlog and prints "
@@ -201,7 +206,7 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
-                    memoryJvm, settings, outDir, cost, idle, sideModel, costSeconds), System.out).run();
+                    memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds), System.out).run();
             return 0;
         }
 

@@ -38,6 +38,10 @@ class DockerFilesTest {
         String text = String.join("\n", lines);
         assertThat(text).containsPattern("(?s)HEALTHCHECK [^\\n]*\\\\\\n\\s*CMD \\[\"java\", \"-jar\", \"/app/labelstream.jar\", \"health\"");
         assertThat(text).contains("labelstream.jar");
+        String entrypoint = lines.stream().filter(l -> l.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
+        for (String option : ContainerJvm.OPTIONS.split(" ")) {
+            assertThat(entrypoint).as("the benchmark measures labelstream with these options").contains('"' + option + '"');
+        }
         // The runtime stage installs libjpeg-turbo and insists on it, so a broken image stops at start-up.
         String runtime = text.substring(text.lastIndexOf("\nFROM "));
         assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg")
@@ -46,6 +50,18 @@ class DockerFilesTest {
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("FROM nvidia/cuda:12").contains("cudnn"));
             assertThat(lines).anySatisfy(l -> assertThat(l).contains("-Pgpu"));
         }
+    }
+
+    @Test
+    void theDeploymentStartsTheJvmWithTheOptionsTheBenchmarkMeasures() throws Exception {
+        JsonNode deployment = new ObjectMapper(new YAMLFactory()).readTree(Path.of("deploy/base/deployment.yaml").toFile());
+        String toolOptions = null;
+        for (JsonNode env : deployment.at("/spec/template/spec/containers/0/env")) {
+            if (env.get("name").asText().equals("JAVA_TOOL_OPTIONS")) {
+                toolOptions = env.get("value").asText();
+            }
+        }
+        assertThat(toolOptions).as("JAVA_TOOL_OPTIONS").isNotNull().contains(ContainerJvm.OPTIONS);
     }
 
     @Test
