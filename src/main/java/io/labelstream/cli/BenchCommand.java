@@ -161,7 +161,7 @@ final class BenchCommand {
         @Option(names = "--backlog-model", defaultValue = "resnet18", description = "Model of the memory run (default ${DEFAULT-VALUE}).")
         String backlogModel;
 
-        @Option(names = "--memory-jvm", split = " ", defaultValue = "-Xmx1g " + io.labelstream.ops.ContainerJvm.OPTIONS,
+        @Option(names = "--memory-jvm", split = " ", defaultValue = "-Xmx1g",
                 description = "JVM options of the memory run's process (default ${DEFAULT-VALUE}).")
         List<String> memoryJvm;
 

@@ -36,10 +36,10 @@ final class RunCommand implements Callable<Integer> {
         System.out.println("labelstream running against " + instance.bootstrapServers() + "; Ctrl-C to stop");
         // Woken by either event, not by a timer: an idle instance's main thread costs nothing.
         CompletableFuture<KafkaStreams.State> stopped = instance.pipeline().stopped();
-        CompletableFuture.anyOf(signalled, stopped).join();
+        CompletableFuture.anyOf(signalled, stopped).get(); // interruptible, unlike join()
         if (!signalled.isDone()) {
-            KafkaStreams.State state = stopped.join();
-            Runtime.getRuntime().removeShutdownHook(hook);
+            KafkaStreams.State state = stopped.get();
+            // The hook stays: a SIGTERM now waits in it for this close (close is synchronized and idempotent).
             instance.close();
             System.err.println("labelstream: pipeline stopped (" + state + ")"
                     + (instance.pipeline().fatalError() == null ? ""

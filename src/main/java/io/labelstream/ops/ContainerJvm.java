@@ -9,7 +9,8 @@ package io.labelstream.ops;
  *       beside ONNX Runtime's. Under load the collector cost 0.03 ms per image with G1; the JVM itself picks the
  *       serial collector for containers under 2 CPUs or 1792 MB.</li>
  *   <li>{@code -XX:PerfDataSamplingInterval=1000}: the JVM samples its performance counters (jstat's) once a
- *       second instead of twenty times; jstat and jcmd still work.</li>
+ *       second instead of twenty times; jstat and jcmd still work. JDK 25 removed that sampling and ignores the
+ *       option with a warning: drop it when the images move past JDK 17.</li>
  * </ul>
  */
 public final class ContainerJvm {
