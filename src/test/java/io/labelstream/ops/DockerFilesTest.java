@@ -36,7 +36,10 @@ class DockerFilesTest {
         }
         assertThat(lines).anySatisfy(l -> assertThat(l).matches("USER \\d+"));
         String text = String.join("\n", lines);
-        assertThat(text).containsPattern("(?s)HEALTHCHECK [^\\n]*\\\\\\n\\s*CMD \\[\"java\", \"-jar\", \"/app/labelstream.jar\", \"health\"");
+        // curl rather than a JVM per check; it asks the port the image exposes.
+        String exposed = lines.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow().substring(7).trim();
+        assertThat(text).containsPattern("(?s)HEALTHCHECK [^\\n]*\\\\\\n\\s*CMD \\[\"curl\", \"-fsS\", [^\\n]*\"http://127\\.0\\.0\\.1:"
+                + exposed + "/health/ready\"\\]");
         assertThat(text).contains("labelstream.jar");
         String entrypoint = lines.stream().filter(l -> l.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
         for (String option : ContainerJvm.OPTIONS.split(" ")) {
@@ -44,7 +47,7 @@ class DockerFilesTest {
         }
         // The runtime stage installs libjpeg-turbo and insists on it, so a broken image stops at start-up.
         String runtime = text.substring(text.lastIndexOf("\nFROM "));
-        assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg")
+        assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg curl")
                 .contains("ENV LABELSTREAM_IMAGE_JPEG_DECODER=libjpeg-turbo");
         if (dockerfile.endsWith(".gpu")) {
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("FROM nvidia/cuda:12").contains("cudnn"));
