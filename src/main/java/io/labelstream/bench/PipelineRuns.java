@@ -64,13 +64,13 @@ final class PipelineRuns {
     private final Setup setup;
     private final KafkaClients clients;
 
-    List<String> runJvm() {
-        return setup.runJvm();
-    }
-
     PipelineRuns(Setup setup) {
         this.setup = setup;
         this.clients = KafkaClients.of(LabelstreamConfig.of(setup.extra()), setup.bootstrapServers());
+    }
+
+    List<String> runJvm() {
+        return setup.runJvm();
     }
 
     /** Pre-loads {@code images} events into a new input topic, then times the pipeline through all of them. */

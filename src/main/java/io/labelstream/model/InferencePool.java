@@ -295,7 +295,7 @@ public final class InferencePool implements AutoCloseable {
             long ticket = nextTicket++;
             boolean interrupted = false;
             try {
-                while (ticket != serving || !anyFree()) {
+                while (ticket != serving || free() == 0) {
                     try {
                         workers.wait();
                     } catch (InterruptedException e) {
@@ -319,24 +319,20 @@ public final class InferencePool implements AutoCloseable {
         }
     }
 
-    private boolean anyFree() {
-        for (Worker w : workers) {
-            if (!w.busy) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Workers not running a batch or part of one right now. */
     public int freeWorkers() {
         synchronized (workers) {
-            int free = 0;
-            for (Worker w : workers) {
-                free += w.busy ? 0 : 1;
-            }
-            return free;
+            return free();
         }
+    }
+
+    /** As {@link #freeWorkers}, for a caller that holds the lock on {@code workers}. */
+    private int free() {
+        int free = 0;
+        for (Worker w : workers) {
+            free += w.busy ? 0 : 1;
+        }
+        return free;
     }
 
     private void release(Worker worker) {

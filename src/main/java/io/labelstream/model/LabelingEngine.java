@@ -322,18 +322,17 @@ public final class LabelingEngine implements AutoCloseable {
             }
         } catch (Throwable t) {
             failure = t;
-        } finally {
-            // Both before the caller can see the outcome: a caller that saw it sees the engine idle, and sees the
-            // set let go by this batch (a replaced model closes with its last user, not some time after).
-            batchesInEngine.decrementAndGet();
-            try {
-                model.release();
-            } finally { // a model that fails to close must not keep the caller waiting for a finished batch
-                if (failure != null) {
-                    result.completeExceptionally(failure);
-                } else if (outcome != null) {
-                    result.complete(outcome);
-                }
+        }
+        // Both before the caller can see the outcome: a caller that saw it sees the engine idle, and sees the set
+        // let go by this batch (a replaced model closes with its last user, not some time after).
+        batchesInEngine.decrementAndGet();
+        try {
+            model.release();
+        } finally { // a model that fails to close must not keep the caller waiting for a finished batch
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            } else if (outcome != null) {
+                result.complete(outcome);
             }
         }
     }
