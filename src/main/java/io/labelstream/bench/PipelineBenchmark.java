@@ -203,12 +203,14 @@ public final class PipelineBenchmark {
                                 ThroughputLoops.Measured before = ceilings.get(batch).measure(bracket);
                                 CostRun.Backlog run = CostRun.backlog(runs, name + "-run", model.getValue(),
                                         size.getValue(), batch, costBacklog);
-                                ThroughputLoops.Measured costBare = ThroughputLoops.Measured.pooled(before,
-                                        ceilings.get(batch).measure(bracket));
+                                ThroughputLoops.Measured after = ceilings.get(batch).measure(bracket);
+                                ThroughputLoops.Measured costBare = ThroughputLoops.Measured.pooled(before, after);
                                 costs.add(config, round, costBare, run);
+                                // Both halves printed: when they disagree, the host changed speed during the run.
                                 out.printf(Locale.ROOT, "  round %d %-26s labelstream run (own JVM) %.1f img/s, CPU ms"
-                                        + " per image %.1f; bare loop around it %.1f: bare ÷ run %.3f%n", round, config,
-                                        run.imagesPerSecond(), run.cpuMsPerImage(), costBare.cpuMsPerImage(),
+                                        + " per image %.1f; bare loop around it %.1f (before %.1f, after %.1f): bare ÷"
+                                        + " run %.3f%n", round, config, run.imagesPerSecond(), run.cpuMsPerImage(),
+                                        costBare.cpuMsPerImage(), before.cpuMsPerImage(), after.cpuMsPerImage(),
                                         costBare.cpuMsPerImage() / run.cpuMsPerImage());
                                 if (options.sideModel()) {
                                     CostRun.Backlog withSide = CostRun.backlog(runs, name + "-side", model.getValue(),
