@@ -89,8 +89,14 @@ class ReferenceFetcherTest {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
+    /** Room for a slow host's first connection: only the silent server's test needs a short limit. */
     private ReferenceFetcher fetcher(List<Path> roots, Set<String> hosts, long maxBytes) throws IOException {
-        return new ReferenceFetcher(new ReferenceFetcher.Policy(roots, hosts, 1500, maxBytes, 4));
+        return fetcher(roots, hosts, maxBytes, 30_000);
+    }
+
+    private ReferenceFetcher fetcher(List<Path> roots, Set<String> hosts, long maxBytes, int timeoutMs)
+            throws IOException {
+        return new ReferenceFetcher(new ReferenceFetcher.Policy(roots, hosts, timeoutMs, maxBytes, 4));
     }
 
     private static ImageReference ref(String uri) {
@@ -144,12 +150,13 @@ class ReferenceFetcherTest {
             });
             assertThat(reason(f.fetch(ref(http("/missing"))))).isEqualTo(FailureReason.FETCH_FAILED);
             assertThat(reason(f.fetch(ref(http("/huge"))))).isEqualTo(FailureReason.TOO_LARGE);
-            long t0 = System.nanoTime();
+        }
+        // The server never answers: only the fetch's own limit can end this.
+        try (ReferenceFetcher f = fetcher(List.of(), Set.of(allowed), 1 << 20, 1500)) {
             assertThat(f.fetch(ref(http("/silent")))).isInstanceOfSatisfying(ReferenceFetcher.Refused.class, r -> {
                 assertThat(r.reason()).isEqualTo(FailureReason.FETCH_FAILED);
-                assertThat(r.message()).contains("fetch.timeout.ms");
+                assertThat(r.message()).contains("did not answer within 1500 ms (fetch.timeout.ms)");
             });
-            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5000);
         }
     }
 

@@ -120,6 +120,13 @@ class S3ReferencesTest {
         }
     }
 
+    /**
+     * The hanging fetch's limit. The client's first request also pays the AWS SDK's one-time set-up (signer,
+     * endpoint rules, HTTP client): on a slow host a limit of two seconds could run out before it connected, and
+     * the test would fail on "no connection" although the fetch behaved.
+     */
+    private static final int HANG_LIMIT_MS = 10_000;
+
     /** A server that counts connections and answers none: refusals must not reach it; a fetch must give up on it. */
     @Test
     void refusedReferencesMakeNoRequestAndAHangingServerFailsWithinTheTimeLimit() throws Exception {
@@ -140,8 +147,8 @@ class S3ReferencesTest {
             acceptor.start();
             S3Store.Settings hanging = new S3Store.Settings("us-east-1",
                     java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()), true,
-                    s3.settings().credentials(), Duration.ofMillis(2000));
-            try (ReferenceFetcher f = fetcher(2000, hanging, 1 << 20, "photos/2026")) {
+                    s3.settings().credentials(), Duration.ofMillis(HANG_LIMIT_MS));
+            try (ReferenceFetcher f = fetcher(HANG_LIMIT_MS, hanging, 1 << 20, "photos/2026")) {
                 for (String uri : List.of("s3://other/x.jpg", "s3://photos/2026-private/c.jpg", "s3://photos/x.jpg",
                         "s3://photos/2026/", "s3://Bad_Bucket/x.jpg")) {
                     var r = refused(f.fetch(ref(uri, null, null)));
@@ -151,7 +158,7 @@ class S3ReferencesTest {
 
                 var hung = refused(f.fetchAsync(ref("s3://photos/2026/a b.jpg", null, null)).get(60, TimeUnit.SECONDS));
                 assertThat(hung.reason()).isEqualTo(FailureReason.FETCH_FAILED);
-                assertThat(hung.message()).contains("s3://photos/2026/a b.jpg").contains("2000 ms (fetch.timeout.ms)");
+                assertThat(hung.message()).contains("s3://photos/2026/a b.jpg").contains(HANG_LIMIT_MS + " ms (fetch.timeout.ms)");
                 assertThat(connections.get()).isPositive();
             }
         } finally {

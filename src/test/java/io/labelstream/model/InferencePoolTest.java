@@ -2,6 +2,7 @@ package io.labelstream.model;
 
 import io.labelstream.testing.TestModels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -9,9 +10,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -149,36 +153,41 @@ class InferencePoolTest {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a pool that waited for the held worker would never return
     void aBatchGoesToTheWorkerThatIsNotBusy() throws Exception {
         Path model = TestModels.resnet18();
         try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1"))) {
-            TensorBatch big = pool.allocateBatch(24);
             TensorBatch small = pool.allocateBatch(1);
-            float[] image = randomImage(3 * 224 * 224, 1);
-            for (int i = 0; i < 24; i++) {
-                big.write(i, image);
+            small.write(0, randomImage(3 * 224 * 224, 1));
+            // One worker is held, by a part that waits for the test instead of for a long batch: which worker a
+            // second batch finds busy then depends on no race between the two.
+            CountDownLatch holding = new CountDownLatch(1);
+            Semaphore release = new Semaphore(0);
+            ExecutorService holder = Executors.newSingleThreadExecutor();
+            try {
+                Future<?> held = holder.submit(() -> {
+                    pool.onIdleWorkers(1, 1, (session, from, count) -> {
+                        holding.countDown();
+                        release.acquireUninterruptibly();
+                    });
+                    return null;
+                });
+                assertThat(holding.await(1, TimeUnit.MINUTES)).as("a worker was claimed").isTrue();
+                int busy = pool.stats().get(0).inFlight() == 1 ? 0 : 1;
+                assertThat(pool.stats().get(busy).inFlight()).isEqualTo(1);
+
+                pool.run(small, 1);
+
+                assertThat(pool.stats().get(1 - busy).images()).as("the free worker ran it").isEqualTo(1);
+                assertThat(pool.stats().get(busy).images()).as("the held worker ran nothing").isZero();
+                assertThat(pool.stats().get(busy).inFlight()).as("still held meanwhile").isEqualTo(1);
+                release.release();
+                held.get(1, TimeUnit.MINUTES);
+                assertThat(pool.stats()).allSatisfy(w -> assertThat(w.inFlight()).isZero());
+            } finally {
+                release.release();
+                holder.shutdownNow();
             }
-            small.write(0, image);
-            Thread slow = new Thread(() -> {
-                try {
-                    pool.run(big, 24);
-                } catch (ModelException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            slow.start();
-            while (pool.stats().get(0).inFlight() == 0) {
-                Thread.onSpinWait();
-            }
-            pool.run(small, 1);
-            boolean stillBusy = pool.stats().get(0).inFlight() == 1;
-            slow.join();
-            if (stillBusy) {
-                // While worker 0 held the long batch, the short one went to worker 1.
-                assertThat(pool.stats().get(1).images()).isEqualTo(1);
-                assertThat(pool.stats().get(0).images()).isEqualTo(24);
-            }
-            assertThat(stillBusy).as("the 24-image batch outlasted the 1-image batch").isTrue();
         }
     }
 
