@@ -45,8 +45,8 @@ public final class PipelineBenchmark {
                           int streamThreads,
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
-                          List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir, boolean cost,
-                          Duration idle, boolean sideModel, double costSeconds) {
+                          List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir,
+                          boolean cost, Duration idle, boolean sideModel, double costSeconds) {
     }
 
     /** Measured in one round: images per second of one series for one configuration. */
