@@ -76,7 +76,7 @@ final class CostRun {
                            Map<String, String> extra) throws Exception {
         Map<String, String> settings = settings(runs, name, model, batch);
         settings.putAll(extra);
-        Topics topics = Topics.from(LabelstreamConfig.of(settings));
+        Topics topics = Topics.forConfig(LabelstreamConfig.of(settings));
         runs.preload(topics.input(), name, jpegs, images);
         try (RunProcess child = RunProcess.start(settings, runs.runJvm());
              var labels = runs.labelsConsumer(topics.labels(), 20)) {
@@ -125,7 +125,7 @@ final class CostRun {
     static Idle idle(PipelineRuns runs, String name, Path model, int batch, Duration settle, Duration measured,
                      Long brokerPid) throws Exception {
         Map<String, String> settings = settings(runs, name, model, batch);
-        runs.createTopic(Topics.from(LabelstreamConfig.of(settings)).input());
+        runs.createTopic(Topics.forConfig(LabelstreamConfig.of(settings)).input());
         try (RunProcess child = RunProcess.start(settings, runs.runJvm())) {
             child.awaitReady(Duration.ofMinutes(3));
             Thread.sleep(settle.toMillis());

@@ -34,7 +34,7 @@ final class MemoryRun {
     static Result run(PipelineRuns runs, String name, Path model, List<byte[]> jpegs, int batch, int images,
                       List<String> jvmOptions) throws Exception {
         Map<String, String> settings = runs.settings(name, model, batch);
-        Topics topics = Topics.from(LabelstreamConfig.of(settings));
+        Topics topics = Topics.forConfig(LabelstreamConfig.of(settings));
         runs.preload(topics.input(), name, jpegs, images);
         double peakRss = 0;
         double peakHeap = 0;

@@ -76,7 +76,7 @@ final class PipelineRuns {
     /** Pre-loads {@code images} events into a new input topic, then times the pipeline through all of them. */
     Backlog backlog(String name, Path model, List<byte[]> jpegs, int batch, int images) throws Exception {
         LabelstreamConfig config = config(name, model, batch);
-        Topics topics = Topics.from(config);
+        Topics topics = Topics.forConfig(config);
         preload(topics.input(), name, jpegs, images);
         try (LabelingEngine engine = EngineFactory.create(config)) {
             long t0 = System.nanoTime();
@@ -110,7 +110,7 @@ final class PipelineRuns {
     Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration duration)
             throws Exception {
         LabelstreamConfig config = config(name, model, batch);
-        Topics topics = Topics.from(config);
+        Topics topics = Topics.forConfig(config);
         createTopic(topics.input());
         try (LabelingEngine engine = EngineFactory.create(config);
              Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);

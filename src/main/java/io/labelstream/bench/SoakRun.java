@@ -63,7 +63,7 @@ public final class SoakRun {
              LabelingEngine engine = EngineFactory.create(config)) {
             Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
             KafkaClients clients = KafkaClients.of(config, kafka.bootstrapServers());
-            Topics topics = Topics.from(config);
+            Topics topics = Topics.forConfig(config);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong published = new AtomicLong();
             AtomicLong labeled = new AtomicLong();

@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.printf("Metrics: http://localhost:%d/metrics   health: /health/live, /health/ready%n",
                         instance.opsPort());
             }
-            Topics topics = Topics.from(config);
+            Topics topics = Topics.forConfig(config);
             KafkaClients clients = KafkaClients.of(config, instance.bootstrapServers());
             int published = publish(clients, topics.input(), allowed);
             System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one inside"

@@ -93,8 +93,8 @@ final class ProduceCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "produce")) {
             return 2;
         }
-        Topic<ImageEvent> input = Topics.from(config).input();
-        Topic<ImageEvent> target = topic == null ? input : new Topic<>(topic, input.valueSerde());
+        Topics topics = Topics.forConfig(config);
+        Topic<ImageEvent> target = topic == null ? topics.input() : topics.inputNamed(topic);
         List<Path> files = new ArrayList<>();
         List<S3Location> prefixes = new ArrayList<>();
         for (String arg : paths) {

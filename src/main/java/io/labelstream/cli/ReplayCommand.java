@@ -73,7 +73,7 @@ final class ReplayCommand implements Callable<Integer> {
                     + "' is neither an ISO-8601 instant nor a duration like PT2H");
             return 2;
         }
-        Topics topics = Topics.from(config);
+        Topics topics = Topics.forConfig(config);
         String target = to != null ? to : topics.input().name();
         FailureReplayer.Summary summary = new FailureReplayer(KafkaClients.of(config)).replay(topics.failures(),
                 target, new FailureReplayer.Filter(wanted, from, upTo), dryRun);

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Everything one labelstream process runs, started in order (model, broker if embedded, pipeline, the ops HTTP
@@ -49,6 +50,7 @@ final class RunningInstance implements AutoCloseable {
         LabelingEngine engine = EngineFactory.create(config);
         EmbeddedKafka broker = null;
         Pipeline pipeline = null;
+        OpsServer ops = null;
         try {
             String bootstrap;
             if (config.usesEmbeddedBroker()) {
@@ -66,23 +68,26 @@ final class RunningInstance implements AutoCloseable {
             new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
             new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
             new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-            pipeline = Pipeline.start(config, bootstrap, engine, new PipelineMetrics(registry));
-            OpsServer ops = null;
+            // The ops server answers while the pipeline starts, which may wait for the schema registry: live, not
+            // ready, rather than no answer at all (which a platform would take as a reason to restart it).
+            AtomicReference<Pipeline> started = new AtomicReference<>();
             int port = config.get(Settings.OPS_PORT);
             if (port >= 0) {
-                Pipeline p = pipeline;
-                ops = OpsServer.start(port, registry, () -> live(p), () -> p.state() == KafkaStreams.State.RUNNING,
-                        () -> p.state().name());
+                ops = OpsServer.start(port, registry, () -> started.get() == null || live(started.get()),
+                        () -> started.get() != null && started.get().ready(),
+                        () -> started.get() == null ? "STARTING" : started.get().status());
                 log.info("Metrics at http://localhost:{}/metrics, health at /health/live and /health/ready", ops.port());
             }
+            pipeline = Pipeline.start(config, bootstrap, engine, new PipelineMetrics(registry));
+            started.set(pipeline);
             return new RunningInstance(broker, engine, pipeline, ops, bootstrap,
                     Duration.ofMillis(config.get(Settings.SHUTDOWN_TIMEOUT_MS)));
         } catch (IOException e) {
-            closeAll(pipeline, engine, broker);
+            closeAll(pipeline, null, engine, broker);
             throw new ConfigException("Setting " + Settings.OPS_PORT.key() + "=" + config.get(Settings.OPS_PORT)
                     + ": cannot listen (" + e.getMessage() + "); pick another port, 0 for any, or -1 for none");
         } catch (RuntimeException e) {
-            closeAll(pipeline, engine, broker);
+            closeAll(pipeline, ops, engine, broker);
             throw e;
         }
     }
@@ -93,9 +98,12 @@ final class RunningInstance implements AutoCloseable {
         return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR;
     }
 
-    private static void closeAll(Pipeline pipeline, LabelingEngine engine, EmbeddedKafka broker) {
+    private static void closeAll(Pipeline pipeline, OpsServer ops, LabelingEngine engine, EmbeddedKafka broker) {
         if (pipeline != null) {
             pipeline.close(Duration.ofSeconds(30));
+        }
+        if (ops != null) {
+            ops.close();
         }
         engine.close();
         if (broker != null) {

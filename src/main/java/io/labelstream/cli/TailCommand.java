@@ -62,7 +62,7 @@ final class TailCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "tail")) {
             return 2;
         }
-        Topics topics = Topics.from(config);
+        Topics topics = Topics.forConfig(config);
         List<Topic<?>> followed = new ArrayList<>(List.of(topics.labels()));
         if (flagged) {
             followed.add(topics.flagged());

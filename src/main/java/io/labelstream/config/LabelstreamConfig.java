@@ -29,7 +29,7 @@ public final class LabelstreamConfig {
     private static final java.util.Set<String> ENV_RESERVED = java.util.Set.of("LABELSTREAM_CACHE",
             "LABELSTREAM_FIXTURES", "LABELSTREAM_OPTS");
     private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile(
-            "(?i).*(password|secret|jaas|token|credential|api\\.?key|private|\\.key$).*");
+            "(?i).*(password|secret|jaas|token|credential|api\\.?key|private|user\\.info|\\.key$).*");
 
     /** Where a value came from, in increasing precedence. */
     public enum Source { DEFAULT, FILE, ENVIRONMENT, COMMAND_LINE }

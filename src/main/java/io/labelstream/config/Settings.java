@@ -185,6 +185,37 @@ public final class Settings {
                     + " and pixel-identical to Pillow), jdk (ImageIO), or auto: libjpeg-turbo when installed;"
                     + " CMYK/YCCK JPEGs always go to ImageIO", Setting.oneOf("auto", "libjpeg-turbo", "jdk"));
 
+    public static final Setting<String> SCHEMA_REGISTRY_URL = new Setting<>("schema.registry.url", "",
+            "Comma-separated URLs of a Confluent-compatible schema registry (Confluent Schema Registry, Apicurio's"
+                    + " /apis/ccompat/v7, Karapace, Redpanda). Set: every output is Confluent-framed Avro under the id"
+                    + " its schema has in subject TOPIC-value, and inputs in that framing are read by their writer"
+                    + " schema; empty: Avro single-object encoding only", Setting.anyText());
+    public static final Setting<String> SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO = new Setting<>(
+            "schema.registry.basic.auth.user.info", "",
+            "user:password for HTTP Basic authentication to the schema registry (a secret: masked, never logged)",
+            Setting.anyText());
+    public static final Setting<String> SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION = new Setting<>(
+            "schema.registry.ssl.truststore.location", "",
+            "Trust store with the certificates that https registry URLs are trusted by; empty: the JDK's default",
+            Setting.anyText());
+    public static final Setting<String> SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD = new Setting<>(
+            "schema.registry.ssl.truststore.password", "", "Password of that trust store (a secret)",
+            Setting.anyText());
+    public static final Setting<String> SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE = new Setting<>(
+            "schema.registry.ssl.truststore.type", "PKCS12", "PKCS12 or JKS", Setting.oneOf("PKCS12", "JKS"));
+    public static final Setting<String> SCHEMA_REGISTRY_AUTO_REGISTER = new Setting<>(
+            "schema.registry.auto.register", "true",
+            "true: register labelstream's output schemas under their subjects at start-up; false: they must be"
+                    + " registered already, and start-up stops naming a subject that lacks its schema",
+            Setting.oneOf("true", "false"));
+    public static final Setting<Integer> SCHEMA_REGISTRY_TIMEOUT_MS = new Setting<>("schema.registry.timeout.ms",
+            "5000", "How long one request to the schema registry may take, connecting included; one that takes"
+                    + " longer counts as no answer, and is asked again", Setting.intRange(100, 600_000));
+    public static final Setting<Long> SCHEMA_REGISTRY_RETRY_BACKOFF_MAX_MS = new Setting<>(
+            "schema.registry.retry.backoff.max.ms", "10000",
+            "Longest wait between two asks while the registry gives no answer (the wait doubles from 100 ms)",
+            Setting.longRange(100, 600_000));
+
     /** Stands for a side model's name in the keys of {@link #SIDE_MODEL}. */
     public static final String SIDE_MODEL_PLACEHOLDER = "NAME";
     public static final Setting<String> SIDE_MODEL_PATH = new Setting<>("models.NAME.path", "",
@@ -238,7 +269,10 @@ public final class Settings {
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
             PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS,
             FETCH_S3_BUCKETS, FETCH_S3_REGION, FETCH_S3_ENDPOINT, FETCH_S3_PATH_STYLE, FETCH_TIMEOUT_MS, FETCH_THREADS, IMAGE_MAX_BYTES, IMAGE_MAX_PIXELS,
-            IMAGE_JPEG_DECODER);
+            IMAGE_JPEG_DECODER, SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO,
+            SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION, SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD,
+            SCHEMA_REGISTRY_SSL_TRUSTSTORE_TYPE, SCHEMA_REGISTRY_AUTO_REGISTER, SCHEMA_REGISTRY_TIMEOUT_MS,
+            SCHEMA_REGISTRY_RETRY_BACKOFF_MAX_MS);
 
     private Settings() {
     }

@@ -1,5 +1,6 @@
 package io.labelstream.ops;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -46,7 +47,12 @@ public final class OpsServer implements AutoCloseable {
 
     private static void health(HttpExchange exchange, boolean ok, String status) throws IOException {
         respond(exchange, ok ? 200 : 503, "application/json",
-                "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"pipeline\":\"" + status + "\"}\n");
+                "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"pipeline\":" + jsonString(status) + "}\n");
+    }
+
+    /** {@code text} as a JSON string: the status may quote a registry's or broker's message. */
+    private static String jsonString(String text) {
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + "\"";
     }
 
     private static void respond(HttpExchange exchange, int code, String type, String body) throws IOException {

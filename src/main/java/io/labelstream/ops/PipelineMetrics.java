@@ -83,10 +83,20 @@ public final class PipelineMetrics {
                 .description("The largest batch an inference call takes (max.batch.size)").register(registry);
     }
 
-    /** 1 while the instance is ready (its streams RUNNING, as /health/ready answers), else 0: for alerts. */
+    /** 1 while the instance is ready (as /health/ready answers), else 0: for alerts. */
     public void readiness(java.util.function.BooleanSupplier ready) {
         Gauge.builder("labelstream.ready", () -> ready.getAsBoolean() ? 1 : 0)
                 .description("1 when the instance is ready to label (as /health/ready), 0 otherwise").register(registry);
+    }
+
+    /**
+     * Schema ids whose records wait because the schema registry has not answered for them (0 while it answers):
+     * such records hold their partitions, in order, and the instance is not ready meanwhile.
+     */
+    public void schemaRegistry(java.util.function.IntSupplier waitingSchemas) {
+        Gauge.builder("labelstream.schema.registry.waiting", waitingSchemas::getAsInt)
+                .description("Writer schema ids whose records wait for the schema registry to answer")
+                .register(registry);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.labelstream.schema;
 
+import io.labelstream.config.Settings;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
@@ -10,9 +11,6 @@ import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serializer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,9 +18,10 @@ import java.nio.ByteBuffer;
 /**
  * Kafka serde for an Avro-generated record in Avro's single-object encoding: the two marker bytes
  * {@code C3 01}, the writer schema's 8-byte CRC-64-AVRO fingerprint, then the binary record. A record written
- * with an older registered schema version is resolved to the current one; an unknown fingerprint is refused.
+ * with an older registered schema version is resolved to the current one; an unknown fingerprint is refused. This is
+ * how labelstream's topics are written without a schema registry, and how its internal stores always are.
  */
-public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T> {
+public final class AvroSerde<T extends SpecificRecordBase> implements ValueSerde<T> {
 
     private final Class<T> type;
     private final BinaryMessageEncoder<T> encoder;
@@ -50,6 +49,7 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T> {
         return this;
     }
 
+    @Override
     public byte[] encode(T record) {
         try {
             ByteBuffer buffer = encoder.encode(record);
@@ -61,11 +61,18 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T> {
         }
     }
 
+    @Override
     public T decode(byte[] bytes) throws RecordDecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new RecordDecodeException(FailureReason.INVALID_EVENT,
                     "record value is " + (bytes == null ? "null" : "empty") + "; expected an Avro "
                             + type.getSimpleName(), null);
+        }
+        if (ConfluentFraming.isFramed(bytes)) {
+            throw new RecordDecodeException(FailureReason.INVALID_EVENT, "record is Confluent-framed (the schema "
+                    + "registry wire format: magic byte 0, schema id " + ConfluentFraming.schemaId(bytes) + "), but "
+                    + Settings.SCHEMA_REGISTRY_URL.key() + " is not set: set it to the registry the producer used",
+                    null);
         }
         try {
             return decoder.decode(bytes);
@@ -80,24 +87,5 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T> {
             throw new RecordDecodeException(FailureReason.INVALID_EVENT, "record body is not a valid "
                     + type.getSimpleName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         }
-    }
-
-    @Override
-    public Serializer<T> serializer() {
-        return (topic, record) -> record == null ? null : encode(record);
-    }
-
-    @Override
-    public Deserializer<T> deserializer() {
-        return (topic, bytes) -> {
-            if (bytes == null) {
-                return null;
-            }
-            try {
-                return decode(bytes);
-            } catch (RecordDecodeException e) {
-                throw new SerializationException(e.getMessage(), e);
-            }
-        };
     }
 }

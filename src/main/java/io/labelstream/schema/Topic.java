@@ -7,10 +7,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A topic and the serde of its values. Keys are raw bytes on every labelstream topic: the pipeline copies an
+ * A topic and the serde of its values (single-object Avro, or Confluent-framed under a registry). Keys are raw bytes on every labelstream topic: the pipeline copies an
  * input's key to its output untouched, whatever the producer put there.
  */
-public record Topic<V extends SpecificRecordBase>(String name, AvroSerde<V> valueSerde) {
+public record Topic<V extends SpecificRecordBase>(String name, ValueSerde<V> valueSerde) {
 
     /** A record of {@code value} for this topic, keyed by the UTF-8 bytes of {@code key}. */
     public ProducerRecord<byte[], byte[]> record(String key, V value) {

@@ -2,14 +2,20 @@ package io.labelstream.schema;
 
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecordBase;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * labelstream's topics, named once by the configuration and typed once here, so that every tool and the
- * pipeline read and write them with the same serdes.
+ * pipeline read and write them with the same serdes: Avro single-object encoding, or, with a schema registry
+ * ({@link #withRegistry}), the Confluent framing.
  *
  * @param inputs       input.topics: ImageEvent records
  * @param inputPattern input.topic.pattern; when set the pipeline reads every topic it matches instead of
@@ -18,27 +24,29 @@ import java.util.regex.Pattern;
  * @param failures     failures.topic
  * @param flagged      flagged.topic: the labels on which a moderation rule fired
  * @param sideLabels   models.NAME.topic: each side model's labels
+ * @param registry     the schema registry the serdes use; null without one
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                      Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
-                     Map<String, Topic<ImageLabels>> sideLabels) {
+                     Map<String, Topic<ImageLabels>> sideLabels, SchemaRegistry registry) {
 
     public Topics {
         inputs = List.copyOf(inputs);
-        sideLabels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(sideLabels));
+        sideLabels = Collections.unmodifiableMap(new LinkedHashMap<>(sideLabels));
     }
 
     public Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                   Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
-        this(inputs, inputPattern, labels, failures, flagged, Map.of());
+        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null);
     }
 
+    /** The configuration's topics, in single-object encoding; see {@link #withRegistry} for the registry's. */
     public static Topics from(LabelstreamConfig config) {
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         Topics topics = named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
                 config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
                 config.get(Settings.FLAGGED_TOPIC));
-        Map<String, String> side = new java.util.LinkedHashMap<>();
+        Map<String, String> side = new LinkedHashMap<>();
         for (String name : config.get(Settings.MODELS_EXTRA)) {
             String topic = config.sideModel(name, Settings.SIDE_MODEL_TOPIC);
             side.put(name, topic.isEmpty() ? config.get(Settings.LABELS_TOPIC) + "-" + name : topic);
@@ -46,14 +54,75 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         return topics.withSideLabels(side);
     }
 
-    /** These topics with a labels topic for each side model: name to topic name. */
-    public Topics withSideLabels(Map<String, String> topicBySideModel) {
-        Map<String, Topic<ImageLabels>> side = new java.util.LinkedHashMap<>();
-        topicBySideModel.forEach((model, topic) -> side.put(model, new Topic<>(topic, labels.valueSerde())));
-        return new Topics(inputs, inputPattern, labels, failures, flagged, side);
+    /**
+     * The configuration's topics in the encoding it asks for: with {@code schema.registry.url} set, under that
+     * registry (nothing is asked of it yet: see {@link #registerOutputs()}).
+     */
+    public static Topics forConfig(LabelstreamConfig config) {
+        Topics topics = from(config);
+        SchemaRegistry registry = SchemaRegistry.from(config);
+        return registry == null ? topics : topics.withRegistry(registry);
     }
 
-    /** The topics of these names, each with its serde. */
+    /** These topics with a labels topic for each side model: name to topic name. */
+    public Topics withSideLabels(Map<String, String> topicBySideModel) {
+        Map<String, Topic<ImageLabels>> side = new LinkedHashMap<>();
+        topicBySideModel.forEach((model, topic) -> side.put(model, registry == null
+                ? new Topic<>(topic, labels.valueSerde())
+                : registered(registry, topic, ImageLabels.class, ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
+        return new Topics(inputs, inputPattern, labels, failures, flagged, side, registry);
+    }
+
+    /**
+     * These topics under {@code registry}: every value written is Confluent-framed under its schema's id in subject
+     * {@code <topic>-value}, and values read may be framed either way.
+     */
+    public Topics withRegistry(SchemaRegistry registry) {
+        List<Topic<ImageEvent>> in = new ArrayList<>();
+        for (Topic<ImageEvent> t : inputs) {
+            in.add(registered(registry, t.name(), ImageEvent.class, ImageEvent.getClassSchema(),
+                    AvroSerdes.imageEvent()));
+        }
+        Map<String, Topic<ImageLabels>> side = new LinkedHashMap<>();
+        sideLabels.forEach((model, t) -> side.put(model, registered(registry, t.name(), ImageLabels.class,
+                ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
+        return new Topics(in, inputPattern,
+                registered(registry, labels.name(), ImageLabels.class, ImageLabels.getClassSchema(),
+                        AvroSerdes.imageLabels()),
+                registered(registry, failures.name(), ImageFailure.class, ImageFailure.getClassSchema(),
+                        AvroSerdes.imageFailure()),
+                registered(registry, flagged.name(), ImageLabels.class, ImageLabels.getClassSchema(),
+                        AvroSerdes.imageLabels()),
+                side, registry);
+    }
+
+    private static <V extends SpecificRecordBase> Topic<V> registered(SchemaRegistry registry, String topic,
+                                                                      Class<V> type, Schema schema,
+                                                                      AvroSerde<V> singleObject) {
+        return new Topic<>(topic, new RegistrySerde<>(registry, topic, type, schema, singleObject));
+    }
+
+    /**
+     * Registers (or, with auto-register off, looks up) the schema of every topic labelstream writes, waiting while
+     * the registry does not answer; a refusal stops start-up. Nothing to do without a registry.
+     */
+    public void registerOutputs() {
+        List<Topic<?>> outputs = new ArrayList<>(List.of(labels, failures, flagged));
+        outputs.addAll(sideLabels.values());
+        for (Topic<?> t : outputs) {
+            if (t.valueSerde() instanceof RegistrySerde<?> serde) {
+                serde.id();
+            }
+        }
+    }
+
+    /** A topic of ImageEvents named {@code name}, with the input topics' serde (for {@code produce --topic}). */
+    public Topic<ImageEvent> inputNamed(String name) {
+        return registry == null ? new Topic<>(name, input().valueSerde()) : registered(registry, name,
+                ImageEvent.class, ImageEvent.getClassSchema(), AvroSerdes.imageEvent());
+    }
+
+    /** The topics of these names, each with its single-object serde. */
     public static Topics named(List<String> inputs, Pattern inputPattern, String labels, String failures,
                                String flagged) {
         AvroSerde<ImageEvent> events = AvroSerdes.imageEvent();

@@ -99,7 +99,7 @@ final class BatchBuffer {
         }
         byte[] value = values.get(InputOffset.of(entry));
         if (value == null) {
-            return BatchItem.failed(entry, null, FailureReason.FETCH_FAILED, "the input record at "
+            return BatchItem.failed(entry, FailureReason.FETCH_FAILED, "the input record at "
                     + InputOffset.of(entry) + " was buffered, but is no longer in its topic to be read back after a "
                     + "restart (deleted by retention or DeleteRecords first); buffer.changelog=records keeps the "
                     + "bytes in the changelog instead");
@@ -175,9 +175,23 @@ final class BatchBuffer {
         return -1;
     }
 
-    /** True when the oldest item waits for its image to be fetched or hashed. */
-    boolean headIsPreparing() {
-        return !items.isEmpty() && items.peek().stage() == BatchItem.Stage.PREPARING;
+    /**
+     * True when the oldest item waits for something outside the stream thread: its image to be fetched or hashed,
+     * or its writer schema to come from the schema registry.
+     */
+    boolean headIsWaiting() {
+        return !items.isEmpty() && items.peek().pendingFuture() != null;
+    }
+
+    /** Items whose writer schema has come from the registry, for intake to decode now. */
+    List<BatchItem> arrivedWriterSchemas() {
+        List<BatchItem> arrived = new ArrayList<>();
+        for (BatchItem item : items) {
+            if (item.writerSchemaArrived()) {
+                arrived.add(item);
+            }
+        }
+        return arrived;
     }
 
     /** Items whose asynchronous preparation has finished, for the stream thread to take their results. */

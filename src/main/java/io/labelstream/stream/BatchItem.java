@@ -19,6 +19,8 @@ final class BatchItem {
 
     /** Where the item is: each stage moves it forward, never back. */
     enum Stage {
+        /** Its writer schema is being fetched from the schema registry: it is decoded once that is known. */
+        DECODING,
         /** Its image is being fetched and/or hashed for the dedup cache. */
         PREPARING,
         /** Its image is at hand and waits for a batch. */
@@ -61,10 +63,12 @@ final class BatchItem {
     }
 
     private final BufferedRecord record;
-    /** Null when the record is not a usable event: then it is {@link Stage#DONE} from the start. */
-    private final ImageEvent event;
+    /** Null while it is {@link Stage#DECODING}, and when the record is not a usable event (then it is DONE). */
+    private ImageEvent event;
     private long sequence = -1;
     private Stage stage;
+    /** While {@link Stage#DECODING}: completes when its writer schema is known, or known to be unknown. */
+    private CompletableFuture<Void> writerSchema;
     private CompletableFuture<Prepared> preparation;
     private byte[] image;
     private String contentDigest;
@@ -75,30 +79,57 @@ final class BatchItem {
     private int indexInBatch;
     private long batchTakenAt;
 
-    private BatchItem(BufferedRecord record, ImageEvent event) {
+    private BatchItem(BufferedRecord record) {
         this.record = record;
+    }
+
+    /** A record just taken in, before intake has decoded it. */
+    static BatchItem arrived(BufferedRecord record) {
+        return new BatchItem(record);
+    }
+
+    static BatchItem failed(BufferedRecord record, FailureReason reason, String message) {
+        return arrived(record).fail(reason, message);
+    }
+
+    /** Fails it at intake: the record is not a usable event, or its image cannot be used. */
+    BatchItem fail(FailureReason reason, String message) {
+        complete(new Failed(reason, message));
+        return this;
+    }
+
+    /** Waits for its writer schema: intake decodes it again once {@code known} completes. */
+    BatchItem awaitWriterSchema(CompletableFuture<Void> known) {
+        this.writerSchema = known;
+        this.stage = Stage.DECODING;
+        return this;
+    }
+
+    /** True when it waits for a writer schema that has arrived: intake can decode it now. */
+    boolean writerSchemaArrived() {
+        return stage == Stage.DECODING && writerSchema.isDone();
+    }
+
+    /** Decoded: the event it carries. */
+    BatchItem decoded(ImageEvent event) {
         this.event = event;
+        this.writerSchema = null;
+        return this;
     }
 
-    static BatchItem failed(BufferedRecord record, ImageEvent event, FailureReason reason, String message) {
-        BatchItem item = new BatchItem(record, event);
-        item.complete(new Failed(reason, message));
-        return item;
+    /** Its image is the event's own: it is ready for a batch at once. */
+    BatchItem ready(byte[] image) {
+        this.image = image;
+        this.stage = Stage.READY;
+        this.readyAt = record.getBufferedAt();
+        return this;
     }
 
-    static BatchItem ready(BufferedRecord record, ImageEvent event, byte[] image) {
-        BatchItem item = new BatchItem(record, event);
-        item.image = image;
-        item.stage = Stage.READY;
-        item.readyAt = record.getBufferedAt();
-        return item;
-    }
-
-    static BatchItem preparing(BufferedRecord record, ImageEvent event, CompletableFuture<Prepared> preparation) {
-        BatchItem item = new BatchItem(record, event);
-        item.preparation = preparation;
-        item.stage = Stage.PREPARING;
-        return item;
+    /** Its image is being fetched or hashed. */
+    BatchItem preparing(CompletableFuture<Prepared> preparation) {
+        this.preparation = preparation;
+        this.stage = Stage.PREPARING;
+        return this;
     }
 
     BufferedRecord record() {
@@ -141,8 +172,9 @@ final class BatchItem {
         return preparation.join();
     }
 
-    CompletableFuture<Prepared> preparationFuture() {
-        return preparation;
+    /** What it waits for, fetching its writer schema or preparing its image; null when it waits for neither. */
+    CompletableFuture<?> pendingFuture() {
+        return stage == Stage.DECODING ? writerSchema : stage == Stage.PREPARING ? preparation : null;
     }
 
     /** Its image is at hand since {@code now}: it waits for a batch. */
@@ -179,6 +211,7 @@ final class BatchItem {
         this.outcome = result;
         this.stage = Stage.DONE;
         this.preparation = null;
+        this.writerSchema = null;
         // The bytes are no longer needed; the buffered record keeps the original for the changelog and failures.
         this.image = null;
     }

@@ -4,7 +4,7 @@ import io.labelstream.model.BatchOutcome;
 import io.labelstream.model.ImageOutcome;
 import io.labelstream.model.LabelingEngine;
 import io.labelstream.ops.PipelineMetrics;
-import io.labelstream.schema.AvroSerde;
+import io.labelstream.schema.ValueSerde;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageFailure;
@@ -54,7 +54,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BatchingProcessor.class);
 
     private final LabelingEngine engine;
-    private final AvroSerde<ImageEvent> events;
+    private final ValueSerde<ImageEvent> events;
     private final LabelingTopology.Options options;
     private final RecipeIdentity recipe;
     /** Released whenever an asynchronous stage finishes, so a full buffer's wait ends as soon as there is news. */
@@ -84,7 +84,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
     private record InFlightBatch(List<BatchItem> items, long takenAt, CompletableFuture<BatchOutcome> result) {
     }
 
-    BatchingProcessor(LabelingEngine engine, AvroSerde<ImageEvent> events, LabelingTopology.Options options,
+    BatchingProcessor(LabelingEngine engine, ValueSerde<ImageEvent> events, LabelingTopology.Options options,
                       StreamThreadWakeups wakeups) {
         this.engine = engine;
         this.events = events;
@@ -159,22 +159,33 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
             return; // init failed before the buffer was restored
         }
         for (BatchItem item : buffer.items()) {
-            if (item.stage() == BatchItem.Stage.PREPARING) {
-                item.preparationFuture().cancel(false);
+            if (item.pendingFuture() != null) {
+                item.pendingFuture().cancel(false);
             }
         }
     }
 
     private BatchItem admit(BufferedRecord record) {
-        BatchItem item = intake.admit(record);
-        if (item.stage() == BatchItem.Stage.PREPARING) {
+        return wakeWhenDone(intake.admit(record));
+    }
+
+    /** An item that waits for its writer schema or its image wakes the stream thread when the wait is over. */
+    private BatchItem wakeWhenDone(BatchItem item) {
+        if (item.pendingFuture() != null) {
             StreamThreadWakeups.TaskWakeup w = wakeup;
-            item.preparationFuture().whenComplete((result, error) -> {
+            item.pendingFuture().whenComplete((result, error) -> {
                 progress.release();
                 w.runNow();
             });
         }
         return item;
+    }
+
+    /** Items whose writer schema has come from the registry are decoded, in the stage they were in. */
+    private void takeWriterSchemas() {
+        for (BatchItem item : buffer.arrivedWriterSchemas()) {
+            wakeWhenDone(intake.decode(item));
+        }
     }
 
     /**
@@ -184,6 +195,7 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      *                       stands in for it), so records arriving between ticks still fill it
      */
     private void advance(long now, boolean partialBatches) {
+        takeWriterSchemas();
         takeFinishedBatches();
         int emitted = buffer.evictWhile(BatchItem::isDone, this::emit);
         takeBefore = model.follow(buffer);
@@ -324,13 +336,13 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
      * A task whose buffer holds {@code max.batch.size × (max.batches.in.flight + 1)} records stops reading until
      * there is room, so memory stays bounded: for what is left of its thread's hold-back this round
      * ({@link TransactionBudget}), after which, under exactly-once, it asks for a commit, so the transaction this
-     * wait kept open is closed before more work joins it. A head that waits for its fetch is freed by the fetch's
-     * own time limit, not by waiting here, so for it the task holds back only at four times that size, and the
-     * thread's other tasks keep moving meanwhile.
+     * wait kept open is closed before more work joins it. A head that waits for its fetch (freed by the fetch's
+     * own time limit) or for its writer schema (freed when the registry answers) is not freed by waiting here, so
+     * for it the task holds back only at four times that size, and the thread's other tasks keep moving meanwhile.
      */
     private void holdBackWhileFull() {
         int room = options.maxBatchSize() * (options.maxInFlight() + 1);
-        if (buffer.size() < room || (buffer.headIsPreparing() && buffer.size() < 4 * room)) {
+        if (buffer.size() < room || (buffer.headIsWaiting() && buffer.size() < 4 * room)) {
             return;
         }
         long deadline = System.nanoTime() + options.budget().holdBackLeftNanos();

@@ -10,6 +10,7 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.ModelId;
 import io.labelstream.model.ModelReloader;
 import io.labelstream.ops.PipelineMetrics;
+import io.labelstream.schema.SchemaRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
@@ -38,15 +39,18 @@ public final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
     private final KafkaStreams streams;
     private final ReferenceFetcher fetcher;
+    /** Null without {@code schema.registry.url}. */
+    private final SchemaRegistry registry;
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
     private volatile Throwable fatal;
     /** Empty unless model.reload=watch. */
     private java.util.List<ModelReloader> reloaders = java.util.List.of();
 
-    private Pipeline(KafkaStreams streams, ReferenceFetcher fetcher) {
+    private Pipeline(KafkaStreams streams, ReferenceFetcher fetcher, SchemaRegistry registry) {
         this.streams = streams;
         this.fetcher = fetcher;
+        this.registry = registry;
     }
 
     /** Creates missing topics (when {@code topics.create} is true) and starts the streams instance. */
@@ -58,11 +62,17 @@ public final class Pipeline implements AutoCloseable {
     public static Pipeline start(LabelstreamConfig config, String bootstrapServers, LabelingEngine engine,
                                  PipelineMetrics metrics) {
         var options = TopologySettings.options(config, engine, metrics);
+        SchemaRegistry registry = options.topics().registry();
         try {
             warmUp(config, engine);
+            // Before any stream thread runs, so that none ever waits for the registry to write.
+            options.topics().registerOutputs();
         } catch (RuntimeException e) {
             if (options.fetcher() != null) {
                 options.fetcher().close();
+            }
+            if (registry != null) {
+                registry.close();
             }
             throw e;
         }
@@ -76,8 +86,11 @@ public final class Pipeline implements AutoCloseable {
         new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(metrics.registry());
         showModel(metrics, engine);
         metrics.batchLimit(config.get(Settings.MAX_BATCH_SIZE));
-        metrics.readiness(() -> streams.state() == KafkaStreams.State.RUNNING);
-        Pipeline pipeline = new Pipeline(streams, options.fetcher());
+        Pipeline pipeline = new Pipeline(streams, options.fetcher(), registry);
+        metrics.readiness(pipeline::ready);
+        if (registry != null) {
+            metrics.schemaRegistry(registry::waitingSchemas);
+        }
         streams.setStateListener((now, before) -> {
             wakeups.instanceRunning(now == KafkaStreams.State.RUNNING);
             if (now == KafkaStreams.State.RUNNING) {
@@ -194,6 +207,17 @@ public final class Pipeline implements AutoCloseable {
         return streams.state();
     }
 
+    /** Ready to label: the streams instance is RUNNING and no record waits for the schema registry. */
+    public boolean ready() {
+        return streams.state() == KafkaStreams.State.RUNNING && (registry == null || registry.waitingFor() == null);
+    }
+
+    /** The state in one line, with why records wait for the schema registry, if they do. */
+    public String status() {
+        String waiting = registry == null ? null : registry.waitingFor();
+        return streams.state().name() + (waiting == null ? "" : "; " + waiting);
+    }
+
     public Throwable fatalError() {
         return fatal;
     }
@@ -203,6 +227,9 @@ public final class Pipeline implements AutoCloseable {
         streams.close(timeout);
         if (fetcher != null) {
             fetcher.close();
+        }
+        if (registry != null) {
+            registry.close();
         }
     }
 

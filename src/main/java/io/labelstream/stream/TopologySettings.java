@@ -27,7 +27,7 @@ final class TopologySettings {
                     + " holds the primary model's labels only, so it cannot be used with side models ("
                     + Settings.MODELS_EXTRA.key() + "=" + String.join(",", config.get(Settings.MODELS_EXTRA)) + ") yet");
         }
-        return new LabelingTopology.Options(Topics.from(config), moderation(config, engine),
+        return new LabelingTopology.Options(Topics.forConfig(config), moderation(config, engine),
                 io.labelstream.image.FetchSettings.fetcher(config),
                 dedup ? new LabelingTopology.DedupOptions(config.get(Settings.DEDUP_MAX_ENTRIES),
                         config.get(Settings.DEDUP_MAX_AGE_MS)) : null,

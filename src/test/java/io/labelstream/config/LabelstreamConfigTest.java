@@ -107,10 +107,29 @@ class LabelstreamConfigTest {
                 "kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
                         + "username=\"u\" password=\"hunter2\";",
                 "kafka.ssl.truststore.password", "changeit", "kafka.ssl.key.password", "k",
-                "kafka.security.protocol", "SASL_SSL"));
+                "kafka.security.protocol", "SASL_SSL", "schema.registry.basic.auth.user.info", "svc:registry-pw",
+                "schema.registry.ssl.truststore.password", "trust-pw"));
         String all = config.describe().stream().map(r -> String.join(" ", r)).reduce("", (a, b) -> a + "\n" + b);
-        assertThat(all).doesNotContain("hunter2").doesNotContain("changeit").contains("SASL_SSL");
+        assertThat(all).doesNotContain("hunter2").doesNotContain("changeit").contains("SASL_SSL")
+                .doesNotContain("registry-pw").doesNotContain("trust-pw")
+                .contains("schema.registry.basic.auth.user.info ******");
         assertThat(all).contains("kafka.sasl.jaas.config ******").contains("kafka.ssl.key.password ******");
+    }
+
+    @Test
+    void aSchemaRegistrySettingThatCannotWorkStopsStartUpNamingIt() {
+        assertThatThrownBy(() -> io.labelstream.schema.SchemaRegistry.from(LabelstreamConfig.of(Map.of(
+                "schema.registry.url", "http://ok:8081,registry:8081"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("schema.registry.url")
+                .hasMessageContaining("'registry:8081' is not an http(s) URL with a host");
+        assertThatThrownBy(() -> io.labelstream.schema.SchemaRegistry.from(LabelstreamConfig.of(Map.of(
+                "schema.registry.url", "http://r:8081", "schema.registry.basic.auth.user.info", "no-colon"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("schema.registry.basic.auth.user.info")
+                .hasMessageContaining("user:password").hasMessageNotContaining("no-colon");
+        assertThatThrownBy(() -> io.labelstream.schema.SchemaRegistry.from(LabelstreamConfig.of(Map.of(
+                "schema.registry.url", "https://r:8081", "schema.registry.ssl.truststore.location", "/nonexistent.p12"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("schema.registry.ssl.truststore.location");
+        assertThat(io.labelstream.schema.SchemaRegistry.from(LabelstreamConfig.of(Map.of()))).isNull();
     }
 
     @Test

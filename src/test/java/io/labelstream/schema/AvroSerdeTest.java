@@ -174,4 +174,17 @@ class AvroSerdeTest {
         assertThatThrownBy(() -> serde.decode(truncated)).isInstanceOfSatisfying(RecordDecodeException.class,
                 e -> assertThat(e.reason()).isEqualTo(FailureReason.INVALID_EVENT));
     }
+
+    @Test
+    void aConfluentFramedRecordWithoutARegistryIsAnInvalidEventThatNamesTheSetting() {
+        byte[] framed = ConfluentFraming.frame(42, new byte[] {2, 'x'});
+        assertThat(ConfluentFraming.isFramed(framed)).isTrue();
+        assertThat(ConfluentFraming.schemaId(framed)).isEqualTo(42);
+        assertThatThrownBy(() -> AvroSerdes.imageEvent().decode(framed)).isInstanceOfSatisfying(
+                RecordDecodeException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(FailureReason.INVALID_EVENT);
+                    assertThat(e.getMessage()).contains("Confluent-framed").contains("schema id 42")
+                            .contains("schema.registry.url is not set");
+                });
+    }
 }
