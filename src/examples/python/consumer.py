@@ -2,6 +2,10 @@
 
     python3 consumer.py --bootstrap-servers localhost:9092 [--labels-topic image-labels]
                         [--failures-topic image-failures] [--schemas DIR] [--expect N] [--timeout SECONDS]
+                        [--schema-registry URL [--registry-user-info USER:PASSWORD]]
+
+Values are Avro single-object encoded; with --schema-registry (labelstream's schema.registry.url) they may also be
+Confluent-framed, and are read by their writer schema from the registry, resolved to the schemas in --schemas.
 
 With --expect N it stops after N distinct ids and exits 0, or exits 1 if they did not all arrive in time.
 """
@@ -15,7 +19,7 @@ import uuid
 
 from confluent_kafka import Consumer
 
-from labelstream_avro import Schemas
+from labelstream_avro import Registry, Schemas
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,9 +32,12 @@ def main():
     parser.add_argument("--schemas", default=os.path.join(HERE, "..", "..", "..", "schemas"))
     parser.add_argument("--expect", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--schema-registry", metavar="URL")
+    parser.add_argument("--registry-user-info", metavar="USER:PASSWORD")
     args = parser.parse_args()
 
     schemas = Schemas(args.schemas)
+    registry = Registry(args.schema_registry, args.registry_user_info) if args.schema_registry else None
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap_servers,
         "group.id": "python-example-" + uuid.uuid4().hex[:8],
@@ -50,7 +57,7 @@ def main():
             if msg.error():
                 print("consumer error: %s" % msg.error(), file=sys.stderr)
                 continue
-            record = schemas.decode(msg.value())
+            record = schemas.decode(msg.value(), registry)
             seen.add(record["id"])
             if msg.topic() == args.labels_topic:
                 top = record["labels"][0]

@@ -1,8 +1,11 @@
 """Publishes image files to labelstream's input topic as ImageEvent records, the bytes inline.
 
-    python3 producer.py --bootstrap-servers localhost:9092 [--topic images] [--schemas DIR] IMAGE...
+    python3 producer.py --bootstrap-servers localhost:9092 [--topic images] [--schemas DIR]
+                        [--schema-registry URL [--registry-user-info USER:PASSWORD]] IMAGE...
 
-Each event's key and id is the file's name; the record value is Avro single-object encoding (labelstream_avro).
+Each event's key and id is the file's name; the record value is Avro single-object encoding (labelstream_avro),
+or with --schema-registry (labelstream's schema.registry.url) Confluent-framed under the id the registry gives
+the ImageEvent schema in subject TOPIC-value, registered there first.
 Prints the ids it published, one per line, and exits 1 if any was not acknowledged.
 """
 
@@ -14,7 +17,7 @@ import sys
 
 from confluent_kafka import Producer
 
-from labelstream_avro import Schemas
+from labelstream_avro import Registry, Schemas
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -24,10 +27,17 @@ def main():
     parser.add_argument("--bootstrap-servers", required=True)
     parser.add_argument("--topic", default="images")
     parser.add_argument("--schemas", default=os.path.join(HERE, "..", "..", "..", "schemas"))
+    parser.add_argument("--schema-registry", metavar="URL")
+    parser.add_argument("--registry-user-info", metavar="USER:PASSWORD")
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
 
     schemas = Schemas(args.schemas)
+    schema_id = None
+    if args.schema_registry:
+        # TopicNameStrategy, as labelstream and Confluent's serializers use: the subject is the topic's.
+        schema_id = Registry(args.schema_registry, args.registry_user_info).register(args.topic + "-value",
+                                                                                     schemas.text["ImageEvent"])
     producer = Producer({"bootstrap.servers": args.bootstrap_servers, "enable.idempotence": True})
     failed = []
 
@@ -46,7 +56,7 @@ def main():
             "attributes": {"file": image_id},
             "eventTime": datetime.datetime.now(datetime.timezone.utc),
         }
-        producer.produce(args.topic, key=image_id.encode(), value=schemas.encode("ImageEvent", event),
+        producer.produce(args.topic, key=image_id.encode(), value=schemas.encode("ImageEvent", event, schema_id),
                          on_delivery=delivered)
         producer.poll(0)
         print(image_id)
