@@ -35,8 +35,8 @@ final class BatchItem {
     sealed interface Outcome permits Labeled, Cached, Failed {
     }
 
-    /** @param batch the batch's figures, shared by its images; {@code takenAt} is when the batch was taken */
-    record Labeled(ImageOutcome.Labeled labels, BatchOutcome batch, long takenAt) implements Outcome {
+    /** Labeled by the model, in the batch the item holds ({@link #batch()}, {@link #batchTakenAt()}). */
+    record Labeled(ImageOutcome.Labeled labels) implements Outcome {
     }
 
     /** @param resolvedAt when the cache answered */

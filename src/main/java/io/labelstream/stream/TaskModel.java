@@ -1,12 +1,10 @@
 package io.labelstream.stream;
 
-import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.ModelId;
-import io.labelstream.model.ModelSet;
 import io.labelstream.schema.ModelIdentity;
 
 /**
- * The models one task labels with (a {@link ModelSet}: the primary and the side models), and what depends on them:
+ * The models one task labels with (a {@link Labeler.Models}: the primary and the side models), and what depends on them:
  * the identity its output records carry, the moderation rules resolved against their labels, and the dedup
  * cache's context. When any of the engine's models is replaced ({@code model.reload=watch}), the task keeps the old
  * set until nothing in its buffer has been or is being
@@ -15,34 +13,32 @@ import io.labelstream.schema.ModelIdentity;
  * only items ahead of the last one the old model labels may join a batch (they must be labeled by it too, or the
  * buffer's head could never leave); the others wait, about a batch time.
  *
- * <p>The task holds its set ({@link ModelSet#tryAcquire}) while its buffer has items its models label, so a
+ * <p>The task holds its set ({@link Labeler.Models#tryAcquire}) while its buffer has items its models label, so a
  * replaced model stays open for them, and closes once no task and no batch uses it.
  */
 final class TaskModel {
 
-    private final LabelingEngine engine;
+    private final Labeler labeler;
     private final ModerationRules configuredRules;
     private final String recipeHash;
-    private ModelSet model;
+    private Labeler.Models model;
     private boolean held;
     private ModelIdentity identity;
     private ModerationRules rules;
     private String dedupContext;
 
-    TaskModel(LabelingEngine engine, ModerationRules configuredRules, String recipeHash) {
-        this.engine = engine;
+    TaskModel(Labeler labeler, ModerationRules configuredRules, String recipeHash) {
+        this.labeler = labeler;
         this.configuredRules = configuredRules;
         this.recipeHash = recipeHash;
-        adopt(engine.models());
+        adopt(labeler.current());
     }
 
-    private void adopt(ModelSet next) {
+    private void adopt(Labeler.Models next) {
         model = next;
-        identity = Records.modelIdentity(next.primary().identity());
+        identity = Records.modelIdentity(next.primary());
         // Checked before the swap (the reloader refuses a model whose labels the rules do not fit).
-        java.util.Map<String, io.labelstream.model.LabelSet> sideLabels = new java.util.HashMap<>();
-        next.sides().forEach(side -> sideLabels.put(side.name(), side.serving().model().labels()));
-        rules = configuredRules.forModels(next.primary().model().labels(), sideLabels);
+        rules = configuredRules.forModels(next.primaryLabels(), next.sideLabels());
         // The cache answers only for the same bytes through the same model, recipe and moderation rules.
         dedupContext = identity.getSha256() + "|" + recipeHash + "|" + rules;
     }
@@ -59,13 +55,14 @@ final class TaskModel {
             model.release();
             held = false;
         }
-        if (engine.models() == model) {
+        Labeler.Models current = labeler.current();
+        if (current.equals(model)) {
             return Long.MAX_VALUE;
         }
         if (lastLabeledHere >= 0) {
             return lastLabeledHere;
         }
-        adopt(engine.models());
+        adopt(current);
         return Long.MAX_VALUE;
     }
 
@@ -79,12 +76,12 @@ final class TaskModel {
      * The task's model, held for an item about to be labeled by it (a batch or a cache answer). A replaced model
      * that has closed is no longer held by anything of this task, so the task takes the current one.
      */
-    ModelSet hold() {
+    Labeler.Models hold() {
         while (!held) {
             if (model.tryAcquire()) {
                 held = true;
             } else {
-                adopt(engine.models());
+                adopt(labeler.current());
             }
         }
         return model;
@@ -95,7 +92,7 @@ final class TaskModel {
     }
 
     ModelId modelId() {
-        return model.primary().identity();
+        return model.primary();
     }
 
     ModerationRules rules() {
