@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrites README.md's settings table from Settings.java (LabelstreamConfigTest checks that they agree)."""
+"""Rewrites the settings table in docs/configuration.md from Settings.java (LabelstreamConfigTest checks that they agree)."""
 import os
 import re
 
@@ -9,10 +9,10 @@ rows = []
 for m in re.finditer(r'new Setting<>\(\s*"([^"]+)",\s*"([^"]*)",\s*((?:"[^"]*"\s*\+?\s*)+),', src):
     key, default, desc = m.group(1), m.group(2), "".join(re.findall(r'"([^"]*)"', m.group(3)))
     rows.append(f"| `{key}` | {'`' + default + '`' if default else '(empty)'} | {desc} |")
-readme_path = os.path.join(ROOT, "README.md")
-readme = open(readme_path).read()
+doc_path = os.path.join(ROOT, "docs", "configuration.md")
+doc = open(doc_path).read()
 begin, end = "<!-- settings:begin -->\n", "<!-- settings:end -->"
-head, rest = readme.split(begin)
+head, rest = doc.split(begin)
 _, tail = rest.split(end)
 table = "| setting | default | meaning |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
-open(readme_path, "w").write(head + begin + table + end + tail)
+open(doc_path, "w").write(head + begin + table + end + tail)

@@ -67,8 +67,8 @@ final class ModelCommand {
 
     @Command(name = "fetch", mixinStandardHelpOptions = true,
             description = {"Downloads a pretrained ONNX Model Zoo classifier and its ImageNet class list into the cache "
-                    + "folder (see README), verified against pinned SHA-256 digests. The only command that uses the "
-                    + "network.", "", "Models: resnet18, resnet34, resnet50, resnet101, resnet152 (v1: 47, 87, 103, 179, 242 MB) and "
+                    + "folder (see docs/commands.md), verified against pinned SHA-256 digests. The only command that "
+                    + "uses the network.", "", "Models: resnet18, resnet34, resnet50, resnet101, resnet152 (v1: 47, 87, 103, 179, 242 MB) and "
                     + "the same depths' v2 (resnet18-v2 …). The Zoo stopped serving LFS files from GitHub on "
                     + "2025-07-01: give a mirror with the same paths with --base-url.", "",
                     "Example: labelstream model fetch resnet50"})

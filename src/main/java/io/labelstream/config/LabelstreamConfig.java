@@ -61,8 +61,8 @@ public final class LabelstreamConfig {
                 }
                 continue;
             }
-            throw new ConfigException("Unknown setting '" + key + "': not a labelstream setting (see README) and"
-                    + " not a Kafka setting under the '" + KAFKA_PREFIX + "' prefix");
+            throw new ConfigException("Unknown setting '" + key + "': not a labelstream setting (see "
+                    + "docs/configuration.md) and not a Kafka setting under the '" + KAFKA_PREFIX + "' prefix");
         }
         for (String name : sideModels) {
             for (Setting<?> template : Settings.SIDE_MODEL) {
@@ -137,7 +137,8 @@ public final class LabelstreamConfig {
             if (!key.startsWith(KAFKA_PREFIX) && Settings.ALL.stream().noneMatch(s -> s.key().equals(key))
                     && !isSideModelKey(key)) {
                 throw new ConfigException("Environment variable " + name + " names no setting ('" + key
-                        + "'); labelstream settings are listed in README, Kafka ones go under LABELSTREAM_KAFKA_");
+                        + "'); labelstream settings are listed in docs/configuration.md, Kafka ones go under "
+                        + "LABELSTREAM_KAFKA_");
             }
             settings.put(key, value);
         });

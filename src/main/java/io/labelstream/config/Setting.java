@@ -3,8 +3,8 @@ package io.labelstream.config;
 import java.util.function.Function;
 
 /**
- * One labelstream setting: its key, default, a one-line description for README and {@code --help}, and a
- * parser that turns the text into a value or explains what is allowed.
+ * One labelstream setting: its key, default, a one-line description for the settings table in
+ * docs/configuration.md and {@code --help}, and a parser that turns the text into a value or explains what is allowed.
  */
 public record Setting<T>(String key, String defaultValue, String description, Function<String, T> parser) {
 

@@ -3,8 +3,9 @@ package io.labelstream.config;
 import java.util.List;
 
 /**
- * Every labelstream setting. README's settings table lists exactly these (a test checks it). Kafka client and
- * Streams settings are not listed here: they pass through under the {@link LabelstreamConfig#KAFKA_PREFIX}.
+ * Every labelstream setting. The settings table in docs/configuration.md lists exactly these (a test checks it).
+ * Kafka client and Streams settings are not listed here: they pass through under the
+ * {@link LabelstreamConfig#KAFKA_PREFIX}.
  */
 public final class Settings {
 

@@ -133,12 +133,18 @@ class LabelstreamConfigTest {
     }
 
     @Test
-    void readmeDocumentsEverySetting() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    void theConfigurationPageDocumentsEverySetting() throws Exception {
+        // The table between the markers that src/test/python/settings_table.py rewrites.
+        String page = Files.readString(Path.of("docs/configuration.md"));
+        String begin = "<!-- settings:begin -->\n";
+        String end = "<!-- settings:end -->";
+        assertThat(page).contains(begin).contains(end);
+        String table = page.substring(page.indexOf(begin) + begin.length(), page.indexOf(end));
         for (Setting<?> s : java.util.stream.Stream.concat(Settings.ALL.stream(), Settings.SIDE_MODEL.stream())
                 .toList()) {
             String shownDefault = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
-            assertThat(readme).as("README row for %s", s.key()).contains("| `" + s.key() + "` | " + shownDefault + " |");
+            assertThat(table).as("docs/configuration.md row for %s", s.key())
+                    .contains("| `" + s.key() + "` | " + shownDefault + " |");
         }
     }
 }

@@ -69,7 +69,7 @@ class DockerFilesTest {
     }
 
     @Test
-    void composeServicesPortsAndSettingsMatchTheReadme() throws Exception {
+    void composeServicesPortsAndSettingsMatchTheOperationsPage() throws Exception {
         JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(Path.of("docker/compose.yaml").toFile());
         JsonNode services = compose.get("services");
         assertThat(services.has("kafka")).isTrue();
@@ -89,8 +89,8 @@ class DockerFilesTest {
         assertThat(config.get(Settings.FETCH_FILE_ROOTS)).isEqualTo("/images");
         assertThat(services.at("/produce/command").toString()).contains("--reference").contains("/images");
 
-        String readme = Files.readString(Path.of("README.md"));
-        assertThat(readme).contains("docker compose -f docker/compose.yaml up --build")
+        String page = Files.readString(Path.of("docs/operations.md"));
+        assertThat(page).contains("docker compose -f docker/compose.yaml up --build")
                 .contains("http://localhost:" + ops + "/metrics").contains("localhost:9092");
     }
 }

@@ -107,14 +107,14 @@ class PythonClientTest {
     }
 
     @Test
-    void itsFingerprintsAreJavasAndReadmeGivesThem() throws Exception {
+    void itsFingerprintsAreJavasAndTheTopicsPageGivesThem() throws Exception {
         Run run = python(List.of("labelstream_avro.py", "../../../schemas"), Duration.ofSeconds(60));
         assertThat(run.exit()).as(run.output()).isZero();
         Map<String, String> java = new LinkedHashMap<>();
         java.put("ImageEvent", hex(ImageEvent.getClassSchema()));
         java.put("ImageLabels", hex(ImageLabels.getClassSchema()));
         java.put("ImageFailure", hex(ImageFailure.getClassSchema()));
-        String readme = Files.readString(Path.of("README.md"));
+        String page = Files.readString(Path.of("docs/topics-and-schemas.md"));
         for (String record : List.of("ImageLabels", "ImageFailure")) {
             List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientTest.class.getClassLoader(),
                     SchemaHistory.DEFAULT_FOLDER, record);
@@ -125,7 +125,8 @@ class PythonClientTest {
         }
         java.forEach((name, fingerprint) -> {
             assertThat(run.output()).as(name).contains(name + " " + fingerprint);
-            assertThat(readme).as("README gives %s's fingerprint", name).contains("`" + fingerprint + "`");
+            assertThat(page).as("docs/topics-and-schemas.md gives %s's fingerprint", name)
+                    .contains("| `" + name + "` | `" + fingerprint + "` |");
         });
     }
 

@@ -130,12 +130,13 @@ class BadInputCorpusTest {
     }
 
     @Test
-    void readmeDocumentsEveryKind() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    void theTopicsPageDocumentsEveryKind() throws Exception {
+        String page = Files.readString(Path.of("docs/topics-and-schemas.md"));
         for (BadInputCorpus.Case c : BadInputCorpus.build(Files.createDirectories(dir.resolve("a")),
                 Files.createDirectories(dir.resolve("b")), "http://127.0.0.1:1")) {
             String outcome = c.reason() == null ? "labeled" : "`" + c.reason().name() + "`";
-            assertThat(readme).as("README row for %s", c.kind()).contains("| " + c.kind() + " | " + outcome + " |");
+            assertThat(page).as("docs/topics-and-schemas.md row for %s", c.kind())
+                    .contains("| " + c.kind() + " | " + outcome + " |");
         }
     }
 

@@ -28,7 +28,8 @@ import java.util.Random;
 
 /**
  * Hostile and unusual inputs, made at test time, each with the outcome labelstream promises for it: labeled, or
- * failed with a specific reason. README's bad-input table lists the same kinds (a test checks it).
+ * failed with a specific reason. The bad-input table in docs/topics-and-schemas.md lists the same kinds (a test
+ * checks it).
  */
 public final class BadInputCorpus {
 
