@@ -104,9 +104,12 @@ public final class Settings {
             "Model output kind: logits (softmax applied), probabilities, or auto (softmax unless rows sum to 1)",
             Setting.oneOf("auto", "logits", "probabilities"));
     public static final Setting<Integer> MODEL_INTRA_OP_THREADS = new Setting<>("model.intra.op.threads", "1",
-            "ONNX Runtime threads per inference call, per worker; with model.provider=cpu, the cores are divided into "
-                    + "workers of this many threads; 0: one worker with every core (with cpu:ids, the cores shared "
-                    + "among those workers)", Setting.intRange(0, 1024));
+            "ONNX Runtime threads per inference call, per worker. With model.provider=cpu the cores are divided into "
+                    + "workers of this many threads (default: one single-threaded worker per core); 0 is one worker "
+                    + "with every core (with cpu:ids, the cores shared among those workers). Earlier builds defaulted "
+                    + "to 0: an explicit cpu:ids layout on more than two cores that relied on sharing the cores sets "
+                    + "0. GPU workers get this many threads for the operators ONNX Runtime keeps on the CPU",
+            Setting.intRange(0, 1024));
     public static final Setting<Integer> MODEL_INTER_OP_THREADS = new Setting<>("model.inter.op.threads", "1",
             "ONNX Runtime threads running independent operators at once; 1 suits CNNs", Setting.intRange(1, 64));
     public static final Setting<String> MODEL_OPTIMIZATION = new Setting<>("model.optimization", "all",
@@ -117,7 +120,8 @@ public final class Settings {
             Setting.anyText());
     public static final Setting<String> MODEL_PROVIDER = new Setting<>("model.provider", "cpu",
             "Where inference runs: cpu, cuda or tensorrt, with device ids each getting one worker, e.g. cuda:0,1,2,3;"
-                    + " cpu:0,1 runs two CPU workers", Setting.pattern("(cpu|cuda|tensorrt)(:[0-9]{1,3}(,[0-9]{1,3})*)?",
+                    + " plain cpu is one worker per model.intra.op.threads cores; cpu:0,1 runs two CPU workers. A batch"
+                    + " that finds several workers idle is split across them", Setting.pattern("(cpu|cuda|tensorrt)(:[0-9]{1,3}(,[0-9]{1,3})*)?",
                     "cpu, cuda or tensorrt, optionally with device ids, e.g. cuda:0,1"));
     public static final Setting<String> MODEL_PROVIDER_FALLBACK = new Setting<>("model.provider.fallback", "none",
             "none: a GPU provider that is unavailable stops start-up; cpu: run on the CPU instead, with a warning",

@@ -133,18 +133,15 @@ class LabelstreamConfigTest {
     }
 
     @Test
-    void theConfigurationPageDocumentsEverySetting() throws Exception {
-        // The table between the markers that src/test/python/settings_table.py rewrites.
-        String page = Files.readString(Path.of("docs/configuration.md"));
-        String begin = "<!-- settings:begin -->\n";
-        String end = "<!-- settings:end -->";
-        assertThat(page).contains(begin).contains(end);
-        String table = page.substring(page.indexOf(begin) + begin.length(), page.indexOf(end));
+    void theConfigurationPagesTableIsTheCodesSettings() throws Exception {
+        String table = SettingsTable.in(Files.readString(Path.of("docs/configuration.md")));
         for (Setting<?> s : java.util.stream.Stream.concat(Settings.ALL.stream(), Settings.SIDE_MODEL.stream())
                 .toList()) {
             String shownDefault = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
             assertThat(table).as("docs/configuration.md row for %s", s.key())
                     .contains("| `" + s.key() + "` | " + shownDefault + " |");
         }
+        assertThat(table).as("docs/configuration.md's table is made from the code: run "
+                + "java -cp target/classes io.labelstream.config.SettingsTable").isEqualTo(SettingsTable.markdown());
     }
 }
