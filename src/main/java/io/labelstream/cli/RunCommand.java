@@ -18,7 +18,7 @@ import java.util.concurrent.CountDownLatch;
                 "Examples:",
                 "  labelstream run --bootstrap-servers kafka:9092 --model resnet50.onnx --labels synset.txt",
                 "  labelstream run --config labelstream.properties -s max.batch.size=16",
-                "  labelstream run --embedded-broker --model resnet50.onnx    # to try it out, no cluster"})
+                "  labelstream run --embedded-broker --model resnet50.onnx   # to try it out"})
 final class RunCommand implements Callable<Integer> {
 
     @Mixin
