@@ -22,7 +22,7 @@ final class ConfigOptions {
     Map<String, String> settings = new LinkedHashMap<>();
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
-            description = "Kafka brokers; omit to start an embedded single-node broker.")
+            description = "Kafka brokers (setting bootstrap.servers).")
     String bootstrapServers;
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "ONNX image classifier.")
@@ -48,7 +48,7 @@ final class ConfigOptions {
 
     /** False, after saying so, when {@code command} was given no cluster: tools never start the embedded broker. */
     static boolean requireCluster(LabelstreamConfig config, String command) {
-        if (config.usesEmbeddedBroker()) {
+        if (!config.hasBootstrapServers()) {
             System.err.println("labelstream: " + command + " needs --bootstrap-servers (or bootstrap.servers in the"
                     + " configuration): it works on an existing cluster");
             return false;

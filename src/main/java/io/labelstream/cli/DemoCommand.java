@@ -30,9 +30,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Starts an embedded Kafka broker, generates a ResNet-18 if no model is given, publishes "
-                + "generated images, a corrupt image among them and two image references (one allowed, one outside "
-                + "the allowed folder), and prints every labeled record and failure.",
+        description = {"Starts an embedded Kafka broker (none with --bootstrap-servers), generates a ResNet-18 if no "
+                + "model is given, publishes generated images, a corrupt image among them and two image references "
+                + "(one allowed, one outside the allowed folder), and prints every labeled record and failure.",
                 "The generated model is untrained: its labels are meaningless; pass --model and --labels for real ones.",
                 "", "Example: labelstream demo --images 40"})
 final class DemoCommand implements Callable<Integer> {
@@ -55,7 +55,8 @@ final class DemoCommand implements Callable<Integer> {
         if (config.get(Settings.FETCH_FILE_ROOTS).isEmpty()) {
             config = config.with(Settings.FETCH_FILE_ROOTS.key(), allowed.toString());
         }
-        try (RunningInstance instance = RunningInstance.start(config)) {
+        // Self-contained unless given a cluster: without bootstrap.servers, a broker of its own.
+        try (RunningInstance instance = RunningInstance.start(config, !config.hasBootstrapServers())) {
             if (!instance.pipeline().awaitRunning(Duration.ofSeconds(60))) {
                 System.err.println("labelstream: pipeline did not start within 60 s");
                 return 1;

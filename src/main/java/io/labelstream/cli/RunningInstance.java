@@ -20,12 +20,13 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Everything one labelstream process runs, started in order (model, broker if embedded, pipeline, the ops HTTP
+ * Everything one labelstream process runs, started in order (model, broker if asked for, pipeline, the ops HTTP
  * server) and closed in reverse: the pipeline first, so nothing uses the model or broker after they are gone.
  */
 final class RunningInstance implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RunningInstance.class);
+    private static final String BOOTSTRAP_VARIABLE = LabelstreamConfig.ENV_PREFIX + "BOOTSTRAP_SERVERS";
 
     private final EmbeddedKafka broker;
     private final LabelingEngine engine;
@@ -45,16 +46,21 @@ final class RunningInstance implements AutoCloseable {
         this.shutdownTimeout = shutdownTimeout;
     }
 
-    static RunningInstance start(LabelstreamConfig config) {
-        // The model is loaded first: a bad model setting should fail before a broker is started for nothing.
+    /**
+     * Starts an instance on the cluster of {@code bootstrap.servers}, or, with {@code embeddedBroker}, on a
+     * single-node broker of its own; one or the other must be asked for (see {@link #checkBroker}).
+     */
+    static RunningInstance start(LabelstreamConfig config, boolean embeddedBroker) {
+        checkBroker(config, embeddedBroker);
+        // The model is loaded next: a bad model setting should fail before a broker is started for nothing.
         LabelingEngine engine = EngineFactory.create(config);
         EmbeddedKafka broker = null;
         Pipeline pipeline = null;
         OpsServer ops = null;
         try {
             String bootstrap;
-            if (config.usesEmbeddedBroker()) {
-                log.info("No bootstrap.servers given: starting an embedded single-node Kafka broker");
+            if (embeddedBroker) {
+                log.info("Starting an embedded single-node Kafka broker in this process");
                 broker = EmbeddedKafka.start();
                 bootstrap = broker.bootstrapServers();
             } else {
@@ -90,6 +96,35 @@ final class RunningInstance implements AutoCloseable {
             closeAll(pipeline, ops, engine, broker);
             throw e;
         }
+    }
+
+    /**
+     * Stops start-up, before anything is loaded, unless exactly one of a cluster and an embedded broker was asked
+     * for. A missing bootstrap.servers is a deployment's mistake, not a request for a broker: an instance on a broker
+     * of its own would label nothing and still report ready.
+     */
+    static void checkBroker(LabelstreamConfig config, boolean embeddedBroker) {
+        String key = Settings.BOOTSTRAP_SERVERS.key();
+        if (!embeddedBroker && !config.hasBootstrapServers()) {
+            throw new ConfigException("No Kafka cluster given: set " + key + " (--bootstrap-servers HOST:PORT, the "
+                    + "environment variable " + BOOTSTRAP_VARIABLE + ", -s " + key
+                    + "=HOST:PORT or the --config file). To try labelstream without one, pass --embedded-broker: it "
+                    + "starts a single-node broker inside this process, whose topics go when it stops");
+        }
+        if (embeddedBroker && config.hasBootstrapServers()) {
+            throw new ConfigException("--embedded-broker and " + key + "=" + config.get(Settings.BOOTSTRAP_SERVERS)
+                    + " (" + whereFrom(config.source(Settings.BOOTSTRAP_SERVERS)) + ") both given: labelstream "
+                    + "runs on one or the other; drop --embedded-broker, or unset " + key);
+        }
+    }
+
+    private static String whereFrom(LabelstreamConfig.Source source) {
+        return switch (source) {
+            case FILE -> "from the --config file";
+            case ENVIRONMENT -> "from the environment variable " + BOOTSTRAP_VARIABLE;
+            case COMMAND_LINE -> "from the command line";
+            case DEFAULT -> "the default";
+        };
     }
 
     /** Alive unless the pipeline has failed for good; a rebalance or a broker outage is not death. */

@@ -151,8 +151,7 @@ public final class LabelstreamConfig {
         for (Setting<?> s : Settings.ALL) {
             String value = values.getOrDefault(s.key(), s.defaultValue());
             rows.add(new String[] {s.key(), mask(s.key(), value),
-                    sources.getOrDefault(s.key(), values.containsKey(s.key()) ? Source.COMMAND_LINE : Source.DEFAULT)
-                            .name().toLowerCase(java.util.Locale.ROOT)});
+                    source(s).name().toLowerCase(java.util.Locale.ROOT)});
         }
         new java.util.TreeMap<>(values).forEach((k, v) -> {
             if (k.startsWith(KAFKA_PREFIX)) {
@@ -161,6 +160,12 @@ public final class LabelstreamConfig {
             }
         });
         return rows;
+    }
+
+    /** Where {@code setting}'s value came from: a value given to {@link #of} counts as the command line's. */
+    public Source source(Setting<?> setting) {
+        return sources.getOrDefault(setting.key(), values.containsKey(setting.key()) ? Source.COMMAND_LINE
+                : Source.DEFAULT);
     }
 
     /** Values of keys that look like secrets, as any log or listing should show them. */
@@ -255,7 +260,11 @@ public final class LabelstreamConfig {
         throw ConfigException.invalid(KAFKA_PREFIX + key, value, "expected a positive number of milliseconds");
     }
 
-    public boolean usesEmbeddedBroker() {
-        return get(Settings.BOOTSTRAP_SERVERS).isEmpty();
+    /**
+     * Whether a Kafka cluster was given ({@code bootstrap.servers} set and not blank). Without one, {@code run} stops
+     * at start-up unless asked for an embedded broker, {@code demo} starts one, and the tools refuse to work.
+     */
+    public boolean hasBootstrapServers() {
+        return !get(Settings.BOOTSTRAP_SERVERS).isEmpty();
     }
 }

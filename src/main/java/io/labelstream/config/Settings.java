@@ -10,7 +10,8 @@ import java.util.List;
 public final class Settings {
 
     public static final Setting<String> BOOTSTRAP_SERVERS = new Setting<>("bootstrap.servers", "",
-            "Kafka brokers to use; empty starts an embedded single-node KRaft broker on loopback",
+            "Kafka brokers to use; run stops at start-up without them, unless given --embedded-broker (a single-node "
+                    + "KRaft broker on loopback, inside the process); demo starts that broker when this is empty",
             Setting.anyText());
     public static final Setting<String> APPLICATION_ID = new Setting<>("application.id", "labelstream",
             "Kafka Streams application id: the consumer group and the prefix of internal topics",

@@ -2,6 +2,8 @@ package io.labelstream.cli;
 
 import io.labelstream.testing.ConsoleCapture;
 import io.labelstream.testing.ConsoleCapture.Captured;
+import io.labelstream.testing.LogCapture;
+import io.labelstream.testing.LogCapture.Logged;
 
 import io.labelstream.testing.TestModels;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class CliTest {
+
+    /** A cluster for runs that stop on their model before they would connect: never contacted. */
+    private static final String UNCONTACTED_CLUSTER = "127.0.0.1:9";
 
     @TempDir
     Path dir;
@@ -49,10 +54,11 @@ class CliTest {
         Captured run = capture(() -> Main.execute("run", "-s", "max.batch.size=zero"));
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("Invalid setting max.batch.size='zero'");
-        Captured noModel = capture(() -> Main.execute("run"));
+        Captured noModel = capture(() -> Main.execute("run", "--bootstrap-servers", UNCONTACTED_CLUSTER));
         assertThat(noModel.exitCode()).isEqualTo(2);
         assertThat(noModel.err()).contains("model.path is required");
-        Captured missing = capture(() -> Main.execute("run", "--model", dir.resolve("nope.onnx").toString()));
+        Captured missing = capture(() -> Main.execute("run", "--bootstrap-servers", UNCONTACTED_CLUSTER, "--model",
+                dir.resolve("nope.onnx").toString()));
         assertThat(missing.err()).contains("Invalid setting model.path=").contains("no such file");
     }
 
@@ -194,9 +200,67 @@ class CliTest {
     }
 
     @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES) // were a broker started, run would run on it until stopped
+    void runWithoutBootstrapServersStopsAtStartUpNamingTheSettingAndStartsNoBroker() {
+        String model = TestModels.resnet18().toString();
+        Logged<Captured> unset = LogCapture.run(() -> capture(() -> Main.execute("run", "--model", model,
+                "-s", "ops.port=0", "-s", "state.dir=" + dir.resolve("state"))));
+        assertThat(unset.result().exitCode()).as(unset.result().err()).isEqualTo(2);
+        assertThat(unset.result().err()).startsWith("labelstream: No Kafka cluster given: set bootstrap.servers")
+                .contains("--bootstrap-servers").contains("LABELSTREAM_BOOTSTRAP_SERVERS")
+                .contains("--embedded-broker");
+        assertThat(unset.result().out()).doesNotContain("labelstream running");
+        // It stops before the model loads; a broker would start only after the model.
+        assertThat(unset.lines()).noneMatch(l -> l.contains("Embedded Kafka") || l.contains("embedded")
+                || l.contains("Model "));
+        // A variable set to nothing (a missing ConfigMap key, say) is no cluster either.
+        Logged<Captured> blank = LogCapture.run(() -> capture(() -> Main.execute("run", "--model",
+                dir.resolve("nope.onnx").toString(), "-s", "bootstrap.servers= ")));
+        assertThat(blank.result().exitCode()).isEqualTo(2);
+        assertThat(blank.result().err()).contains("No Kafka cluster given: set bootstrap.servers")
+                .doesNotContain("model.path");
+        assertThat(blank.lines()).noneMatch(l -> l.contains("Embedded Kafka"));
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void runWithEmbeddedBrokerStartsOneInTheProcessAndRunsThePipelineOnIt() {
+        // As in runEndsWithExitCode1AndSaysWhyWhenThePipelineStopsByItself, a missing input topic stops the
+        // pipeline by itself, which ends run: the embedded broker answered the pipeline, and run closed it all.
+        Logged<Captured> run = LogCapture.run(() -> capture(() -> Main.execute("run", "--embedded-broker",
+                "--model", TestModels.resnet18().toString(), "-s", "topics.create=false",
+                "-s", "input.topics=never-created", "-s", "ops.port=0", "-s", "state.dir=" + dir.resolve("state"))));
+        assertThat(run.result().exitCode()).as(run.result().err()).isEqualTo(1);
+        assertThat(run.result().out()).containsPattern(
+                "labelstream running against 127\\.0\\.0\\.1:\\d+ \\(the embedded broker\\)");
+        assertThat(run.result().err()).contains("labelstream: pipeline stopped (ERROR)")
+                .contains("source topics were missing");
+        assertThat(run.lines()).anyMatch(l -> l.startsWith("io.labelstream.broker.EmbeddedKafka Embedded Kafka")
+                && l.contains("ready at 127.0.0.1:"));
+    }
+
+    @Test
+    void runRefusesAnEmbeddedBrokerAndBootstrapServersTogether() throws Exception {
+        String model = TestModels.resnet18().toString();
+        Logged<Captured> flags = LogCapture.run(() -> capture(() -> Main.execute("run", "--embedded-broker",
+                "--bootstrap-servers", "kafka:9092", "--model", model)));
+        assertThat(flags.result().exitCode()).isEqualTo(2);
+        assertThat(flags.result().err()).contains("labelstream: --embedded-broker and bootstrap.servers=kafka:9092 "
+                + "(from the command line) both given").contains("drop --embedded-broker, or unset bootstrap.servers");
+        assertThat(flags.lines()).noneMatch(l -> l.contains("Embedded Kafka") || l.contains("Model "));
+        Path file = dir.resolve("ls.properties");
+        Files.writeString(file, "bootstrap.servers=kafka:9092\n");
+        Captured fromFile = capture(() -> Main.execute("run", "--config", file.toString(), "--embedded-broker",
+                "--model", model));
+        assertThat(fromFile.exitCode()).isEqualTo(2);
+        assertThat(fromFile.err()).contains("--embedded-broker and bootstrap.servers=kafka:9092 (from the --config "
+                + "file) both given");
+    }
+
+    @Test
     void aGpuProviderOnThisMachineStopsStartUpWithAClearMessage() {
-        Captured run = capture(() -> Main.execute("run", "--model", TestModels.resnet18().toString(),
-                "-s", "model.provider=cuda:0"));
+        Captured run = capture(() -> Main.execute("run", "--bootstrap-servers", UNCONTACTED_CLUSTER,
+                "--model", TestModels.resnet18().toString(), "-s", "model.provider=cuda:0"));
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("model.provider=cuda:0").contains("no CUDA execution provider")
                 .contains("model.provider.fallback=cpu");

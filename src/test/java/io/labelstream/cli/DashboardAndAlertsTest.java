@@ -89,7 +89,7 @@ class DashboardAndAlertsTest {
         s.put("models.cand.shadow", "true");
         LabelstreamConfig config = LabelstreamConfig.of(s);
         String metrics;
-        try (RunningInstance instance = RunningInstance.start(config)) {
+        try (RunningInstance instance = RunningInstance.start(config, true)) {
             Topic<ImageEvent> input = Topics.from(config).input();
             Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, instance.bootstrapServers());
             try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -22,7 +22,24 @@ class LabelstreamConfigTest {
         assertThat(config.get(Settings.MAX_BATCH_SIZE)).isEqualTo(8);
         assertThat(config.get(Settings.INPUT_TOPICS)).containsExactly("images");
         assertThat(config.get(Settings.PROCESSING_GUARANTEE)).isEqualTo("exactly_once_v2");
-        assertThat(config.usesEmbeddedBroker()).isTrue();
+        assertThat(config.hasBootstrapServers()).isFalse();
+    }
+
+    @Test
+    void bootstrapServersCountAsGivenOnlyWhenNotBlankAndTheirSourceIsKnown() throws Exception {
+        assertThat(LabelstreamConfig.of(Map.of("bootstrap.servers", "  ")).hasBootstrapServers()).isFalse();
+        Path file = dir.resolve("ls.properties");
+        Files.writeString(file, "bootstrap.servers=file:9092\n");
+        LabelstreamConfig fromFile = LabelstreamConfig.load(file, Map.of(), Map.of());
+        assertThat(fromFile.hasBootstrapServers()).isTrue();
+        assertThat(fromFile.source(Settings.BOOTSTRAP_SERVERS)).isEqualTo(LabelstreamConfig.Source.FILE);
+        LabelstreamConfig fromEnvironment = LabelstreamConfig.load(file,
+                Map.of("LABELSTREAM_BOOTSTRAP_SERVERS", "env:9092"), Map.of());
+        assertThat(fromEnvironment.get(Settings.BOOTSTRAP_SERVERS)).isEqualTo("env:9092");
+        assertThat(fromEnvironment.source(Settings.BOOTSTRAP_SERVERS))
+                .isEqualTo(LabelstreamConfig.Source.ENVIRONMENT);
+        assertThat(LabelstreamConfig.of(Map.of()).source(Settings.BOOTSTRAP_SERVERS))
+                .isEqualTo(LabelstreamConfig.Source.DEFAULT);
     }
 
     @Test

@@ -44,6 +44,10 @@ class DeployManifestsTest {
         LabelstreamConfig config = LabelstreamConfig.load(null, env, Map.of());
 
         JsonNode container = pod.at("/spec/containers/0");
+        // run stops at start-up without a cluster (a crash loop, not a ready pod that labels nothing).
+        assertThat(container.at("/args/0").asText()).isEqualTo("run");
+        assertThat(container.at("/args").toString()).doesNotContain("--embedded-broker");
+        assertThat(config.hasBootstrapServers()).as("LABELSTREAM_BOOTSTRAP_SERVERS in the ConfigMap").isTrue();
         assertThat(container.at("/envFrom/0/configMapRef/name").asText())
                 .isEqualTo(byKind.get("ConfigMap").at("/metadata/name").asText());
         int opsPort = config.get(Settings.OPS_PORT);

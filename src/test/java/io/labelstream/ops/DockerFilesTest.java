@@ -50,6 +50,8 @@ class DockerFilesTest {
         assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg")
                 .containsPattern("apt-get install [^\\n]*\\bcurl\\b")
                 .contains("ENV LABELSTREAM_IMAGE_JPEG_DECODER=libjpeg-turbo");
+        // The image runs on the cluster it is given (run without one stops at start-up); it never makes its own.
+        assertThat(text).doesNotContain("--embedded-broker").doesNotContain("LABELSTREAM_BOOTSTRAP_SERVERS=");
         if (dockerfile.endsWith(".gpu")) {
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("FROM nvidia/cuda:12").contains("cudnn"));
             assertThat(lines).anySatisfy(l -> assertThat(l).contains("-Pgpu"));
@@ -83,6 +85,9 @@ class DockerFilesTest {
         Map<String, String> env = new HashMap<>();
         services.at("/labelstream/environment").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText()));
         LabelstreamConfig config = LabelstreamConfig.load(null, env, Map.of());
+        // run stops at start-up without a cluster: the service names the kafka one, not a broker of its own.
+        assertThat(config.get(Settings.BOOTSTRAP_SERVERS)).startsWith("kafka:");
+        assertThat(services.at("/labelstream/command").toString()).doesNotContain("--embedded-broker");
         int ops = config.get(Settings.OPS_PORT);
         assertThat(services.at("/labelstream/ports/0").asText()).isEqualTo(ops + ":" + ops);
         // The produce job reads the same folder labelstream may fetch references from.
