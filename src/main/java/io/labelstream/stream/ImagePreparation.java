@@ -7,9 +7,6 @@ import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.InlineImage;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The asynchronous part of intake, apart from the stream thread: fetches an image given by reference (within the
@@ -17,15 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with dedup off need neither and skip this stage.
  */
 final class ImagePreparation {
-
-    /** Hashing is short and CPU-bound; one small pool serves every task of the process (daemon threads). */
-    private static final AtomicInteger HASH_THREADS = new AtomicInteger();
-    private static final ExecutorService HASHING = Executors.newFixedThreadPool(
-            Math.max(1, Runtime.getRuntime().availableProcessors() / 2), r -> {
-                Thread t = new Thread(r, "labelstream-hash-" + HASH_THREADS.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
 
     /** Null when no references are allowed: intake refuses them. */
     private final ReferenceFetcher fetcher;
@@ -55,7 +43,8 @@ final class ImagePreparation {
                     fetched ? image(fetched.bytes()) : refused((ReferenceFetcher.Refused) result));
         } else {
             byte[] bytes = Records.bytes(((InlineImage) event.getImage()).getData());
-            prepared = CompletableFuture.supplyAsync(() -> image(bytes), HASHING);
+            // Short and CPU-bound: the JVM's common pool, sized to the cores, rather than a pool of our own to close.
+            prepared = CompletableFuture.supplyAsync(() -> image(bytes));
         }
         return prepared.exceptionally(e -> new BatchItem.Refused(FailureReason.FETCH_FAILED,
                 "preparing the image failed unexpectedly: " + (e.getCause() != null ? e.getCause() : e)));
