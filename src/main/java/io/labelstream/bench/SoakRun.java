@@ -60,7 +60,7 @@ public final class SoakRun {
 
     public Result run() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
-             LabelingEngine engine = EngineFactory.create(config)) {
+             LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()))) {
             Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
             KafkaClients clients = KafkaClients.of(config, kafka.bootstrapServers());
             Topics topics = Topics.forConfig(config);

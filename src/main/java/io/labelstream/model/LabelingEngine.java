@@ -36,9 +36,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LabelingEngine implements AutoCloseable {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LabelingEngine.class);
-    /** Kafka Streams' transaction timeout under exactly-once, the usual budget of a batch's bisection. */
-    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofMillis(
-            io.labelstream.config.LabelstreamConfig.STREAMS_TRANSACTION_TIMEOUT_MS);
+    /**
+     * How long the bisection of a failed batch may take when the caller has no deadline of its own to give. A
+     * caller that must finish a batch within some time (a transaction's) passes that time instead.
+     */
+    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofSeconds(10);
 
     private final ImagePreprocessor preprocessor;
     private final BatchPreprocessor preprocessing;
