@@ -157,16 +157,22 @@ public final class EngineFactory {
         java.time.Duration interval = java.time.Duration.ofMillis(config.get(Settings.MODEL_RELOAD_INTERVAL_MS));
         int warmUp = config.get(Settings.MAX_BATCH_SIZE);
         java.util.List<ModelReloader> reloaders = new java.util.ArrayList<>();
-        String labels = config.get(Settings.MODEL_LABELS_PATH);
-        reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
-                labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME), sessionSettings(config),
-                warmUp, interval), engine, checks.apply(null), listener));
-        for (String name : config.get(Settings.MODELS_EXTRA)) {
-            String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
-            reloaders.add(ModelReloader.start(new ModelReloader.Watched(
-                    Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
-                    sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
-                    interval, name), engine, checks.apply(name), listener));
+        try {
+            String labels = config.get(Settings.MODEL_LABELS_PATH);
+            reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
+                    labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME),
+                    sessionSettings(config), warmUp, interval), engine, checks.apply(null), listener));
+            for (String name : config.get(Settings.MODELS_EXTRA)) {
+                String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
+                reloaders.add(ModelReloader.start(new ModelReloader.Watched(
+                        Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
+                        sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
+                        interval, name), engine, checks.apply(name), listener));
+            }
+        } catch (RuntimeException e) {
+            // The caller gets none to close: those already watching stop here rather than swap models unowned.
+            reloaders.forEach(ModelReloader::close);
+            throw e;
         }
         return reloaders;
     }
