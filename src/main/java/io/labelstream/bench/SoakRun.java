@@ -67,8 +67,12 @@ public final class SoakRun {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong published = new AtomicLong();
             AtomicLong labeled = new AtomicLong();
-            Thread producer = new Thread(() -> produce(clients, topics.input(), stop, published), "soak-producer");
-            Thread reader = new Thread(() -> read(clients, topics.labels(), stop, labeled), "soak-reader");
+            Thread producer = new Thread(() -> produce(clients, topics.input(), stop, published),
+                    "labelstream-soak-producer");
+            Thread reader = new Thread(() -> read(clients, topics.labels(), stop, labeled), "labelstream-soak-reader");
+            // Joined for at most 30 s each when the run ends: one still blocked then must not keep the JVM alive.
+            producer.setDaemon(true);
+            reader.setDaemon(true);
             try {
                 if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
                     throw new IllegalStateException("pipeline did not start");
