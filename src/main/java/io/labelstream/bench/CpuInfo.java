@@ -70,7 +70,9 @@ final class CpuInfo {
         long t0 = System.nanoTime();
         for (int t = 0; t < threads; t++) {
             int slot = t;
-            workers[t] = new Thread(() -> sink[slot] = fmaChains(iterations));
+            // Joined below; daemon so that an interrupted measurement cannot keep the JVM alive.
+            workers[t] = new Thread(() -> sink[slot] = fmaChains(iterations), "labelstream-fma-probe-" + t);
+            workers[t].setDaemon(true);
             workers[t].start();
         }
         for (Thread w : workers) {

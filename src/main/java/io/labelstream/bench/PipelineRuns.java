@@ -78,7 +78,7 @@ final class PipelineRuns {
         LabelstreamConfig config = config(name, model, batch);
         Topics topics = Topics.forConfig(config);
         preload(topics.input(), name, jpegs, images);
-        try (LabelingEngine engine = EngineFactory.create(config)) {
+        try (LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()))) {
             long t0 = System.nanoTime();
             Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
             try (pipeline; var labels = labelsConsumer(topics.labels(), 50)) {
@@ -112,7 +112,7 @@ final class PipelineRuns {
         LabelstreamConfig config = config(name, model, batch);
         Topics topics = Topics.forConfig(config);
         createTopic(topics.input());
-        try (LabelingEngine engine = EngineFactory.create(config);
+        try (LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()));
              Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
              var producer = producer();
              var labels = labelsConsumer(topics.labels(), 5)) {

@@ -60,15 +60,19 @@ public final class SoakRun {
 
     public Result run() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
-             LabelingEngine engine = EngineFactory.create(config)) {
+             LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()))) {
             Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine);
             KafkaClients clients = KafkaClients.of(config, kafka.bootstrapServers());
             Topics topics = Topics.forConfig(config);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong published = new AtomicLong();
             AtomicLong labeled = new AtomicLong();
-            Thread producer = new Thread(() -> produce(clients, topics.input(), stop, published), "soak-producer");
-            Thread reader = new Thread(() -> read(clients, topics.labels(), stop, labeled), "soak-reader");
+            Thread producer = new Thread(() -> produce(clients, topics.input(), stop, published),
+                    "labelstream-soak-producer");
+            Thread reader = new Thread(() -> read(clients, topics.labels(), stop, labeled), "labelstream-soak-reader");
+            // Joined for at most 30 s each when the run ends: one still blocked then must not keep the JVM alive.
+            producer.setDaemon(true);
+            reader.setDaemon(true);
             try {
                 if (!pipeline.awaitRunning(Duration.ofSeconds(60))) {
                     throw new IllegalStateException("pipeline did not start");

@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,7 +78,9 @@ final class ClassifyCommand implements Callable<Integer> {
         int batchSize = config.get(Settings.MAX_BATCH_SIZE);
         int failures = 0;
         ObjectMapper mapper = new ObjectMapper();
-        try (LabelingEngine engine = EngineFactory.create(config)) {
+        // A batch gets the time `run` gives one, so a configuration bounds a bad batch's bisection alike in both
+        // (and the message of an image not isolated in time names that setting).
+        try (LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()))) {
             if (!json) {
                 System.out.printf("%-40s  %s%n", "FILE", "LABELS (score)");
             }

@@ -53,7 +53,8 @@ final class RunningInstance implements AutoCloseable {
     static RunningInstance start(LabelstreamConfig config, boolean embeddedBroker) {
         checkBroker(config, embeddedBroker);
         // The model is loaded next: a bad model setting should fail before a broker is started for nothing.
-        LabelingEngine engine = EngineFactory.create(config);
+        // A batch is given what a transaction is: its bisection never outlasts the transaction it is labeled in.
+        LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()));
         EmbeddedKafka broker = null;
         Pipeline pipeline = null;
         OpsServer ops = null;

@@ -13,6 +13,7 @@ import io.labelstream.image.PreprocessRecipe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -25,7 +26,19 @@ public final class EngineFactory {
     private EngineFactory() {
     }
 
+    /**
+     * As {@link #create(LabelstreamConfig, Duration)}, with {@link LabelingEngine#DEFAULT_ISOLATION_BUDGET}: for a
+     * caller that has no deadline for a batch.
+     */
     public static LabelingEngine create(LabelstreamConfig config) {
+        return create(config, LabelingEngine.DEFAULT_ISOLATION_BUDGET);
+    }
+
+    /**
+     * @param isolationBudget how long the bisection of a failed batch may take before the images it has not isolated
+     *                        yet are failed: a caller labeling inside Kafka transactions passes their timeout
+     */
+    public static LabelingEngine create(LabelstreamConfig config, Duration isolationBudget) {
         String modelPath = config.get(Settings.MODEL_PATH);
         if (modelPath.isEmpty()) {
             throw new ConfigException("Setting " + Settings.MODEL_PATH.key() + " is required: the ONNX model to run"
@@ -62,8 +75,7 @@ public final class EngineFactory {
         int threads = config.get(Settings.PREPROCESS_THREADS);
         LabelingEngine engine = new LabelingEngine(loaded, preprocessor(config, recipe, jpegDecoding, input),
                 config.get(Settings.MODEL_TOP_K), Scores.OutputKind.parse(config.get(Settings.MODEL_OUTPUT)),
-                threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
-                java.time.Duration.ofMillis(config.transactionTimeoutMs()));
+                threads == 0 ? Runtime.getRuntime().availableProcessors() : threads, isolationBudget);
         try {
             for (String name : config.get(Settings.MODELS_EXTRA)) {
                 addSideModel(config, engine, name);
@@ -145,16 +157,22 @@ public final class EngineFactory {
         java.time.Duration interval = java.time.Duration.ofMillis(config.get(Settings.MODEL_RELOAD_INTERVAL_MS));
         int warmUp = config.get(Settings.MAX_BATCH_SIZE);
         java.util.List<ModelReloader> reloaders = new java.util.ArrayList<>();
-        String labels = config.get(Settings.MODEL_LABELS_PATH);
-        reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
-                labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME), sessionSettings(config),
-                warmUp, interval), engine, checks.apply(null), listener));
-        for (String name : config.get(Settings.MODELS_EXTRA)) {
-            String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
-            reloaders.add(ModelReloader.start(new ModelReloader.Watched(
-                    Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
-                    sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
-                    interval, name), engine, checks.apply(name), listener));
+        try {
+            String labels = config.get(Settings.MODEL_LABELS_PATH);
+            reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
+                    labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME),
+                    sessionSettings(config), warmUp, interval), engine, checks.apply(null), listener));
+            for (String name : config.get(Settings.MODELS_EXTRA)) {
+                String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
+                reloaders.add(ModelReloader.start(new ModelReloader.Watched(
+                        Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
+                        sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
+                        interval, name), engine, checks.apply(name), listener));
+            }
+        } catch (RuntimeException e) {
+            // The caller gets none to close: those already watching stop here rather than swap models unowned.
+            reloaders.forEach(ModelReloader::close);
+            throw e;
         }
         return reloaders;
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,9 +36,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LabelingEngine implements AutoCloseable {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LabelingEngine.class);
-    /** Kafka Streams' transaction timeout under exactly-once, the usual budget of a batch's bisection. */
-    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofMillis(
-            io.labelstream.config.LabelstreamConfig.STREAMS_TRANSACTION_TIMEOUT_MS);
+    /**
+     * How long the bisection of a failed batch may take when the caller has no deadline of its own to give. A
+     * caller that must finish a batch within some time (a transaction's) passes that time instead.
+     */
+    public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofSeconds(10);
 
     private final ImagePreprocessor preprocessor;
     private final BatchPreprocessor preprocessing;
@@ -365,21 +368,11 @@ public final class LabelingEngine implements AutoCloseable {
         long t1 = System.nanoTime();
         BisectingInference.Result inferred = model.inference().infer(batch, dense.images(), isolationBudget);
         long t2 = System.nanoTime();
-        ImageOutcome[] outcomes = new ImageOutcome[images.size()];
-        for (int i = 0; i < outcomes.length; i++) {
-            int slot = dense.slotOf()[i];
-            if (slot < 0) {
-                outcomes[i] = dense.rejections()[i];
-            } else if (inferred.errors()[slot] != null) {
-                outcomes[i] = new ImageOutcome.Rejected(FailureReason.MODEL_ERROR, inferred.errors()[slot]);
-            } else {
-                outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot);
-            }
-        }
+        ImageOutcome[] outcomes = outcomes(model, dense, inferred, i -> dense.rejections()[i]);
         List<BatchOutcome.SideOutcome> sides = new ArrayList<>(set.sides().size());
         for (SideModel side : set.sides()) {
             TensorBatch tensor = targets.get(tensorKey(side.preprocessor(), side.serving().model().input())).tensor();
-            sides.add(labelWith(side, dense, tensor, images.size()));
+            sides.add(labelWith(side, dense, tensor));
         }
         return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 model.identity(), sides);
@@ -411,24 +404,36 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     /** A side model's outcomes for the images preprocessing put into {@code batch}, its tensor. */
-    private BatchOutcome.SideOutcome labelWith(SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch,
-                                               int images) {
+    private BatchOutcome.SideOutcome labelWith(SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch) {
         long t0 = System.nanoTime();
         BisectingInference.Result inferred = side.serving().inference().infer(batch, dense.images(), isolationBudget);
         double ms = (System.nanoTime() - t0) / 1e6;
-        ImageOutcome[] outcomes = new ImageOutcome[images];
-        for (int i = 0; i < images; i++) {
+        // An image preprocessing rejected has no side outcome: the primary's failure record says why, for all models.
+        ImageOutcome[] outcomes = outcomes(side.serving(), dense, inferred, i -> null);
+        return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(), side.preprocessor().recipe().name(),
+                side.preprocessor().recipeHash(), java.util.Arrays.asList(outcomes), ms);
+    }
+
+    /**
+     * One outcome per image of the batch, in the caller's order, from {@code model}'s inference over the images
+     * preprocessing let through: labels, or the model's error for an image it failed on;
+     * {@code notPreprocessed} gives the outcome of an image {@code i} that preprocessing rejected.
+     */
+    private static ImageOutcome[] outcomes(ServingModel model, BatchPreprocessor.DenseBatch dense,
+                                           BisectingInference.Result inferred,
+                                           IntFunction<ImageOutcome> notPreprocessed) {
+        ImageOutcome[] outcomes = new ImageOutcome[dense.slotOf().length];
+        for (int i = 0; i < outcomes.length; i++) {
             int slot = dense.slotOf()[i];
             if (slot < 0) {
-                outcomes[i] = null; // not an image: the primary's failure record says why, for every model
+                outcomes[i] = notPreprocessed.apply(i);
             } else if (inferred.errors()[slot] != null) {
                 outcomes[i] = new ImageOutcome.Rejected(FailureReason.MODEL_ERROR, inferred.errors()[slot]);
             } else {
-                outcomes[i] = side.serving().postprocessing().labeled(inferred.raw(), slot);
+                outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot);
             }
         }
-        return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(), side.preprocessor().recipe().name(),
-                side.preprocessor().recipeHash(), java.util.Arrays.asList(outcomes), ms);
+        return outcomes;
     }
 
     /**

@@ -84,8 +84,10 @@ public final class ModelReloader implements AutoCloseable {
         this.listener = listener;
         LoadedModel current = current();
         this.active = new Contents(current.identity().sha256(), current.labelsSha256());
+        // One watcher per model: the primary's thread and each side model's are told apart by name.
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "labelstream-model-watch");
+            Thread t = new Thread(r, "labelstream-model-watch" + (watched.sideModel() == null ? ""
+                    : "-" + watched.sideModel()));
             t.setDaemon(true);
             return t;
         });

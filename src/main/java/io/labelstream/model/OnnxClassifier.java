@@ -79,8 +79,8 @@ public final class OnnxClassifier implements AutoCloseable {
                 throw new ModelException(modelFile + ": output '" + output.getKey() + "' has shape "
                         + outInfo.type + " " + java.util.Arrays.toString(outShape) + "; expected float [batch, classes]");
             }
-            if (kind == ExecutionProvider.Kind.CPU && "full".equals(session.getMetadata().getCustomMetadataValue(
-                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY + ".weight_range").orElse(null))
+            if (kind == ExecutionProvider.Kind.CPU && ModelMetadata.FULL_WEIGHT_RANGE.equals(session.getMetadata()
+                    .getCustomMetadataValue(ModelMetadata.QUANTIZATION_WEIGHT_RANGE).orElse(null))
                     && Int8Kernels.saturateOnFullRangeWeights()) {
                 LOG.warn("{} was quantized with --weight-range full; this CPU has no VNNI, so ONNX Runtime's int8"
                         + " kernels saturate on such weights and its labels can be wrong: quantize it again with"
@@ -229,8 +229,7 @@ public final class OnnxClassifier implements AutoCloseable {
             // A model labelstream quantized says so, and from which calibration, e.g. "1+int8-minmax-50img-3fa2b1c4".
             // A head labelstream trained says so too, e.g. "adapt-10cls-50img-9c1e4f20", before any quantization.
             StringBuilder full = new StringBuilder(version == null ? "" : version);
-            for (String key : new String[] {io.labelstream.model.adapt.Adapter.SUMMARY_KEY,
-                    io.labelstream.model.quantize.Quantizer.SUMMARY_KEY}) {
+            for (String key : ModelMetadata.VERSION_SUMMARIES) {
                 metadata.getCustomMetadataValue(key).ifPresent(v -> full.append(full.isEmpty() ? "" : "+").append(v));
             }
             return full.isEmpty() ? null : full.toString();

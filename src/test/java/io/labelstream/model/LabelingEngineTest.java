@@ -3,10 +3,12 @@ package io.labelstream.model;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
+import io.labelstream.schema.FailureReason;
 import io.labelstream.testing.HeldBatch;
 import io.labelstream.testing.PoisonableModel;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -64,6 +66,36 @@ class LabelingEngineTest {
             }
             assertThat(engine.batchesInEngine()).isZero();
             assertThat(engine.hasIdleWorker()).isTrue();
+        }
+    }
+
+    @Test
+    void eachModelGivesEveryImageItsOutcomeAndOnlyThePrimaryTellsWhyAnImageCouldNotBeRead() throws Exception {
+        try (LabelingEngine engine = engine()) {
+            engine.addSideModel("mod", LoadedModel.load(PoisonableModel.file(1), null, "mod", new SessionSettings(1)),
+                    1);
+            BatchOutcome outcome = engine.label(List.of(PoisonableModel.image(10),
+                    "not an image".getBytes(StandardCharsets.US_ASCII), PoisonableModel.image(150),
+                    PoisonableModel.image(20)));
+            List<ImageOutcome> primary = outcome.outcomes();
+            List<ImageOutcome> side = outcome.sides().get(0).outcomes();
+            assertThat(primary).hasSize(4);
+            assertThat(side).hasSize(4);
+            assertThat(((ImageOutcome.Labeled) primary.get(0)).top().get(0).index())
+                    .isEqualTo(PoisonableModel.classFor(10, 0));
+            assertThat(((ImageOutcome.Labeled) side.get(0)).top().get(0).index())
+                    .isEqualTo(PoisonableModel.classFor(10, 1));
+            assertThat(primary.get(1)).isInstanceOfSatisfying(ImageOutcome.Rejected.class,
+                    r -> assertThat(r.reason()).isNotEqualTo(FailureReason.MODEL_ERROR));
+            assertThat(side.get(1)).isNull();
+            for (List<ImageOutcome> model : List.of(primary, side)) {
+                assertThat(model.get(2)).isInstanceOfSatisfying(ImageOutcome.Rejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(FailureReason.MODEL_ERROR));
+            }
+            assertThat(((ImageOutcome.Labeled) primary.get(3)).top().get(0).index())
+                    .isEqualTo(PoisonableModel.classFor(20, 0));
+            assertThat(((ImageOutcome.Labeled) side.get(3)).top().get(0).index())
+                    .isEqualTo(PoisonableModel.classFor(20, 1));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.labelstream.model;
 
+import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -203,6 +205,21 @@ class ModelSwapTest {
             await("the refusal", () -> reports.refused.size() == 1);
             assertThat(reports.refused.get(0)).isEqualTo("moderation.rules do not fit its labels");
             assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(0)));
+        }
+    }
+
+    @Test
+    void watchersStartedBeforeOneThatCannotStartAreStoppedNotLeftSwappingModels() throws Exception {
+        Path model = dir.resolve("model.onnx");
+        Files.copy(PoisonableModel.file(0), model);
+        // The configuration names a side model the engine does not have: its watcher cannot start.
+        LabelstreamConfig config = LabelstreamConfig.of(Map.of("model.path", model.toString(), "model.reload", "watch",
+                "models.extra", "ghost", "models.ghost.path", model.toString()));
+        try (LabelingEngine engine = engine(LoadedModel.load(model, null, null, new SessionSettings(1)))) {
+            assertThatThrownBy(() -> EngineFactory.reloaders(config, engine, side -> candidate -> {
+            }, new Reports())).isInstanceOf(RuntimeException.class);
+            await("the primary's watcher to stop", () -> Thread.getAllStackTraces().keySet().stream()
+                    .noneMatch(t -> t.getName().startsWith("labelstream-model-watch") && t.isAlive()));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.labelstream.model;
 
+import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
@@ -7,8 +8,10 @@ import io.labelstream.schema.FailureReason;
 import io.labelstream.testing.PoisonableModel;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -105,6 +108,29 @@ class PoisonIsolationTest {
             // With time, the same batch is bisected down to its one culprit.
             BatchOutcome clean = engine.label(List.of(PoisonableModel.image(10), PoisonableModel.image(20)));
             assertThat(clean.outcomes()).allMatch(o -> o instanceof ImageOutcome.Labeled);
+        }
+    }
+
+    @Test
+    void theBisectionBudgetIsTheCallersNotAKafkaSettingTheEngineReads() throws Exception {
+        // A transaction timeout of 1 ms in the configuration: an engine that read it could isolate nothing.
+        LabelstreamConfig config = LabelstreamConfig.of(Map.of("model.path", PoisonableModel.file().toString(),
+                "preprocess.preset", "cifar10", "preprocess.scale", "byte", "preprocess.mean", "0,0,0",
+                "preprocess.std", "1,1,1", "preprocess.reduced.decode", "false", "model.top.k", "1",
+                "kafka.producer.transaction.timeout.ms", "1"));
+        List<byte[]> batch = List.of(PoisonableModel.image(10), PoisonableModel.image(150), PoisonableModel.image(20),
+                PoisonableModel.image(30));
+        try (LabelingEngine engine = EngineFactory.create(config)) {
+            List<ImageOutcome> outcomes = engine.label(batch).outcomes();
+            assertThat(outcomes.get(1)).isInstanceOfSatisfying(ImageOutcome.Rejected.class,
+                    r -> assertThat(r.message()).contains("alone"));
+            assertThat(List.of(outcomes.get(0), outcomes.get(2), outcomes.get(3)))
+                    .allMatch(o -> o instanceof ImageOutcome.Labeled);
+        }
+        // Given no time, the bad image is not isolated (nor are those in its part of the batch, if it was split).
+        try (LabelingEngine engine = EngineFactory.create(config, Duration.ZERO)) {
+            assertThat(engine.label(batch).outcomes().get(1)).isInstanceOfSatisfying(ImageOutcome.Rejected.class,
+                    r -> assertThat(r.message()).contains("could not be isolated within 0 ms"));
         }
     }
 }

@@ -81,7 +81,7 @@ class PipelineEndToEndTest {
     private static Pipeline startInProcess(Map<String, String> settings, List<AutoCloseable> closeables)
             throws InterruptedException {
         LabelstreamConfig config = LabelstreamConfig.of(settings);
-        LabelingEngine engine = EngineFactory.create(config);
+        LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()));
         closeables.add(engine);
         Pipeline pipeline = Pipeline.start(config, config.get(io.labelstream.config.Settings.BOOTSTRAP_SERVERS), engine);
         closeables.add(0, pipeline);
@@ -153,7 +153,7 @@ class PipelineEndToEndTest {
             Map<String, String> settings = settings(app, "wakeups");
             settings.put("kafka.poll.ms", "120000");
             LabelstreamConfig config = LabelstreamConfig.of(settings);
-            LabelingEngine engine = EngineFactory.create(config);
+            LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()));
             closeables.add(engine);
             io.labelstream.ops.PipelineMetrics metrics = io.labelstream.ops.PipelineMetrics.inMemory();
             Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine, metrics);

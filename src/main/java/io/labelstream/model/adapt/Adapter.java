@@ -12,6 +12,7 @@ import io.labelstream.model.LoadedModel;
 import io.labelstream.model.ModelException;
 import io.labelstream.model.ModelFiles;
 import io.labelstream.model.ModelInput;
+import io.labelstream.model.ModelMetadata;
 import io.labelstream.model.OnnxClassifier;
 
 import java.io.IOException;
@@ -39,7 +40,7 @@ import java.util.Random;
 public final class Adapter {
 
     /** Custom metadata key holding the one-line summary that joins the model's version in output records. */
-    public static final String SUMMARY_KEY = "labelstream.adapt";
+    private static final String SUMMARY_KEY = ModelMetadata.ADAPT;
 
     /**
      * @param holdout     fraction of each class held out to stop on, in [0, 0.9]

@@ -12,6 +12,7 @@ import io.labelstream.model.LabelingEngine;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.ModelException;
 import io.labelstream.model.ModelInput;
+import io.labelstream.model.ModelMetadata;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,7 @@ import java.util.TreeMap;
 public final class Quantizer {
 
     /** Custom metadata key holding the one-line summary that joins the model's version in output records. */
-    public static final String SUMMARY_KEY = "labelstream.quantization";
+    private static final String SUMMARY_KEY = ModelMetadata.QUANTIZATION;
 
     /**
      * @param exclude node names or op types kept in float
@@ -211,7 +212,7 @@ public final class Quantizer {
         meta.put(SUMMARY_KEY, summary);
         meta.put(SUMMARY_KEY + ".format", "QDQ: uint8 activations per tensor, int8 symmetric weights per channel"
                 + " in [-" + options.weightRange().maxLevel + ", " + options.weightRange().maxLevel + "], int32 bias");
-        meta.put(SUMMARY_KEY + ".weight_range", options.weightRange().id());
+        meta.put(ModelMetadata.QUANTIZATION_WEIGHT_RANGE, options.weightRange().id());
         meta.put(SUMMARY_KEY + ".method", options.method().id()
                 + (options.method() == CalibrationMethod.PERCENTILE ? " " + options.percentile() : ""));
         meta.put(SUMMARY_KEY + ".calibration_images", Integer.toString(calibration.tensors().size()));

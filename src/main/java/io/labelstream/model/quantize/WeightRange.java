@@ -1,5 +1,7 @@
 package io.labelstream.model.quantize;
 
+import io.labelstream.model.ModelMetadata;
+
 import java.util.Locale;
 
 /**
@@ -13,7 +15,8 @@ import java.util.Locale;
  */
 public enum WeightRange {
     PORTABLE("portable", 64),
-    FULL("full", 127);
+    /** Written into the model's metadata as it is read back when serving ({@link ModelMetadata}). */
+    FULL(ModelMetadata.FULL_WEIGHT_RANGE, 127);
 
     private final String id;
     /** The largest |q| a weight is encoded with; the scale maps a channel's largest |w| to it. */

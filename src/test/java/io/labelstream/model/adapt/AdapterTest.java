@@ -16,6 +16,7 @@ import io.labelstream.image.TensorLayout;
 import io.labelstream.model.LoadedModel;
 import io.labelstream.model.ModelException;
 import io.labelstream.model.ModelFiles;
+import io.labelstream.model.ModelMetadata;
 import io.labelstream.model.SessionSettings;
 import io.labelstream.model.quantize.Quantizer;
 import io.labelstream.testing.TestModels;
@@ -95,9 +96,9 @@ class AdapterTest {
         assertThat(shape.getDim(1).getDimValue()).isEqualTo(2);
 
         Map<String, String> meta = metadata(written);
-        assertThat(meta.get(Adapter.SUMMARY_KEY)).isEqualTo(result.summary()).startsWith("adapt-2cls-8img-");
-        assertThat(meta.get(Adapter.SUMMARY_KEY + ".source_sha256")).isEqualTo(LoadedModel.sha256(source));
-        assertThat(meta.get(Adapter.SUMMARY_KEY + ".training_sha256")).isEqualTo(result.trainingSha256());
+        assertThat(meta.get(ModelMetadata.ADAPT)).isEqualTo(result.summary()).startsWith("adapt-2cls-8img-");
+        assertThat(meta.get(ModelMetadata.ADAPT + ".source_sha256")).isEqualTo(LoadedModel.sha256(source));
+        assertThat(meta.get(ModelMetadata.ADAPT + ".training_sha256")).isEqualTo(result.trainingSha256());
         assertThat(result.trainingSha256()).hasSize(64);
 
         // The same folders give the same digest and the same model; one more image changes the digest.
