@@ -54,6 +54,13 @@ public final class ModelSet {
         return new ModelSet(primary, next);
     }
 
+    /** Each side model's class names, by name, in the order the models were added. */
+    public java.util.Map<String, LabelSet> sideLabels() {
+        java.util.Map<String, LabelSet> labels = new java.util.LinkedHashMap<>();
+        sides.forEach(side -> labels.put(side.name(), side.serving().model().labels()));
+        return labels;
+    }
+
     /** The side model of that name, or null. */
     public LabelingEngine.SideModel side(String name) {
         return sides.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);

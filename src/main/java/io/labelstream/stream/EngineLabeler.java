@@ -7,7 +7,6 @@ import io.labelstream.model.ModelId;
 import io.labelstream.model.ModelSet;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -40,9 +39,7 @@ record EngineLabeler(LabelingEngine engine) implements Labeler {
 
         @Override
         public Map<String, LabelSet> sideLabels() {
-            Map<String, LabelSet> labels = new LinkedHashMap<>();
-            set.sides().forEach(side -> labels.put(side.name(), side.serving().model().labels()));
-            return labels;
+            return set.sideLabels();
         }
     }
 

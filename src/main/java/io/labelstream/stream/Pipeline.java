@@ -109,8 +109,7 @@ public final class Pipeline implements AutoCloseable {
         });
         pipeline.reloaders = EngineFactory.reloaders(config, engine, side -> candidate -> {
             // The rules must still name classes the models have, with the candidate in its place.
-            Map<String, LabelSet> sideLabels = new HashMap<>();
-            engine.sideModels().forEach(s -> sideLabels.put(s.name(), s.serving().model().labels()));
+            Map<String, LabelSet> sideLabels = new HashMap<>(engine.models().sideLabels());
             LabelSet primaryLabels = engine.model().labels();
             if (side == null) {
                 primaryLabels = candidate.labels();

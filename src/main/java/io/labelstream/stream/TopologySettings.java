@@ -55,8 +55,7 @@ final class TopologySettings {
 
     static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
         try {
-            java.util.Map<String, io.labelstream.model.LabelSet> sideLabels = new java.util.HashMap<>();
-            engine.sideModels().forEach(side -> sideLabels.put(side.name(), side.serving().model().labels()));
+            var sideLabels = engine.models().sideLabels();
             return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels(), sideLabels,
                     shadows(config));
         } catch (IllegalArgumentException e) {
