@@ -65,12 +65,14 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.printf("Metrics: http://localhost:%d/metrics   health: /health/live, /health/ready%n",
                         instance.opsPort());
             }
-            Topics topics = Topics.forConfig(config);
-            KafkaClients clients = KafkaClients.of(config, instance.bootstrapServers());
-            int published = publish(clients, topics.input(), allowed);
-            System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one inside"
-                    + " the allowed folder %s, one outside) to '%s'%n%n", images, allowed, topics.input().name());
-            boolean complete = printResults(instance, clients, topics, published);
+            boolean complete;
+            try (Topics topics = Topics.forConfig(config)) {
+                KafkaClients clients = KafkaClients.of(config, instance.bootstrapServers());
+                int published = publish(clients, topics.input(), allowed);
+                System.out.printf("Published %d images, 1 corrupt image among them, and 2 images by reference (one "
+                        + "inside the allowed folder %s, one outside) to '%s'%n%n", images, allowed, topics.input().name());
+                complete = printResults(instance, clients, topics, published);
+            }
             if (instance.opsPort() >= 0) {
                 printOps(instance.opsPort());
             }

@@ -93,7 +93,13 @@ final class ProduceCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "produce")) {
             return 2;
         }
-        Topics topics = Topics.forConfig(config);
+        try (Topics topics = Topics.forConfig(config)) {
+            return produce(config, topics);
+        }
+    }
+
+    /** The command, on the configuration's topics (closed by the caller). */
+    private Integer produce(LabelstreamConfig config, Topics topics) throws Exception {
         Topic<ImageEvent> target = topic == null ? topics.input() : topics.inputNamed(topic);
         List<Path> files = new ArrayList<>();
         List<S3Location> prefixes = new ArrayList<>();

@@ -73,10 +73,13 @@ final class ReplayCommand implements Callable<Integer> {
                     + "' is neither an ISO-8601 instant nor a duration like PT2H");
             return 2;
         }
-        Topics topics = Topics.forConfig(config);
-        String target = to != null ? to : topics.input().name();
-        FailureReplayer.Summary summary = new FailureReplayer(KafkaClients.of(config)).replay(topics.failures(),
-                target, new FailureReplayer.Filter(wanted, from, upTo), dryRun);
+        String target;
+        FailureReplayer.Summary summary;
+        try (Topics topics = Topics.forConfig(config)) {
+            target = to != null ? to : topics.input().name();
+            summary = new FailureReplayer(KafkaClients.of(config)).replay(topics.failures(), target,
+                    new FailureReplayer.Filter(wanted, from, upTo), dryRun);
+        }
         System.out.printf("%s %d failure(s) %s '%s'%s%n", dryRun ? "Would replay" : "Replayed", summary.total(),
                 dryRun ? "to" : "into", target, summary.replayed().isEmpty() ? "" : " " + summary.replayed());
         System.out.printf("Skipped: %d not matching, %d without original bytes, %d unreadable%n", summary.filteredOut(),

@@ -62,7 +62,13 @@ final class TailCommand implements Callable<Integer> {
         if (!ConfigOptions.requireCluster(config, "tail")) {
             return 2;
         }
-        Topics topics = Topics.forConfig(config);
+        try (Topics topics = Topics.forConfig(config)) {
+            return tail(config, topics);
+        }
+    }
+
+    /** The command, on the configuration's topics (closed by the caller). */
+    private Integer tail(LabelstreamConfig config, Topics topics) throws Exception {
         List<Topic<?>> followed = new ArrayList<>(List.of(topics.labels()));
         if (flagged) {
             followed.add(topics.flagged());

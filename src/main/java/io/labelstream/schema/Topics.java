@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                      Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
-                     Map<String, Topic<ImageLabels>> sideLabels, SchemaRegistry registry) {
+                     Map<String, Topic<ImageLabels>> sideLabels, SchemaRegistry registry) implements AutoCloseable {
 
     public Topics {
         inputs = List.copyOf(inputs);
@@ -130,6 +130,14 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         return new Topics(inputs.stream().map(name -> new Topic<>(name, events)).toList(), inputPattern,
                 new Topic<>(labels, labelsSerde), new Topic<>(failures, AvroSerdes.imageFailure()),
                 new Topic<>(flagged, labelsSerde));
+    }
+
+    /** Lets go of the registry's retry thread, if it has one; the tools close their topics when they are done. */
+    @Override
+    public void close() {
+        if (registry != null) {
+            registry.close();
+        }
     }
 
     /** The first input topic: where produce, demo and replay publish unless told otherwise. */
