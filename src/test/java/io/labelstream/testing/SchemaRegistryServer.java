@@ -248,6 +248,10 @@ public final class SchemaRegistryServer implements AutoCloseable {
         awaitReady();
     }
 
+    /**
+     * A start-up poll inside the harness, not a test's wait: the registry's own answer is the fact, and on failure
+     * the process must be stopped and its log shown, which a time-out of Awaitility's would not do.
+     */
     private void awaitReady() throws IOException, InterruptedException {
         URI probe = URI.create(url() + "/subjects");
         long deadline = System.nanoTime() + READY_BOUND.toNanos();
