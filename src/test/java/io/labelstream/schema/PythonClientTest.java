@@ -18,7 +18,6 @@ import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -308,15 +307,6 @@ class PythonClientTest {
 
     /** Every committed record now on {@code topics}, raw, read to the end offsets taken at the start. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String... topics) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (var consumer = new TopicTraffic(bootstrap).readFromStart(topics)) {
-            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-                assertThat(System.nanoTime() - deadline).as("reading %s to its end", List.of(topics)).isNegative();
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-        }
-        return records;
+        return new TopicTraffic(bootstrap).readAll(topics);
     }
 }

@@ -53,8 +53,8 @@ class TestcontainersKafkaTest {
                 List<String> ids = traffic.publishImages("images", "tc", 100, 320, 240);
                 byte[] good = SyntheticImages.jpeg(320, 240, 1);
                 traffic.publishRaw("images", "bad", TopicTraffic.event("bad", Arrays.copyOf(good, good.length / 2)));
-                TopicTraffic.Outcome out = traffic.awaitOutcome("image-labels", "image-failures", 101,
-                        Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+                TopicTraffic.Outcome out = traffic.awaitOutcome("images", "image-labels", "image-failures", 101,
+                        Duration.ofMinutes(3), pipeline::fatalError);
                 assertThat(out.missing(ids)).isEmpty();
                 assertThat(out.duplicates()).isEmpty();
                 assertThat(out.failures()).singleElement()
