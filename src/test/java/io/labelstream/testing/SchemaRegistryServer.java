@@ -333,7 +333,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         if (!Files.isRegularFile(home.resolve("quarkus-run.jar"))) {
             throw new IllegalStateException("No Apicurio Registry at " + home + " (no quarkus-run.jar): system property "
                     + HOME_PROPERTY + " names the folder the build unpacks io.apicurio:apicurio-registry-app:tar.gz:all "
-                    + "into (mvn process-test-resources)");
+                    + "into (mvn pre-integration-test, which verify runs before the ITs)");
         }
         return home;
     }

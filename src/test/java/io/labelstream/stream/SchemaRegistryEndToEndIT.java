@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  * in order, while it is frozen or stopped, and are labeled exactly once when it is back.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class SchemaRegistryEndToEndTest {
+class SchemaRegistryEndToEndIT {
 
     private static final Duration WAIT = Duration.ofMinutes(3);
     private static final ObjectMapper JSON = new ObjectMapper();

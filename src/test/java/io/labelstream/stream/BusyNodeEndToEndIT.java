@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * thread, Kafka Streams' 10 s transactions) on a real broker, while CPU-bound threads occupy every core.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class BusyNodeEndToEndTest {
+class BusyNodeEndToEndIT {
 
     @TempDir
     Path stateDir;

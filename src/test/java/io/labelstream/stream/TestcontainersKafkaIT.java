@@ -24,11 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The basic end-to-end path against the official apache/kafka image, where Docker exists; skipped cleanly where
- * it does not (as on this project's machines). PipelineEndToEndTest covers the same path on Kafka's own broker
+ * it does not (as on this project's machines). PipelineEndToEndIT covers the same path on Kafka's own broker
  * in-process, which runs everywhere.
  */
 @Testcontainers(disabledWithoutDocker = true)
-class TestcontainersKafkaTest {
+class TestcontainersKafkaIT {
 
     @Container
     static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.0");

@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * instance labels a backlog, read back with a read_committed consumer.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class ModelReloadEndToEndTest {
+class ModelReloadEndToEndIT {
 
     private static final int SWAPS = 5;
     private static EmbeddedKafka kafka;

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * keytool. labelstream gets its credentials only through its own settings (kafka.* pass-through).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class SaslSslTest {
+class SaslSslIT {
 
     private static final String STORE_PASSWORD = "store-pass-7f3a";
     private static final String SECRET = "alice-s3cret-91c4";

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * one is stopped mid-stream and a new one joins; every input must be accounted for exactly once.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
-class ScalingEndToEndTest {
+class ScalingEndToEndIT {
 
     @TempDir
     Path stateDirs;

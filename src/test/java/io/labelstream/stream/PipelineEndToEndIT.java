@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
 
 /** The whole pipeline against a real KRaft broker, read back with read_committed consumers. */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class PipelineEndToEndTest {
+class PipelineEndToEndIT {
 
     private static EmbeddedKafka kafka;
     private static TopicTraffic traffic;

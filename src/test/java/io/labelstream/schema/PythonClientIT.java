@@ -49,7 +49,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link SchemaRegistryServer}). .ci/run installs both packages, so under CI their absence fails.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
-class PythonClientTest {
+class PythonClientIT {
 
     private static final Path EXAMPLE = Path.of("src/examples/python");
 
@@ -115,7 +115,7 @@ class PythonClientTest {
         java.put("ImageFailure", hex(ImageFailure.getClassSchema()));
         String readme = Files.readString(Path.of("README.md"));
         for (String record : List.of("ImageLabels", "ImageFailure")) {
-            List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientTest.class.getClassLoader(),
+            List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientIT.class.getClassLoader(),
                     SchemaHistory.DEFAULT_FOLDER, record);
             assertThat(older).isNotEmpty();
             for (int v = 0; v < older.size(); v++) {

@@ -29,10 +29,10 @@ import static org.awaitility.Awaitility.await;
  * Chaos with real processes: labelstream instances are separate JVMs, SIGKILLed at random while images flow
  * through a three-broker cluster; and the whole broker taken away for 20 s mid-stream. Every input id must end up
  * exactly once in labels ∪ failures. The short version runs in .ci/run; the full one is
- * {@code mvn -B test -Dtest=ChaosTest -Dchaos.images=3000 -Dchaos.kills=6}.
+ * {@code mvn -B verify -DskipUnitTests -Dit.test=ChaosIT -Dchaos.images=3000 -Dchaos.kills=6}.
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
-class ChaosTest {
+class ChaosIT {
 
     private static final int IMAGES = Integer.getInteger("chaos.images", 600);
     private static final int KILLS = Integer.getInteger("chaos.kills", 5);
