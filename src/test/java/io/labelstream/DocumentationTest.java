@@ -22,13 +22,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * README is the user's page and docs/ holds the rest: README stays short and keeps the two set-up commands that
  * .ci/run and the quick start rely on, links every page of docs/, and no relative link of either points nowhere.
  * (The pages' contents are checked where they are produced: the settings table by LabelstreamConfigTest, the
- * fingerprints by PythonClientTest, the bad-input table by BadInputCorpusTest, Compose by DockerFilesTest.)
+ * fingerprints by PythonClientIT, the bad-input table by BadInputCorpusTest, Compose by DockerFilesTest.)
  */
 class DocumentationTest {
 
     private static final String BUILD_AND_DEMO =
             "mvn -B -q package -DskipTests && java -jar target/labelstream.jar demo";
-    private static final String TEST = "mvn -B test -Dlabelstream.fixtures=../shared/fixtures";
+    private static final String TEST = "mvn -B verify -Dlabelstream.fixtures=../shared/fixtures";
     private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
     private static final Pattern FENCED = Pattern.compile("(?ms)^```.*?^```");
 

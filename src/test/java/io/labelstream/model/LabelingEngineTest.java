@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class LabelingEngineTest {
 
@@ -36,6 +37,7 @@ class LabelingEngineTest {
             assertThat(engine.batchesInEngine()).isEqualTo(1);
             assertThat(engine.hasIdleWorker()).isFalse();
             held.awaitReached(); // its time runs from before this point
+            // Not a wait for a fact: the batch is held this long so that its time is known to be at least that.
             Thread.sleep(300);
             held.release();
             BatchOutcome outcome = result.get(60, TimeUnit.SECONDS);
@@ -60,10 +62,8 @@ class LabelingEngineTest {
             first.get(60, TimeUnit.SECONDS);
             second.get(60, TimeUnit.SECONDS);
             // The cancelled batch's thread task still runs, finds it cancelled and counts it out.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (engine.batchesInEngine() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            await("the cancelled batch counted out").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> engine.batchesInEngine() == 0);
             assertThat(engine.batchesInEngine()).isZero();
             assertThat(engine.hasIdleWorker()).isTrue();
         }

@@ -7,6 +7,8 @@ import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.testing.HeldBatch;
 import io.labelstream.testing.PoisonableModel;
 import io.labelstream.testing.TestModels;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -114,12 +115,8 @@ class ModelSwapTest {
     }
 
     /** Bounded, generous: the watcher looks every 50 ms, and loading takes what the machine needs. */
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waited a minute for " + what).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static ConditionFactory await(String what) {
+        return Awaitility.await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20));
     }
 
     @Test
@@ -137,13 +134,13 @@ class ModelSwapTest {
             String first = engine.models().primary().identity().sha256();
 
             replace(model, PoisonableModel.file(1));
-            await("the new model", () -> reports.loaded.size() == 1);
+            await("the new model").until(() -> reports.loaded.size() == 1);
             assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(1)))
                     .isNotEqualTo(first);
             assertThat(topClass(engine.label(List.of(PoisonableModel.image(3))))).isEqualTo(PoisonableModel.classFor(3, 1));
 
             replace(model, "not an onnx model".getBytes());
-            await("the corrupt file's refusal", () -> reports.refused.size() == 1);
+            await("the corrupt file's refusal").until(() -> reports.refused.size() == 1);
             assertThat(reports.refused.get(0)).contains("does not load");
 
             // Back to a good model, but with a labels file of the wrong length beside it. A check of the watcher's
@@ -151,7 +148,7 @@ class ModelSwapTest {
             // not loading: so the wait is for the mismatch's own refusal, not for the next one.
             replace(labels, String.join("\n", ten.subList(0, 9)).getBytes());
             replace(model, PoisonableModel.file(0));
-            await("the mismatched labels' refusal", () -> reports.refused.stream().anyMatch(r -> r.contains("9 lines")));
+            await("the mismatched labels' refusal").until(() -> reports.refused.stream().anyMatch(r -> r.contains("9 lines")));
             assertThat(reports.refused).filteredOn(r -> r.contains("9 lines")).singleElement().asString()
                     .contains("10 classes");
 
@@ -161,7 +158,7 @@ class ModelSwapTest {
                     .isEqualTo(PoisonableModel.classFor(3, 1));
 
             replace(labels, String.join("\n", ten).getBytes());
-            await("the model with its labels fixed", () -> reports.loaded.size() == 2);
+            await("the model with its labels fixed").until(() -> reports.loaded.size() == 2);
             assertThat(engine.models().primary().identity().sha256()).isEqualTo(first);
         }
     }
@@ -178,7 +175,7 @@ class ModelSwapTest {
                     new SessionSettings(1), 2, Duration.ofMillis(50), "mod"), engine, candidate -> {
                     }, reports)) {
                 replace(side, PoisonableModel.file(2));
-                await("the side model's swap", () -> reports.loaded.size() == 1);
+                await("the side model's swap").until(() -> reports.loaded.size() == 1);
                 BatchOutcome outcome = engine.label(List.of(PoisonableModel.image(3)));
                 assertThat(topClass(outcome)).as("the primary stays").isEqualTo(PoisonableModel.classFor(3, 0));
                 BatchOutcome.SideOutcome mod = outcome.sides().get(0);
@@ -202,7 +199,7 @@ class ModelSwapTest {
                          throw new IllegalArgumentException("moderation.rules do not fit its labels");
                      }, reports)) {
             replace(model, PoisonableModel.file(1));
-            await("the refusal", () -> reports.refused.size() == 1);
+            await("the refusal").until(() -> reports.refused.size() == 1);
             assertThat(reports.refused.get(0)).isEqualTo("moderation.rules do not fit its labels");
             assertThat(engine.models().primary().identity().sha256()).isEqualTo(LoadedModel.sha256(PoisonableModel.file(0)));
         }

@@ -66,6 +66,7 @@ class SharedEngineTopologyTest {
         HeldBatch slow = new HeldBatch(PoisonableModel.image(1), 1);
         CompletableFuture<BatchOutcome> first = engine.submit(slow, MAX_BATCH);
         slow.awaitReached(); // its time runs from before this point
+        // Not a wait for a fact: the batch is held this long to give the engine a typical batch time of at least it.
         Thread.sleep(300);
         slow.release();
         first.get(60, TimeUnit.SECONDS);

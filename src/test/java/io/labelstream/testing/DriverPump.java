@@ -9,11 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * Lets a {@link TopologyTestDriver} see the work that the batching stage does off the stream thread: the stage
  * forwards a batch's outputs when the stream thread next looks (on a record or on its wall-clock tick), so a
  * test advances the driver's wall clock by one tick at a time, with a short real pause, until what it waits for
- * is there. Bounded: fails after a minute, however slow the machine.
+ * is there. Awaitility on the test's own thread (the driver is not thread-safe); bounded: fails after a minute,
+ * however slow the machine.
  */
 public final class DriverPump {
 
@@ -24,19 +27,14 @@ public final class DriverPump {
 
     /** Advances by {@code tick} until {@code done} holds. */
     public static void until(TopologyTestDriver driver, Duration tick, BooleanSupplier done) {
-        long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the topology did not get there within " + GIVE_UP_AFTER.toSeconds() + " s");
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-            driver.advanceWallClockTime(tick);
-        }
+        await("the topology's output").atMost(GIVE_UP_AFTER).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(2)).until(() -> {
+                    if (done.getAsBoolean()) {
+                        return true;
+                    }
+                    driver.advanceWallClockTime(tick);
+                    return false;
+                });
     }
 
     /** Reads {@code count} records from {@code topic}, advancing by {@code tick} until they are all out. */

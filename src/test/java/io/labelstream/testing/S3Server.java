@@ -37,6 +37,8 @@ public final class S3Server implements AutoCloseable {
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 .build();
         proxy.start();
+        // A start-up poll inside the harness, not a test's wait: s3proxy only says STARTED, and on failure the
+        // context must be closed here, which Awaitility's time-out would not do.
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!"STARTED".equals(proxy.getState())) {
             if (System.nanoTime() > deadline) {

@@ -248,6 +248,10 @@ public final class SchemaRegistryServer implements AutoCloseable {
         awaitReady();
     }
 
+    /**
+     * A start-up poll inside the harness, not a test's wait: the registry's own answer is the fact, and on failure
+     * the process must be stopped and its log shown, which a time-out of Awaitility's would not do.
+     */
     private void awaitReady() throws IOException, InterruptedException {
         URI probe = URI.create(url() + "/subjects");
         long deadline = System.nanoTime() + READY_BOUND.toNanos();
@@ -329,7 +333,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         if (!Files.isRegularFile(home.resolve("quarkus-run.jar"))) {
             throw new IllegalStateException("No Apicurio Registry at " + home + " (no quarkus-run.jar): system property "
                     + HOME_PROPERTY + " names the folder the build unpacks io.apicurio:apicurio-registry-app:tar.gz:all "
-                    + "into (mvn process-test-resources)");
+                    + "into (mvn pre-integration-test, which verify runs before the ITs)");
         }
         return home;
     }

@@ -48,6 +48,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * labelstream under a real schema registry (Apicurio, Confluent API) and a real broker: Confluent-framed inputs under
@@ -56,7 +57,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * in order, while it is frozen or stopped, and are labeled exactly once when it is back.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class SchemaRegistryEndToEndTest {
+class SchemaRegistryEndToEndIT {
 
     private static final Duration WAIT = Duration.ofMinutes(3);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -179,35 +180,26 @@ class SchemaRegistryEndToEndTest {
     private record Seen(Map<String, Integer> labeled, List<GenericRecord> failures, List<Integer> labelIds) {
     }
 
+    /**
+     * Reads until every record is in and markers published behind them have come out (see
+     * {@link io.labelstream.testing.CommittedRecords#awaitAll}), so that a duplicate is counted too.
+     */
     private static Seen awaitOutputs(String app, int expected, Pipeline pipeline) throws Exception {
         Map<String, Integer> labeled = new HashMap<>();
         List<GenericRecord> failures = new ArrayList<>();
         List<Integer> labelIds = new ArrayList<>();
         Map<Integer, Schema> schemas = new HashMap<>();
-        int seen = 0;
-        try (var consumer = new TopicTraffic(kafka.bootstrapServers()).readFromStart(app + "-labels",
-                app + "-failures")) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            // Read until every record is in, then once more, so that a duplicate is counted too.
-            boolean lastRound = false;
-            while (System.nanoTime() < deadline) {
-                assertThat(pipeline.fatalError()).isNull();
-                var records = consumer.poll(Duration.ofMillis(300));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    seen++;
-                    GenericRecord value = readByRegistry(r.value(), schemas);
-                    String id = String.valueOf(value.get("id"));
-                    if (r.topic().endsWith("-labels")) {
-                        labeled.merge(id, 1, Integer::sum);
-                        labelIds.add(ByteBuffer.wrap(r.value(), 1, 4).getInt());
-                    } else {
-                        failures.add(value);
-                    }
+        try (var outputs = new TopicTraffic(kafka.bootstrapServers()).committed(app + "-labels", app + "-failures")) {
+            outputs.awaitAll(app + "-in", expected, WAIT, pipeline::fatalError);
+            for (ConsumerRecord<byte[], byte[]> r : outputs.records()) {
+                GenericRecord value = readByRegistry(r.value(), schemas);
+                String id = String.valueOf(value.get("id"));
+                if (r.topic().endsWith("-labels")) {
+                    labeled.merge(id, 1, Integer::sum);
+                    labelIds.add(ByteBuffer.wrap(r.value(), 1, 4).getInt());
+                } else {
+                    failures.add(value);
                 }
-                if (lastRound) {
-                    break;
-                }
-                lastRound = seen >= expected;
             }
         }
         return new Seen(labeled, failures, labelIds);
@@ -334,13 +326,10 @@ class SchemaRegistryEndToEndTest {
             }
             // In input order: each outage's own records first, the single-object one behind them.
             List<String> order = new ArrayList<>();
-            try (var consumer = traffic.readFromStart(app + "-labels")) {
+            try (var labels = traffic.committed(app + "-labels")) {
                 Map<Integer, Schema> schemas = new HashMap<>();
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (order.size() < total && System.nanoTime() < deadline) {
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
-                        order.add(readByRegistry(r.value(), schemas).get("id").toString());
-                    }
+                for (ConsumerRecord<byte[], byte[]> r : labels.awaitAtLeast(total, WAIT, () -> null).records()) {
+                    order.add(readByRegistry(r.value(), schemas).get("id").toString());
                 }
             }
             assertThat(order).containsExactly("frozen-0", "frozen-1", "frozen-2", "frozen-3", "frozen-4",
@@ -351,15 +340,10 @@ class SchemaRegistryEndToEndTest {
         }
     }
 
-    private static void awaitFact(BooleanSupplier fact, java.util.function.Supplier<String> what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!fact.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + WAIT + ": " + what.get());
-            }
-            Thread.sleep(50);
-        }
+    /** Awaitility, with {@code what} (read when the fact last failed to hold) in its time-out's message. */
+    private static void awaitFact(BooleanSupplier fact, java.util.function.Supplier<String> what) {
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertThat(fact.getAsBoolean()).as(what.get()).isTrue());
     }
 
     @Test
@@ -433,12 +417,9 @@ class SchemaRegistryEndToEndTest {
             assertThat(produced.exitCode()).as(produced.err()).isZero();
             // What produce sent is Confluent-framed under the id the input subject holds.
             int eventsId = get("/subjects/" + app + "-in-value/versions/latest").get("id").asInt();
-            try (var consumer = new TopicTraffic(kafka.bootstrapServers()).readFromStart(app + "-in")) {
+            try (var input = new TopicTraffic(kafka.bootstrapServers()).committed(app + "-in")) {
                 List<byte[]> inputs = new ArrayList<>();
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (inputs.size() < 7 && System.nanoTime() < deadline) {
-                    consumer.poll(Duration.ofMillis(300)).forEach(r -> inputs.add(r.value()));
-                }
+                input.awaitAtLeast(7, WAIT, () -> null).records().forEach(r -> inputs.add(r.value()));
                 assertThat(inputs).hasSize(7).allSatisfy(v -> {
                     assertThat(v[0]).isZero();
                     assertThat(ByteBuffer.wrap(v, 1, 4).getInt()).isEqualTo(eventsId);
@@ -462,12 +443,9 @@ class SchemaRegistryEndToEndTest {
             assertThat(replay.out()).contains("Replayed 1 failure(s)");
             // Back on the input topic: the broken image's own bytes, as they first arrived (framed under the input
             // subject's id), once more.
-            try (var consumer = new TopicTraffic(kafka.bootstrapServers()).readFromStart(app + "-in")) {
+            try (var input = new TopicTraffic(kafka.bootstrapServers()).committed(app + "-in")) {
                 List<byte[]> inputs = new ArrayList<>();
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (inputs.size() < 8 && System.nanoTime() < deadline) {
-                    consumer.poll(Duration.ofMillis(300)).forEach(r -> inputs.add(r.value()));
-                }
+                input.awaitAtLeast(8, WAIT, () -> null).records().forEach(r -> inputs.add(r.value()));
                 assertThat(inputs).hasSize(8);
                 Map<ByteBuffer, Integer> copies = new HashMap<>();
                 inputs.forEach(v -> copies.merge(ByteBuffer.wrap(v), 1, Integer::sum));

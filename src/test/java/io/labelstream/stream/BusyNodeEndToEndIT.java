@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * thread, Kafka Streams' 10 s transactions) on a real broker, while CPU-bound threads occupy every core.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class BusyNodeEndToEndTest {
+class BusyNodeEndToEndIT {
 
     @TempDir
     Path stateDir;
@@ -67,8 +67,8 @@ class BusyNodeEndToEndTest {
                 TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
                 // More than the four tasks' buffers hold (8 × 3 each): their stream thread has to hold back too.
                 List<String> ids = traffic.publishImages(app + "-in", "busy", 120, 224, 224);
-                TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", ids.size(),
-                        Duration.ofMinutes(6), Duration.ofSeconds(3), pipeline::fatalError);
+                TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures",
+                        ids.size(), Duration.ofMinutes(6), pipeline::fatalError);
                 assertThat(out.missing(ids)).as("lost").isEmpty();
                 assertThat(out.duplicates()).as("duplicated").isEmpty();
                 assertThat(out.failures()).isEmpty();

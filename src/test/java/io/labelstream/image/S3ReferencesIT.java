@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * reference fails, each with its reason and S3's own error code.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class S3ReferencesTest {
+class S3ReferencesIT {
 
     private static final int TIMEOUT_MS = 30_000;
     private static S3Server s3;

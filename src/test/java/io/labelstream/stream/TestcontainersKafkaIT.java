@@ -24,11 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The basic end-to-end path against the official apache/kafka image, where Docker exists; skipped cleanly where
- * it does not (as on this project's machines). PipelineEndToEndTest covers the same path on Kafka's own broker
+ * it does not (as on this project's machines). PipelineEndToEndIT covers the same path on Kafka's own broker
  * in-process, which runs everywhere.
  */
 @Testcontainers(disabledWithoutDocker = true)
-class TestcontainersKafkaTest {
+class TestcontainersKafkaIT {
 
     @Container
     static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.0");
@@ -53,8 +53,8 @@ class TestcontainersKafkaTest {
                 List<String> ids = traffic.publishImages("images", "tc", 100, 320, 240);
                 byte[] good = SyntheticImages.jpeg(320, 240, 1);
                 traffic.publishRaw("images", "bad", TopicTraffic.event("bad", Arrays.copyOf(good, good.length / 2)));
-                TopicTraffic.Outcome out = traffic.awaitOutcome("image-labels", "image-failures", 101,
-                        Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+                TopicTraffic.Outcome out = traffic.awaitOutcome("images", "image-labels", "image-failures", 101,
+                        Duration.ofMinutes(3), pipeline::fatalError);
                 assertThat(out.missing(ids)).isEmpty();
                 assertThat(out.duplicates()).isEmpty();
                 assertThat(out.failures()).singleElement()

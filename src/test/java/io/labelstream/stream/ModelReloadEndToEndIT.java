@@ -10,12 +10,14 @@ import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
+import io.labelstream.testing.CommittedRecords;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * instance labels a backlog, read back with a read_committed consumer.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class ModelReloadEndToEndTest {
+class ModelReloadEndToEndIT {
 
     private static final int SWAPS = 5;
     private static EmbeddedKafka kafka;
@@ -109,18 +110,32 @@ class ModelReloadEndToEndTest {
 
     /** Reads both output topics from the start, read_committed, on the test's thread whenever it is asked. */
     private static final class OutputReader implements AutoCloseable {
-        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final CommittedRecords outputs;
         private final String labelsTopic;
         final List<ImageLabels> labels = new ArrayList<>();
         final List<ImageFailure> failures = new ArrayList<>();
 
         OutputReader(String labelsTopic, String failuresTopic) {
             this.labelsTopic = labelsTopic;
-            consumer = traffic.readFromStart(labelsTopic, failuresTopic);
+            outputs = traffic.committed(labelsTopic, failuresTopic);
         }
 
+        /** One poll; returns how many outputs are in. */
         int read() {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            outputs.poll();
+            return decodeNew();
+        }
+
+        /** Reads all that the instance writes for what {@code input} holds now ({@link CommittedRecords#awaitAll}). */
+        int readAll(String input, int count, Duration atMost) {
+            outputs.awaitAll(input, count, atMost, () -> null);
+            return decodeNew();
+        }
+
+        private int decodeNew() {
+            List<ConsumerRecord<byte[], byte[]>> all = outputs.records();
+            for (int i = labels.size() + failures.size(); i < all.size(); i++) {
+                ConsumerRecord<byte[], byte[]> r = all.get(i);
                 try {
                     if (r.topic().equals(labelsTopic)) {
                         labels.add(AvroSerdes.imageLabels().decode(r.value()));
@@ -136,7 +151,7 @@ class ModelReloadEndToEndTest {
 
         @Override
         public void close() {
-            consumer.close();
+            outputs.close();
         }
     }
 
@@ -146,13 +161,12 @@ class ModelReloadEndToEndTest {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** Bounded, generous: loading and warming up a model takes what the machine needs. */
-    private static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waited %s for %s", limit, what).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    /**
+     * Bounded, generous: loading and warming up a model takes what the machine needs. On the test's thread, as
+     * the output reader's consumer is polled there.
+     */
+    private static ConditionFactory await(String what, Duration limit) {
+        return Awaitility.await(what).atMost(limit).pollInSameThread().pollInterval(Duration.ofMillis(20));
     }
 
     @Test
@@ -181,13 +195,13 @@ class ModelReloadEndToEndTest {
                 String next = shas.get(swap);
                 // The previous model has labeled images of its own before it is replaced.
                 String current = shas.get(swap - 1);
-                await("labels by model " + (swap - 1), Duration.ofMinutes(2), () -> {
+                await("labels by model " + (swap - 1), Duration.ofMinutes(2)).until(() -> {
                     topUp.run();
                     return instance.out().labels.stream().anyMatch(l -> l.getModel().getSha256().equals(current));
                 });
                 replace(model, models.get(swap));
                 int expected = swap;
-                await("swap " + swap, Duration.ofMinutes(2), () -> {
+                await("swap " + swap, Duration.ofMinutes(2)).until(() -> {
                     topUp.run();
                     return instance.reloads("loaded") == expected;
                 });
@@ -196,9 +210,9 @@ class ModelReloadEndToEndTest {
             // Published after the last swap: the last model labels every one of them.
             List<String> last = traffic.publishImages(app + "-in", "after", 16, 320, 240);
             published.addAll(last);
-            await("every image's output", Duration.ofMinutes(4), () -> instance.out().read() >= published.size());
-            Thread.sleep(2000); // a duplicate arriving late would still be counted
-            instance.out().read();
+            // Until every image's output is in and markers published behind them have come out: a duplicate
+            // arriving late is counted too.
+            instance.out().readAll(app + "-in", published.size(), Duration.ofMinutes(4));
 
             OutputReader out = instance.out();
             assertThat(out.failures).as("failures").isEmpty();
@@ -276,17 +290,17 @@ class ModelReloadEndToEndTest {
         List<String> published = new ArrayList<>();
         try (Instance instance = Instance.start(settings(app, model))) {
             published.addAll(traffic.publishImages(app + "-in", "before", 24, 320, 240));
-            await("the first labels", Duration.ofMinutes(2), () -> instance.out().read() >= 8);
+            await("the first labels", Duration.ofMinutes(2)).until(() -> instance.out().read() >= 8);
 
             // Half a model file, as a copy cut short would leave it.
             byte[] whole = Files.readAllBytes(TestModels.resnet18(1000));
             Path tmp = Files.createTempFile(dir, "cut", ".part");
             Files.write(tmp, java.util.Arrays.copyOf(whole, whole.length / 2));
             Files.move(tmp, model, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            await("the refusal", Duration.ofMinutes(2), () -> instance.reloads("refused") == 1);
+            await("the refusal", Duration.ofMinutes(2)).until(() -> instance.reloads("refused") == 1);
 
             published.addAll(traffic.publishImages(app + "-in", "after", 24, 320, 240));
-            await("every image's output", Duration.ofMinutes(3), () -> instance.out().read() >= published.size());
+            await("every image's output", Duration.ofMinutes(3)).until(() -> instance.out().read() >= published.size());
             OutputReader out = instance.out();
             assertThat(out.failures).isEmpty();
             assertThat(out.labels).extracting(ImageLabels::getId).containsExactlyInAnyOrderElementsOf(published);

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The 2-minute soak of .ci/run: steady load, and no resource that keeps growing. */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class SoakTest {
+class SoakIT {
 
     @TempDir
     Path dir;

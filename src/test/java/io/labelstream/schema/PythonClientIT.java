@@ -18,7 +18,6 @@ import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,7 +49,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link SchemaRegistryServer}). .ci/run installs both packages, so under CI their absence fails.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
-class PythonClientTest {
+class PythonClientIT {
 
     private static final Path EXAMPLE = Path.of("src/examples/python");
 
@@ -116,7 +115,7 @@ class PythonClientTest {
         java.put("ImageFailure", hex(ImageFailure.getClassSchema()));
         String page = Files.readString(Path.of("docs/topics-and-schemas.md"));
         for (String record : List.of("ImageLabels", "ImageFailure")) {
-            List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientTest.class.getClassLoader(),
+            List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientIT.class.getClassLoader(),
                     SchemaHistory.DEFAULT_FOLDER, record);
             assertThat(older).isNotEmpty();
             for (int v = 0; v < older.size(); v++) {
@@ -309,15 +308,6 @@ class PythonClientTest {
 
     /** Every committed record now on {@code topics}, raw, read to the end offsets taken at the start. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String... topics) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (var consumer = new TopicTraffic(bootstrap).readFromStart(topics)) {
-            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-                assertThat(System.nanoTime() - deadline).as("reading %s to its end", List.of(topics)).isNegative();
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-        }
-        return records;
+        return new TopicTraffic(bootstrap).readAll(topics);
     }
 }

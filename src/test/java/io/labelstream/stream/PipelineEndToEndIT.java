@@ -36,10 +36,11 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The whole pipeline against a real KRaft broker, read back with read_committed consumers. */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class PipelineEndToEndTest {
+class PipelineEndToEndIT {
 
     private static EmbeddedKafka kafka;
     private static TopicTraffic traffic;
@@ -108,8 +109,8 @@ class PipelineEndToEndTest {
             traffic.publishRaw(app + "-in", "corrupt-1", corruptEvent);
             traffic.publishRaw(app + "-in", "junk", "not an avro record".getBytes());
 
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 202,
-                    Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 202,
+                    Duration.ofMinutes(3), pipeline::fatalError);
 
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
@@ -161,23 +162,36 @@ class PipelineEndToEndTest {
             assertThat(pipeline.awaitRunning(Duration.ofSeconds(60))).isTrue();
 
             List<String> ids = traffic.publishImages(app + "-in", "img", 21, 224, 224);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 21,
-                    Duration.ofSeconds(90), Duration.ofSeconds(1), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 21,
+                    Duration.ofSeconds(90), pipeline::fatalError);
             assertThat(out.missing(ids)).as("labeled and committed while the poll would still sleep").isEmpty();
             assertThat(out.duplicates()).isEmpty();
 
             java.util.function.DoubleSupplier commits = () -> metrics.registry().find("kafka.stream.thread.commit.total")
                     .functionCounters().stream().mapToDouble(c -> c.count()).sum();
             assertThat(commits.getAsDouble()).as("commits so far").isPositive();
-            // The last output's commit comes one commit interval after it, later on a slow machine: wait for a
-            // quiet second (a build that commits while idle, every 100 ms, never gets one), then require three.
-            long quietBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            double before;
-            do {
-                before = commits.getAsDouble();
-                Thread.sleep(1000);
-            } while (commits.getAsDouble() != before && System.nanoTime() < quietBy);
-            Thread.sleep(3000);
+            // Time as the instance itself sees it pass: its consumer's heartbeats, one every
+            // kafka.heartbeat.interval.ms (1 s here) from their own thread, whatever the stream thread does.
+            java.util.function.DoubleSupplier heartbeats = () -> metrics.registry()
+                    .find("kafka.consumer.coordinator.heartbeat.total").functionCounters().stream()
+                    .mapToDouble(c -> c.count()).sum();
+            // Every output is committed (the markers behind them are out), but the stage's last round may still
+            // commit, one commit interval later, later on a slow machine: wait for a heartbeat interval without a
+            // commit (a build that commits while idle, every 100 ms, never has one), then require three more.
+            double[] last = {commits.getAsDouble(), heartbeats.getAsDouble()};
+            await("a heartbeat interval without a commit").atMost(Duration.ofSeconds(60)).until(() -> {
+                double now = commits.getAsDouble();
+                if (now != last[0]) {
+                    last[0] = now;
+                    last[1] = heartbeats.getAsDouble();
+                    return false;
+                }
+                return heartbeats.getAsDouble() >= last[1] + 2;
+            });
+            double before = commits.getAsDouble();
+            double beat = heartbeats.getAsDouble();
+            await("three heartbeats while idle").atMost(Duration.ofSeconds(60))
+                    .until(() -> heartbeats.getAsDouble() >= beat + 3);
             assertThat(commits.getAsDouble()).as("commits while idle").isEqualTo(before);
             assertThat(pipeline.state().isRunningOrRebalancing()).isTrue();
         } finally {
@@ -197,8 +211,8 @@ class PipelineEndToEndTest {
         try {
             Pipeline pipeline = startInProcess(settings, closeables);
             List<String> ids = traffic.publishImages(app + "-in", "q", 24, 320, 240);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 24,
-                    Duration.ofMinutes(3), Duration.ofSeconds(2), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 24,
+                    Duration.ofMinutes(3), pipeline::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
             assertThat(out.failures()).isEmpty();
@@ -263,8 +277,8 @@ class PipelineEndToEndTest {
         List<AutoCloseable> closeables = new ArrayList<>();
         try {
             Pipeline pipeline = startInProcess(settings(app, "buffer-b"), closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 12,
-                    Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 12,
+                    Duration.ofMinutes(2), pipeline::fatalError);
             // The events are gone, so the failures carry no id: each is known by its input key, once.
             assertThat(out.labels()).isEmpty();
             assertThat(out.failures()).hasSize(12).allSatisfy(f -> {
@@ -307,8 +321,8 @@ class PipelineEndToEndTest {
         List<AutoCloseable> closeables = new ArrayList<>();
         try {
             Pipeline pipeline = startInProcess(settings(app, "buffer-b"), closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 12,
-                    Duration.ofMinutes(2), Duration.ofSeconds(3), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 12,
+                    Duration.ofMinutes(2), pipeline::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
             assertThat(out.labels()).hasSize(12);
@@ -325,19 +339,12 @@ class PipelineEndToEndTest {
     /** A changelog's committed entries that are not deleted, by partition and key. */
     private static List<BufferedRecord> liveEntries(String changelog) throws Exception {
         Map<String, BufferedRecord> live = new java.util.LinkedHashMap<>();
-        try (var consumer = traffic.readFromStart(changelog)) {
-            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-                assertThat(System.nanoTime()).as("read %s to its end", changelog).isLessThan(deadline);
-                for (var r : consumer.poll(Duration.ofMillis(200))) {
-                    String key = r.partition() + ":" + Arrays.toString(r.key());
-                    if (r.value() == null) {
-                        live.remove(key);
-                    } else {
-                        live.put(key, AvroSerdes.bufferedRecord().decode(r.value()));
-                    }
-                }
+        for (var r : traffic.readAll(changelog)) {
+            String key = r.partition() + ":" + Arrays.toString(r.key());
+            if (r.value() == null) {
+                live.remove(key);
+            } else {
+                live.put(key, AvroSerdes.bufferedRecord().decode(r.value()));
             }
         }
         return new ArrayList<>(live.values());
@@ -365,8 +372,8 @@ class PipelineEndToEndTest {
             System.out.printf("SIGTERM: instance stopped in %d ms%n", stopMs);
 
             Pipeline next = startInProcess(settings(app, "sigterm-b"), closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", 10,
-                    Duration.ofMinutes(2), Duration.ofSeconds(2), next::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 10,
+                    Duration.ofMinutes(2), next::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
         } finally {
@@ -387,14 +394,14 @@ class PipelineEndToEndTest {
         try (ChildInstance child = ChildInstance.start(app + "-a", first)) {
             awaitTopic(app + "-in", child);
             ids.addAll(traffic.publishImages(app + "-in", idPrefix, count, 320, 240));
-            TopicTraffic.Outcome partial = traffic.awaitOutcome(app + "-labels", app + "-failures", progress,
-                    Duration.ofMinutes(2), Duration.ZERO, () -> null);
+            TopicTraffic.Outcome partial = traffic.awaitProgress(app + "-labels", app + "-failures", progress,
+                    Duration.ofMinutes(2), () -> null);
             assertThat(partial.total()).as("first instance made progress; log:%n%s", child.log())
                     .isGreaterThanOrEqualTo(progress);
             child.kill();
             Pipeline pipeline = startInProcess(second, closeables);
-            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-labels", app + "-failures", count,
-                    wait, Duration.ofSeconds(3), pipeline::fatalError);
+            TopicTraffic.Outcome out = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", count,
+                    wait, pipeline::fatalError);
             assertThat(out.missing(ids)).as("lost").isEmpty();
             assertThat(out.duplicates()).as("duplicated").isEmpty();
             assertThat(out.labels()).hasSize(count);
@@ -462,20 +469,18 @@ class PipelineEndToEndTest {
         }
     }
 
-    /** Every committed ImageLabels record of {@code topic}, once {@code expected} have arrived and 2 s more. */
+    /**
+     * Every committed ImageLabels record of {@code topic}, once {@code expected} have arrived, read to the topic's
+     * end. Called after {@link TopicTraffic#awaitOutcome} saw the markers behind every input come out: a record's
+     * outputs to every topic commit with or before the marker's, so the end offsets now take in every one of them,
+     * a late duplicate too.
+     */
     private static List<ImageLabels> readLabels(String topic, int expected, Pipeline pipeline) throws Exception {
         List<ImageLabels> records = new ArrayList<>();
-        try (var consumer = traffic.readFromStart(topic)) {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            long settleUntil = Long.MAX_VALUE;
-            while (System.nanoTime() < Math.min(deadline, settleUntil)) {
-                assertThat(pipeline.fatalError()).isNull();
-                for (var r : consumer.poll(Duration.ofMillis(200))) {
-                    records.add(io.labelstream.schema.AvroSerdes.imageLabels().decode(r.value()));
-                }
-                if (settleUntil == Long.MAX_VALUE && records.size() >= expected) {
-                    settleUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-                }
+        try (var outputs = traffic.committed(topic)) {
+            outputs.awaitAtLeast(expected, Duration.ofMinutes(2), pipeline::fatalError).readToEnd(Duration.ofMinutes(2));
+            for (var r : outputs.records()) {
+                records.add(io.labelstream.schema.AvroSerdes.imageLabels().decode(r.value()));
             }
         }
         return records;
@@ -498,8 +503,8 @@ class PipelineEndToEndTest {
                                         null)).build()));
             }
             traffic.publishRaw(app + "-in", "inline-0", TopicTraffic.event("inline-0", SyntheticImages.jpeg(200, 150, 5)));
-            TopicTraffic.Outcome before = traffic.awaitOutcome(app + "-labels", app + "-failures", 4,
-                    Duration.ofMinutes(2), Duration.ofSeconds(1), refusing::fatalError);
+            TopicTraffic.Outcome before = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 4,
+                    Duration.ofMinutes(2), refusing::fatalError);
             assertThat(before.failures()).extracting(ImageFailure::getReason)
                     .containsOnly(FailureReason.REFERENCE_REFUSED).hasSize(3);
         } finally {
@@ -515,8 +520,8 @@ class PipelineEndToEndTest {
                     kafka.bootstrapServers(), "-s", "input.topics=" + app + "-in", "-s",
                     "failures.topic=" + app + "-failures", "--reason", "REFERENCE_REFUSED");
             assertThat(exit).isZero();
-            TopicTraffic.Outcome after = traffic.awaitOutcome(app + "-labels", app + "-failures", 7,
-                    Duration.ofMinutes(2), Duration.ofSeconds(2), fetching::fatalError);
+            TopicTraffic.Outcome after = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 7,
+                    Duration.ofMinutes(2), fetching::fatalError);
             assertThat(after.labeledCounts()).containsOnlyKeys("inline-0", "ref-0", "ref-1", "ref-2");
             assertThat(after.labeledCounts().values()).containsOnly(1);
             assertThat(after.failures()).hasSize(3); // the original failures stay; no new ones
@@ -551,8 +556,8 @@ class PipelineEndToEndTest {
                         io.labelstream.testing.PoisonableModel.image(level)));
             }
             traffic.publishAll(app + "-in", batch);
-            TopicTraffic.Outcome first = traffic.awaitOutcome(app + "-labels", app + "-failures", 5,
-                    Duration.ofMinutes(2), Duration.ofSeconds(1), pipeline::fatalError);
+            TopicTraffic.Outcome first = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 5,
+                    Duration.ofMinutes(2), pipeline::fatalError);
             // The bright image fails alone inside its batch (flushed by the wall-clock punctuator); the rest label.
             assertThat(first.failures()).singleElement().satisfies(f -> {
                 assertThat(f.getId()).isEqualTo("level-250");
@@ -561,15 +566,15 @@ class PipelineEndToEndTest {
             assertThat(first.labeledCounts()).containsOnlyKeys("level-7", "level-12", "level-27", "level-99");
             // Batches form as records arrive; at least some images shared an inference call.
             assertThat(first.labels().stream().mapToInt(l -> l.getBatchSize()).max().orElse(0)).isGreaterThan(1);
-            TopicTraffic.Outcome flagged = traffic.awaitOutcome(app + "-flagged", app + "-failures", 3,
-                    Duration.ofSeconds(30), Duration.ofSeconds(1), pipeline::fatalError);
+            TopicTraffic.Outcome flagged = traffic.awaitOutcome(app + "-in", app + "-flagged", app + "-failures", 3,
+                    Duration.ofMinutes(2), pipeline::fatalError);
             assertThat(flagged.labeledCounts()).containsOnlyKeys("level-7", "level-27");
 
             // The same bytes again, under another id: answered from the dedup cache.
             traffic.publishRaw(app + "-in", "again-12", TopicTraffic.event("again-12",
                     io.labelstream.testing.PoisonableModel.image(12)));
-            TopicTraffic.Outcome second = traffic.awaitOutcome(app + "-labels", app + "-failures", 6,
-                    Duration.ofMinutes(1), Duration.ofSeconds(1), pipeline::fatalError);
+            TopicTraffic.Outcome second = traffic.awaitOutcome(app + "-in", app + "-labels", app + "-failures", 6,
+                    Duration.ofMinutes(2), pipeline::fatalError);
             assertThat(second.labels()).filteredOn(l -> l.getId().equals("again-12")).singleElement()
                     .satisfies(l -> {
                         assertThat(l.getFromCache()).isTrue();
@@ -581,42 +586,24 @@ class PipelineEndToEndTest {
         }
     }
 
-    private static boolean allPartitionsLed(Admin admin, String topic) throws Exception {
-        var description = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
-        return description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
-    }
-
-    private static void awaitTopic(String topic, ChildInstance child) throws Exception {
-        try (Admin admin = admin()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            // Listed is not enough: a producer that writes before every partition has a leader can be told
-            // NOT_LEADER for a batch the broker kept, and its retry then fails with OutOfOrderSequence for good
-            // (seen once in CI: the test's images for one partition never arrived).
-            while (!admin.listTopics().names().get().contains(topic) || !allPartitionsLed(admin, topic)) {
-                assertThat(child.isAlive()).as("child instance alive; its log:%n%s", child.log()).isTrue();
-                assertThat(System.nanoTime()).as("topic %s created by the instance", topic).isLessThan(deadline);
-                Thread.sleep(100);
-            }
-        }
+    /** Waits until the child instance has created {@code topic} and every partition of it has a leader. */
+    private static void awaitTopic(String topic, ChildInstance child) {
+        traffic.awaitTopic(topic, Duration.ofSeconds(60),
+                () -> assertThat(child.isAlive()).as("child instance alive; its log:%n%s", child.log()).isTrue());
     }
 
     /** Waits until the group has committed {@code count} input offsets: their buffer writes are committed too. */
-    private static void awaitCommittedInput(String group, String topic, long count, ChildInstance child)
-            throws Exception {
+    private static void awaitCommittedInput(String group, String topic, long count, ChildInstance child) {
         try (Admin admin = admin()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (true) {
-                Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets =
-                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                long committed = offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic))
-                        .mapToLong(e -> e.getValue().offset()).sum();
-                if (committed >= count) {
-                    return;
-                }
-                assertThat(System.nanoTime()).as("child committed %d input records; log:%n%s", count, child.log())
-                        .isLessThan(deadline);
-                Thread.sleep(100);
-            }
+            await("child committed " + count + " input records").atMost(Duration.ofSeconds(90))
+                    .failFast(() -> assertThat(child.isAlive()).as("child instance alive; its log:%n%s", child.log())
+                            .isTrue())
+                    .until(() -> {
+                        Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets =
+                                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                        return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic))
+                                .mapToLong(e -> e.getValue().offset()).sum() >= count;
+                    });
         }
     }
 

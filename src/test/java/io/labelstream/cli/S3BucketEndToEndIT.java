@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * credentials from its default chain, and `tail` reading every label and failure back.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
-class S3BucketEndToEndTest {
+class S3BucketEndToEndIT {
 
     @TempDir
     Path dir;

@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The real Apicurio registry behind {@link SchemaRegistryServer}: its Confluent API, freeze/thaw, stop/restart. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SchemaRegistryServerTest {
+class SchemaRegistryServerIT {
 
     private static final String V1 = "{\"type\":\"record\",\"name\":\"Probe\",\"namespace\":\"io.labelstream.test\","
             + "\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}";

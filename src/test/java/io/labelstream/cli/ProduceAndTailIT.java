@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** 'produce' a folder into a running pipeline and read every label back with 'tail', on a real broker. */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class ProduceAndTailTest {
+class ProduceAndTailIT {
 
     @TempDir
     Path dir;

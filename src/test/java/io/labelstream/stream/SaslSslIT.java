@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * keytool. labelstream gets its credentials only through its own settings (kafka.* pass-through).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class SaslSslTest {
+class SaslSslIT {
 
     private static final String STORE_PASSWORD = "store-pass-7f3a";
     private static final String SECRET = "alice-s3cret-91c4";
@@ -84,20 +84,12 @@ class SaslSslTest {
             client.forEach((k, v) -> traffic.put(k.substring("kafka.".length()), v));
             TopicTraffic topics = new TopicTraffic(kafka.bootstrapServers(), traffic);
             try (ChildInstance child = ChildInstance.start("sasl-ssl", settings)) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                List<String> ids = null;
-                while (ids == null) {
-                    try {
-                        ids = topics.publishImages("images", "secure", 20, 320, 240);
-                    } catch (RuntimeException e) {
-                        // the child creates the topic; until then the producer cannot find it
-                        assertThat(System.nanoTime()).as("child log:%n%s", child.log()).isLessThan(deadline);
-                        assertThat(child.isAlive()).as("child log:%n%s", child.log()).isTrue();
-                        Thread.sleep(500);
-                    }
-                }
-                TopicTraffic.Outcome out = topics.awaitOutcome("image-labels", "image-failures", 20,
-                        Duration.ofMinutes(2), Duration.ofSeconds(1), () -> null);
+                // The child creates the topic; until then a producer cannot find it.
+                topics.awaitTopic("images", Duration.ofSeconds(60),
+                        () -> assertThat(child.isAlive()).as("child log:%n%s", child.log()).isTrue());
+                List<String> ids = topics.publishImages("images", "secure", 20, 320, 240);
+                TopicTraffic.Outcome out = topics.awaitOutcome("images", "image-labels", "image-failures", 20,
+                        Duration.ofMinutes(2), () -> null);
                 assertThat(out.missing(ids)).as("child log:%n%s", child.log()).isEmpty();
                 assertThat(out.duplicates()).isEmpty();
                 child.terminate(30);
