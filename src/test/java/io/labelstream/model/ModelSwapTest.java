@@ -215,7 +215,7 @@ class ModelSwapTest {
         try (LabelingEngine engine = engine(LoadedModel.load(model, null, null, new SessionSettings(1)))) {
             assertThatThrownBy(() -> EngineFactory.reloaders(config, engine, side -> candidate -> {
             }, new Reports())).isInstanceOf(RuntimeException.class);
-            await("the primary's watcher to stop", () -> Thread.getAllStackTraces().keySet().stream()
+            await("the primary's watcher to stop").until(() -> Thread.getAllStackTraces().keySet().stream()
                     .noneMatch(t -> t.getName().startsWith("labelstream-model-watch") && t.isAlive()));
         }
     }
