@@ -25,9 +25,13 @@ public final class ConfluentFraming {
         return ByteBuffer.wrap(bytes, 1, 4).getInt();
     }
 
+    /** The header of a record written under {@code schemaId}: the magic byte and the id. */
+    public static byte[] header(int schemaId) {
+        return ByteBuffer.allocate(HEADER_BYTES).put(MAGIC).putInt(schemaId).array();
+    }
+
     /** The framed record: the header for {@code schemaId}, then {@code avroBinary}. */
     public static byte[] frame(int schemaId, byte[] avroBinary) {
-        return ByteBuffer.allocate(HEADER_BYTES + avroBinary.length).put(MAGIC).putInt(schemaId).put(avroBinary)
-                .array();
+        return ByteBuffer.allocate(HEADER_BYTES + avroBinary.length).put(header(schemaId)).put(avroBinary).array();
     }
 }

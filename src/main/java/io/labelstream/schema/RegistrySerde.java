@@ -34,7 +34,6 @@ public final class RegistrySerde<T extends SpecificRecordBase> implements ValueS
     private final SpecificDatumWriter<T> writer;
     /** By writer schema id: a reader resolving it to {@link #schema}, or why it cannot. */
     private final Map<Integer, Resolution<T>> resolutions = new ConcurrentHashMap<>();
-    private volatile Integer id;
 
     private record Resolution<T>(SpecificDatumReader<T> reader, String incompatibility) {
     }
@@ -60,16 +59,12 @@ public final class RegistrySerde<T extends SpecificRecordBase> implements ValueS
     }
 
     /**
-     * The id this topic's values are written under: registered, or looked up, at the first call. Called before the
-     * pipeline starts, so that a registry that refuses stops start-up and a stream thread never waits for it.
+     * The id this topic's values are written under: registered, or looked up, at the first call for the subject (the
+     * registry keeps it). Called before the pipeline starts, so that a registry that refuses stops start-up and a
+     * stream thread never waits for it.
      */
     public int id() {
-        Integer known = id;
-        if (known == null) {
-            known = registry.idOf(subject, schema);
-            id = known;
-        }
-        return known;
+        return registry.idOf(subject, schema);
     }
 
     @Override
@@ -77,9 +72,7 @@ public final class RegistrySerde<T extends SpecificRecordBase> implements ValueS
         int schemaId = id();
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-            out.write(ConfluentFraming.MAGIC);
-            out.write(new byte[] {(byte) (schemaId >>> 24), (byte) (schemaId >>> 16), (byte) (schemaId >>> 8),
-                    (byte) schemaId});
+            out.write(ConfluentFraming.header(schemaId));
             BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
             writer.write(record, encoder);
             encoder.flush();
