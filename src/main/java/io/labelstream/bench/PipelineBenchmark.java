@@ -170,7 +170,7 @@ public final class PipelineBenchmark {
                             double ceiling = bare.imagesPerSecond();
                             add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
                             ThroughputLoops.Measured engineRun = ThroughputLoops.engine(engine, size.getValue(), batch,
-                                    n, 2 * engine.model().inferencePool().workers());
+                                    n, 2 * engine.primaryModel().inferencePool().workers());
                             add(modelName, size.getKey(), batch, "engine", round, engineRun.imagesPerSecond());
                             for (PeerEngine.Provider provider : providers) {
                                 add(modelName, size.getKey(), batch, provider.name(), round,

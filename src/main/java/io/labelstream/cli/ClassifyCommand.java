@@ -125,8 +125,8 @@ final class ClassifyCommand implements Callable<Integer> {
             for (ClassScore l : labeled.top()) {
                 array.addObject().put("index", l.index()).put("label", l.label()).put("score", l.score());
             }
-            line.putObject("model").put("name", engine.model().identity().name())
-                    .put("sha256", engine.model().identity().sha256());
+            line.putObject("model").put("name", engine.primaryModel().identity().name())
+                    .put("sha256", engine.primaryModel().identity().sha256());
             line.put("recipe", engine.recipeHash());
         } else {
             ImageOutcome.Rejected r = (ImageOutcome.Rejected) outcome;

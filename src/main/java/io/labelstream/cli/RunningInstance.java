@@ -67,7 +67,7 @@ final class RunningInstance implements AutoCloseable {
             } else {
                 bootstrap = config.get(Settings.BOOTSTRAP_SERVERS);
             }
-            var model = engine.model();
+            var model = engine.primaryModel();
             log.info("Model {} version {} sha256 {} ({} classes, input {}) on {}, recipe {}", model.identity().name(),
                     model.identity().versionOrUnknown(), model.identity().sha256(), model.classes(), model.input(),
                     model.inferencePool().provider(), engine.recipe());

@@ -114,7 +114,7 @@ public final class EngineFactory {
         }
         PreprocessRecipe own = sideRecipe(config, name);
         try {
-            checkShadowClasses(config, engine.model().labels(), java.util.Map.of(name, loaded.labels()));
+            checkShadowClasses(config, engine.primaryModel().labels(), java.util.Map.of(name, loaded.labels()));
             engine.addSideModel(name, loaded, config.sideModel(name, Settings.SIDE_MODEL_TOP_K),
                     preprocessor(config, own == null ? recipe(config) : own, jpegDecoding(config), loaded.input()));
         } catch (IllegalArgumentException e) {

@@ -6,8 +6,6 @@ import io.labelstream.schema.FailureReason;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,10 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Encoded images in, one {@link ImageOutcome} per image out, in three parts as a translator wraps a predictor:
@@ -42,22 +37,11 @@ public final class LabelingEngine implements AutoCloseable {
      */
     public static final Duration DEFAULT_ISOLATION_BUDGET = Duration.ofSeconds(10);
 
-    private final ImagePreprocessor preprocessor;
     private final BatchPreprocessor preprocessing;
-    private final int topK;
-    private final Scores.OutputKind outputKind;
     private final Duration isolationBudget;
     private final ExecutorService batchThreads;
-    private final ThreadLocal<TensorBatch> threadBatches = new ThreadLocal<>();
-    /** The calling thread's tensors for side models that cannot read the primary's, by {@link #tensorKey}. */
-    private final ThreadLocal<Map<String, TensorBatch>> threadSideBatches = ThreadLocal.withInitial(HashMap::new);
-    /**
-     * The models new batches go to: the primary and the side models, which label every batch from the same
-     * tensor. {@link #swap} and {@link #swapSide} replace the set between batches.
-     */
-    private final AtomicReference<ModelSet> models = new AtomicReference<>();
-    /** Every model served and not closed yet: the current ones and replaced ones that batches still use. */
-    private final Set<ServingModel> open = ConcurrentHashMap.newKeySet();
+    private final ServedModels served;
+    private final ThreadTensors tensors = new ThreadTensors();
     /** Batches submitted and not finished, whether still being decoded, waiting for a worker or running. */
     private final AtomicInteger batchesInEngine = new AtomicInteger();
     /** Smoothed wall time of a submitted batch, decode to outcome; 0 until one has finished. */
@@ -76,15 +60,9 @@ public final class LabelingEngine implements AutoCloseable {
      */
     public LabelingEngine(LoadedModel model, ImagePreprocessor preprocessor, int topK, Scores.OutputKind outputKind,
                           int preprocessThreads, Duration isolationBudget) {
-        checkFits(model, preprocessor);
-        this.preprocessor = preprocessor;
+        this.served = new ServedModels(model, preprocessor, topK, outputKind);
         this.preprocessing = new BatchPreprocessor(preprocessor, preprocessThreads);
-        this.topK = topK;
-        this.outputKind = outputKind;
         this.isolationBudget = isolationBudget;
-        ServingModel first = new ServingModel(model, topK, outputKind);
-        open.add(first);
-        models.set(new ModelSet(first, List.of()));
         AtomicInteger batchCounter = new AtomicInteger();
         // One more than the workers: each can run a batch while the next is decoded. Not two per worker, now that
         // a worker is a core: each batch thread keeps a batch tensor of its own.
@@ -95,28 +73,9 @@ public final class LabelingEngine implements AutoCloseable {
         });
     }
 
-    /** The preprocessing writes what the model reads: the same size and layout. */
-    private static void checkFits(LoadedModel model, ImagePreprocessor preprocessor) {
-        ModelInput input = model.input();
-        PreprocessRecipe recipe = preprocessor.recipe();
-        if (recipe.cropHeight() != input.height() || recipe.cropWidth() != input.width()) {
-            throw new IllegalArgumentException("recipe " + recipe.name() + " makes " + recipe.cropWidth() + "×"
-                    + recipe.cropHeight() + " images but the model's input '" + input.name() + "' is "
-                    + input.width() + "×" + input.height());
-        }
-        if (preprocessor.layout() != input.layout()) {
-            throw new IllegalArgumentException("preprocessor writes " + preprocessor.layout() + " but the model's input '"
-                    + input.name() + "' is " + input.layout());
-        }
-    }
-
-    /** A side model: a name the configuration gives it, the model, and the preprocessing its input takes. */
-    public record SideModel(String name, ServingModel serving, ImagePreprocessor preprocessor) {
-    }
-
     /** As {@link #addSideModel(String, LoadedModel, int, ImagePreprocessor)}, with the primary's preprocessing. */
     public void addSideModel(String name, LoadedModel model, int topK) {
-        addSideModel(name, model, topK, preprocessor);
+        addSideModel(name, model, topK, served.preprocessor());
     }
 
     /**
@@ -128,46 +87,22 @@ public final class LabelingEngine implements AutoCloseable {
      * @param preprocessor the preprocessing the model's input takes; its decoder is not used (the primary's is)
      * @throws IllegalArgumentException when its input does not fit {@code preprocessor}
      */
-    public synchronized void addSideModel(String name, LoadedModel model, int topK, ImagePreprocessor preprocessor) {
-        checkFits(model, preprocessor);
-        if (models.get().side(name) != null) {
-            throw new IllegalArgumentException("side model " + name + " is there already");
-        }
-        replaceSet(models.get().withSide(new SideModel(name, serve(model, topK), preprocessor)));
+    public void addSideModel(String name, LoadedModel model, int topK, ImagePreprocessor preprocessor) {
+        served.addSide(name, model, topK, preprocessor);
     }
 
-    /**
-     * Models whose tensors have the same key read the same tensor: written by the same recipe (its hash), in the
-     * same layout and element type, for the same image size (which {@link #checkFits} ties to the recipe).
-     */
-    private static String tensorKey(ImagePreprocessor preprocessor, ModelInput input) {
-        return preprocessor.recipeHash() + "|" + preprocessor.layout() + "|" + input.elementType();
-    }
-
-    private ServingModel serve(LoadedModel model, int modelTopK) {
-        ServingModel serving = new ServingModel(model, modelTopK, outputKind);
-        open.add(serving);
-        return serving;
-    }
-
-    /** Makes {@code next} the set of new batches; the one it replaces lets go of its models once unused. */
-    private void replaceSet(ModelSet next) {
-        models.getAndSet(next).retire();
-        open.removeIf(ServingModel::isClosed);
-    }
-
-    public List<SideModel> sideModels() {
-        return models.get().sides();
+    public List<ModelSet.SideModel> sideModels() {
+        return served.current().sides();
     }
 
     /** The primary model new batches go to. */
-    public LoadedModel model() {
-        return models.get().primary().model();
+    public LoadedModel primaryModel() {
+        return served.current().primary().model();
     }
 
-    /** The models new batches go to, for a caller that holds them across several batches ({@link ModelSet#tryAcquire}). */
+    /** The models new batches go to, for a caller that holds them across several batches ({@link ModelSet#tryLease}). */
     public ModelSet models() {
-        return models.get();
+        return served.current();
     }
 
     /**
@@ -182,13 +117,7 @@ public final class LabelingEngine implements AutoCloseable {
      */
     public synchronized ModelId swap(LoadedModel candidate, int warmUpBatch) throws ModelException {
         checkOpen();
-        checkFits(candidate, preprocessor);
-        warmUp(candidate, warmUpBatch);
-        ServingModel replaced = models.get().primary();
-        replaceSet(models.get().withPrimary(serve(candidate, topK)));
-        replaced.retire();
-        open.removeIf(ServingModel::isClosed);
-        return replaced.identity();
+        return served.swap(candidate, warmUpBatch);
     }
 
     /**
@@ -197,27 +126,13 @@ public final class LabelingEngine implements AutoCloseable {
      */
     public synchronized ModelId swapSide(String name, LoadedModel candidate, int warmUpBatch) throws ModelException {
         checkOpen();
-        SideModel replaced = models.get().side(name);
-        if (replaced == null) {
-            throw new IllegalArgumentException("no side model " + name);
-        }
-        checkFits(candidate, replaced.preprocessor());
-        warmUp(candidate, warmUpBatch);
-        replaceSet(models.get().withSide(new SideModel(name, serve(candidate, replaced.serving().topK()),
-                replaced.preprocessor())));
-        replaced.serving().retire();
-        open.removeIf(ServingModel::isClosed);
-        return replaced.serving().identity();
+        return served.swapSide(name, candidate, warmUpBatch);
     }
 
     private void checkOpen() {
         if (batchThreads.isShutdown()) {
             throw new IllegalStateException("the engine is closing");
         }
-    }
-
-    private static void warmUp(LoadedModel model, int batchSize) throws ModelException {
-        model.inferencePool().warmUp(batchSize);
     }
 
     public PreprocessRecipe recipe() {
@@ -235,7 +150,7 @@ public final class LabelingEngine implements AutoCloseable {
      * several).
      */
     public boolean hasIdleWorker() {
-        InferencePool pool = model().inferencePool();
+        InferencePool pool = primaryModel().inferencePool();
         // A batch that found several workers idle holds all of them: the count of batches alone would not say so.
         return batchesInEngine.get() < pool.workers() && pool.freeWorkers() > 0;
     }
@@ -254,72 +169,56 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     /**
-     * The calling thread's batch tensor for {@code model}, allocated on first use and again only when a model with
-     * another input replaces it. A stream thread runs its tasks one at a time, so its tasks share one tensor
-     * instead of each holding its own.
-     */
-    private TensorBatch threadBatch(ModelSet set, int maxBatchSize) {
-        TensorBatch current = threadBatches.get();
-        LoadedModel model = set.primary().model();
-        if (current == null || current.capacity() < maxBatchSize || !current.input().equals(model.input())) {
-            current = model.inferencePool().allocateBatch(maxBatchSize);
-            threadBatches.set(current);
-        }
-        return current;
-    }
-
-    /**
-     * Runs one batch of {@code batchSize} blank images through the model: checks that it can run a batch that
+     * Runs one batch of {@code batchSize} blank images through each model: checks that it can run a batch that
      * large, and lets ONNX Runtime plan and allocate before the first real batch. Not timed.
      */
     public void warmUp(int batchSize) throws ModelException {
-        ModelSet set = models.get();
-        warmUp(set.primary().model(), batchSize);
-        for (SideModel side : set.sides()) {
-            warmUp(side.serving().model(), batchSize);
+        ModelSet set = served.current();
+        set.primary().model().inferencePool().warmUp(batchSize);
+        for (ModelSet.SideModel side : set.sides()) {
+            side.serving().model().inferencePool().warmUp(batchSize);
         }
     }
 
     /** As {@link #submit(ModelSet, List, int)}, on the current models. */
     public CompletableFuture<BatchOutcome> submit(List<byte[]> images, int capacity) {
-        ModelSet model = acquireCurrent();
-        try {
-            return submit(model, images, capacity);
-        } finally {
-            model.release();
+        try (ServedModels.Held held = served.holdCurrent()) {
+            return submit(held.set(), images, capacity);
         }
     }
 
     /**
-     * Labels a batch with the models of {@code model} on one of the engine's batch threads, each of which has its
+     * Labels a batch with the models of {@code set} on one of the engine's batch threads, each of which has its
      * own tensor of {@code capacity} images. Batches submitted together overlap: while one is in ONNX Runtime, the
      * next is being decoded. The batch holds the set until it has finished, so it may be replaced meanwhile.
      *
-     * @throws IllegalStateException when {@code model} has been replaced and let go: hold it to use it
+     * @throws IllegalStateException when {@code set} has been replaced and let go: hold it to use it
      */
-    public CompletableFuture<BatchOutcome> submit(ModelSet model, List<byte[]> images, int capacity) {
-        if (!model.tryAcquire()) {
-            throw new IllegalStateException("the model set of " + model.primary() + " was replaced and let go");
+    public CompletableFuture<BatchOutcome> submit(ModelSet set, List<byte[]> images, int capacity) {
+        Lease lease = set.tryLease();
+        if (lease == null) {
+            throw new IllegalStateException("the model set of " + set.primary() + " was replaced and let go");
         }
         CompletableFuture<BatchOutcome> result = new CompletableFuture<>();
         batchesInEngine.incrementAndGet();
         try {
-            batchThreads.execute(() -> run(model, images, capacity, result));
+            batchThreads.execute(() -> run(set, lease, images, capacity, result));
         } catch (RuntimeException rejected) { // the engine is closing
             batchesInEngine.decrementAndGet();
-            model.release();
+            lease.close();
             throw rejected;
         }
         return result;
     }
 
-    private void run(ModelSet model, List<byte[]> images, int capacity, CompletableFuture<BatchOutcome> result) {
+    private void run(ModelSet set, Lease lease, List<byte[]> images, int capacity,
+                     CompletableFuture<BatchOutcome> result) {
         BatchOutcome outcome = null;
         Throwable failure = null;
         try {
             if (!result.isDone()) { // else cancelled before it started
                 long t0 = System.nanoTime();
-                outcome = label(model, images, threadBatch(model, capacity));
+                outcome = label(set, images, tensors.primary(set, capacity));
                 double ms = (System.nanoTime() - t0) / 1e6;
                 typicalBatchMs = typicalBatchMs == 0 ? ms : 0.75 * typicalBatchMs + 0.25 * ms; // racy, harmless
             }
@@ -330,7 +229,7 @@ public final class LabelingEngine implements AutoCloseable {
         // let go by this batch (a replaced model closes with its last user, not some time after).
         batchesInEngine.decrementAndGet();
         try {
-            model.release();
+            lease.close();
         } finally { // a model that fails to close must not keep the caller waiting for a finished batch
             if (failure != null) {
                 result.completeExceptionally(failure);
@@ -340,71 +239,34 @@ public final class LabelingEngine implements AutoCloseable {
         }
     }
 
-    /** The current models, held; a swap between reading and holding them is retried. */
-    private ModelSet acquireCurrent() {
-        while (true) {
-            ModelSet set = models.get();
-            if (set.tryAcquire()) {
-                return set;
-            }
-        }
-    }
-
     /** Labels a batch on the calling thread, with the current models. */
     public BatchOutcome label(List<byte[]> images) {
-        ModelSet model = acquireCurrent();
-        try {
-            return label(model, images, threadBatch(model, images.size()));
-        } finally {
-            model.release();
+        try (ServedModels.Held held = served.holdCurrent()) {
+            return label(held.set(), images, tensors.primary(held.set(), images.size()));
         }
     }
 
     private BatchOutcome label(ModelSet set, List<byte[]> images, TensorBatch batch) {
         ServingModel model = set.primary();
         long t0 = System.nanoTime();
-        Map<String, BatchPreprocessor.Target> targets = targets(set, batch);
+        Map<String, BatchPreprocessor.Target> targets = tensors.targets(set, served.preprocessor(), batch);
         BatchPreprocessor.DenseBatch dense = preprocessing.preprocess(images, List.copyOf(targets.values()));
         long t1 = System.nanoTime();
         BisectingInference.Result inferred = model.inference().infer(batch, dense.images(), isolationBudget);
         long t2 = System.nanoTime();
         ImageOutcome[] outcomes = outcomes(model, dense, inferred, i -> dense.rejections()[i]);
         List<BatchOutcome.SideOutcome> sides = new ArrayList<>(set.sides().size());
-        for (SideModel side : set.sides()) {
-            TensorBatch tensor = targets.get(tensorKey(side.preprocessor(), side.serving().model().input())).tensor();
+        for (ModelSet.SideModel side : set.sides()) {
+            TensorBatch tensor = targets.get(ThreadTensors.key(side.preprocessor(), side.serving().model().input()))
+                    .tensor();
             sides.add(labelWith(side, dense, tensor));
         }
         return new BatchOutcome(List.of(outcomes), dense.images(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 model.identity(), sides);
     }
 
-    /**
-     * The tensors this batch fills, by {@link #tensorKey}: the primary's {@code batch} first (its preprocessor
-     * decodes), then one of the calling thread's own for each other recipe, layout or element type a side model
-     * takes, allocated on first use and again when a model with another input replaces it.
-     */
-    private Map<String, BatchPreprocessor.Target> targets(ModelSet set, TensorBatch batch) {
-        Map<String, BatchPreprocessor.Target> targets = new LinkedHashMap<>();
-        targets.put(tensorKey(preprocessor, set.primary().model().input()),
-                new BatchPreprocessor.Target(preprocessor, batch));
-        Map<String, TensorBatch> own = threadSideBatches.get();
-        for (SideModel side : set.sides()) {
-            LoadedModel model = side.serving().model();
-            targets.computeIfAbsent(tensorKey(side.preprocessor(), model.input()), key -> {
-                TensorBatch tensor = own.get(key);
-                if (tensor == null || tensor.capacity() < batch.capacity()
-                        || tensor.input().valuesPerImage() != model.input().valuesPerImage()) {
-                    tensor = model.inferencePool().allocateBatch(batch.capacity());
-                    own.put(key, tensor);
-                }
-                return new BatchPreprocessor.Target(side.preprocessor(), tensor);
-            });
-        }
-        return targets;
-    }
-
     /** A side model's outcomes for the images preprocessing put into {@code batch}, its tensor. */
-    private BatchOutcome.SideOutcome labelWith(SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch) {
+    private BatchOutcome.SideOutcome labelWith(ModelSet.SideModel side, BatchPreprocessor.DenseBatch dense, TensorBatch batch) {
         long t0 = System.nanoTime();
         BisectingInference.Result inferred = side.serving().inference().infer(batch, dense.images(), isolationBudget);
         double ms = (System.nanoTime() - t0) / 1e6;
@@ -454,7 +316,7 @@ public final class LabelingEngine implements AutoCloseable {
         }
         preprocessing.close();
         if (idle) {
-            open.forEach(ServingModel::closeNow);
+            served.closeAll();
         } else {
             // Closing a native session under a running call can crash the JVM; leaking it until exit cannot.
             log.warn("Batches still running after 60 s; leaving the model's sessions open until the process exits");

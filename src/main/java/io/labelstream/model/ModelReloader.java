@@ -108,7 +108,7 @@ public final class ModelReloader implements AutoCloseable {
 
     /** The model in use for these files. */
     private LoadedModel current() {
-        return watched.sideModel() == null ? engine.model()
+        return watched.sideModel() == null ? engine.primaryModel()
                 : engine.models().side(watched.sideModel()).serving().model();
     }
 

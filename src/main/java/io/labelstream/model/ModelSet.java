@@ -1,33 +1,44 @@
 package io.labelstream.model;
 
+import io.labelstream.image.ImagePreprocessor;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The models a batch runs, as one snapshot: the primary and the side models, in order. Replacing any of them
- * makes a new set ({@link LabelingEngine#swap}, {@link LabelingEngine#swapSide}), so a batch, and a task across its
- * batches, sees one consistent set from start to end. Whoever uses a set holds it ({@link #tryAcquire}); a replaced
- * set lets go of its models once nothing holds it, and a replaced model closes once no set holds it.
+ * makes a new set ({@link ServedModels#swap}, {@link ServedModels#swapSide}), so a batch, and a task across its
+ * batches, sees one consistent set from start to end. Whoever uses a set holds a {@link Lease} on it; a replaced
+ * set closes its leases on its models once no lease on it is open, and a replaced model closes once no set holds it.
  */
 public final class ModelSet {
 
-    private final ServingModel primary;
-    private final List<LabelingEngine.SideModel> sides;
-    private int holders;
-    private boolean retired;
-    private boolean released;
+    /** A side model: a name the configuration gives it, the model, and the preprocessing its input takes. */
+    public record SideModel(String name, ServingModel serving, ImagePreprocessor preprocessor) {
+    }
 
-    /** Holds each of its models until it is retired and released. */
-    ModelSet(ServingModel primary, List<LabelingEngine.SideModel> sides) {
+    private final ServingModel primary;
+    private final List<SideModel> sides;
+    private final List<Lease> modelLeases = new ArrayList<>();
+    private final LeaseCount leases = new LeaseCount(() -> modelLeases.forEach(Lease::close));
+
+    /** Holds each of its models until it is retired and its last lease is closed. */
+    ModelSet(ServingModel primary, List<SideModel> sides) {
         this.primary = primary;
         this.sides = List.copyOf(sides);
         hold(primary);
         sides.forEach(side -> hold(side.serving()));
     }
 
-    private static void hold(ServingModel model) {
-        if (!model.tryAcquire()) {
+    private void hold(ServingModel model) {
+        Lease lease = model.tryLease();
+        if (lease == null) {
+            modelLeases.forEach(Lease::close);
             throw new IllegalStateException("model " + model + " is closed already");
         }
+        modelLeases.add(lease);
     }
 
     public ServingModel primary() {
@@ -35,7 +46,7 @@ public final class ModelSet {
     }
 
     /** The side models, in the order they were added. */
-    public List<LabelingEngine.SideModel> sides() {
+    public List<SideModel> sides() {
         return sides;
     }
 
@@ -45,8 +56,8 @@ public final class ModelSet {
     }
 
     /** This set with {@code side} added, or replacing the side model of the same name. */
-    ModelSet withSide(LabelingEngine.SideModel side) {
-        List<LabelingEngine.SideModel> next = new java.util.ArrayList<>(sides);
+    ModelSet withSide(SideModel side) {
+        List<SideModel> next = new ArrayList<>(sides);
         next.replaceAll(s -> s.name().equals(side.name()) ? side : s);
         if (next.stream().noneMatch(s -> s == side)) {
             next.add(side);
@@ -55,56 +66,24 @@ public final class ModelSet {
     }
 
     /** Each side model's class names, by name, in the order the models were added. */
-    public java.util.Map<String, LabelSet> sideLabels() {
-        java.util.Map<String, LabelSet> labels = new java.util.LinkedHashMap<>();
+    public Map<String, LabelSet> sideLabels() {
+        Map<String, LabelSet> labels = new LinkedHashMap<>();
         sides.forEach(side -> labels.put(side.name(), side.serving().model().labels()));
         return labels;
     }
 
     /** The side model of that name, or null. */
-    public LabelingEngine.SideModel side(String name) {
+    public SideModel side(String name) {
         return sides.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
     }
 
-    /** Holds the set (and so its models) until {@link #release}; false when it has been replaced and let go. */
-    public synchronized boolean tryAcquire() {
-        if (released) {
-            return false;
-        }
-        holders++;
-        return true;
+    /** Holds the set (and so its models) until the lease is closed; null when it has been replaced and let go. */
+    public Lease tryLease() {
+        return leases.tryLease();
     }
 
-    public void release() {
-        boolean letGo;
-        synchronized (this) {
-            if (holders <= 0) {
-                throw new IllegalStateException("released more often than acquired");
-            }
-            holders--;
-            letGo = retired && holders == 0 && !released;
-            released |= letGo;
-        }
-        if (letGo) {
-            releaseModels();
-        }
-    }
-
-    /** No new user takes it: it lets go of its models now if nobody holds it, else when the last holder is done. */
+    /** No new user takes it: it lets go of its models now if no lease is open, else when the last one closes. */
     void retire() {
-        boolean letGo;
-        synchronized (this) {
-            retired = true;
-            letGo = holders == 0 && !released;
-            released |= letGo;
-        }
-        if (letGo) {
-            releaseModels();
-        }
-    }
-
-    private void releaseModels() {
-        primary.release();
-        sides.forEach(side -> side.serving().release());
+        leases.retire();
     }
 }

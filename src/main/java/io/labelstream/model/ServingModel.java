@@ -3,8 +3,8 @@ package io.labelstream.model;
 /**
  * One model as the engine serves it: its sessions, with the inference and postprocessing built on them. A model
  * that is replaced ({@link LabelingEngine#swap}) is retired, not closed: the {@link ModelSet}s that contain it hold
- * it ({@link #tryAcquire}) until nothing uses them, and the last {@link #release} closes its native sessions, which
- * must never be closed under a running call.
+ * a {@link Lease} on it until nothing uses them, and the last lease to close closes its native sessions, which must
+ * never be closed under a running call.
  */
 public final class ServingModel {
 
@@ -14,9 +14,7 @@ public final class ServingModel {
     private final BisectingInference inference;
     private final Postprocessor postprocessing;
     private final int topK;
-    private int holders;
-    private boolean retired;
-    private boolean closed;
+    private final LeaseCount leases = new LeaseCount(this::close);
 
     ServingModel(LoadedModel model, int topK, Scores.OutputKind outputKind) {
         this.model = model;
@@ -46,61 +44,27 @@ public final class ServingModel {
         return postprocessing;
     }
 
-    /** Holds the model open until {@link #release}; false when it has been retired and closed already. */
-    public synchronized boolean tryAcquire() {
-        if (closed) {
-            return false;
-        }
-        holders++;
-        return true;
+    /** Holds the model open until the lease is closed; null when it has been retired and closed already. */
+    public Lease tryLease() {
+        return leases.tryLease();
     }
 
-    public void release() {
-        boolean closeNow;
-        synchronized (this) {
-            if (holders <= 0) {
-                throw new IllegalStateException("released more often than acquired: " + identity());
-            }
-            holders--;
-            closeNow = retired && holders == 0 && !closed;
-            closed |= closeNow;
-        }
-        if (closeNow) {
-            closeRetired();
-        }
-    }
-
-    /** No new user will take it: it closes now if nobody holds it, else when the last holder releases it. */
+    /** No new user will take it: it closes now if no lease is open, else when the last one closes. */
     void retire() {
-        boolean closeNow;
-        synchronized (this) {
-            retired = true;
-            closeNow = holders == 0 && !closed;
-            closed |= closeNow;
-        }
-        if (closeNow) {
-            closeRetired();
-        }
+        leases.retire();
     }
 
-    /** Closes the sessions whoever holds them; for the engine's own close, once no batch runs. */
+    /** Closes the sessions whatever leases are open; for the engine's own close, once no batch runs. */
     void closeNow() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        model.close();
+        leases.releaseNow();
     }
 
-    synchronized boolean isClosed() {
-        return closed;
+    public boolean isClosed() {
+        return leases.isReleased();
     }
 
-    private void closeRetired() {
-        log.info("Closing replaced model {} (sha256 {}): nothing uses it any more", identity().name(),
-                identity().sha256());
+    private void close() {
+        log.info("Closing model {} (sha256 {}): nothing uses it any more", identity().name(), identity().sha256());
         model.close();
     }
 

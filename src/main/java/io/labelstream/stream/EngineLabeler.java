@@ -3,6 +3,7 @@ package io.labelstream.stream;
 import io.labelstream.model.BatchOutcome;
 import io.labelstream.model.LabelSet;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.model.Lease;
 import io.labelstream.model.ModelId;
 import io.labelstream.model.ModelSet;
 
@@ -18,13 +19,8 @@ record EngineLabeler(LabelingEngine engine) implements Labeler {
     record Snapshot(ModelSet set) implements Models {
 
         @Override
-        public boolean tryAcquire() {
-            return set.tryAcquire();
-        }
-
-        @Override
-        public void release() {
-            set.release();
+        public Lease tryLease() {
+            return set.tryLease();
         }
 
         @Override

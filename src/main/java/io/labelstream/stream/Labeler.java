@@ -2,6 +2,7 @@ package io.labelstream.stream;
 
 import io.labelstream.model.BatchOutcome;
 import io.labelstream.model.LabelSet;
+import io.labelstream.model.Lease;
 import io.labelstream.model.ModelId;
 
 import java.time.Duration;
@@ -40,10 +41,8 @@ interface Labeler {
      */
     interface Models {
 
-        /** Holds the snapshot until {@link #release}; false when it has been replaced and let go already. */
-        boolean tryAcquire();
-
-        void release();
+        /** Holds the snapshot until the lease is closed; null when it has been replaced and let go already. */
+        Lease tryLease();
 
         ModelId primary();
 

@@ -110,7 +110,7 @@ public final class Pipeline implements AutoCloseable {
         pipeline.reloaders = EngineFactory.reloaders(config, engine, side -> candidate -> {
             // The rules must still name classes the models have, with the candidate in its place.
             Map<String, LabelSet> sideLabels = new HashMap<>(engine.models().sideLabels());
-            LabelSet primaryLabels = engine.model().labels();
+            LabelSet primaryLabels = engine.primaryModel().labels();
             if (side == null) {
                 primaryLabels = candidate.labels();
             } else {
@@ -140,7 +140,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private static void showModel(PipelineMetrics metrics, LabelingEngine engine) {
-        var model = engine.model();
+        var model = engine.primaryModel();
         metrics.modelInfo(model.identity().name(), model.identity().versionOrUnknown(), model.identity().sha256(),
                 model.inferencePool().provider().toString(), engine.recipeHash());
     }

@@ -1,5 +1,6 @@
 package io.labelstream.stream;
 
+import io.labelstream.model.Lease;
 import io.labelstream.model.ModelId;
 import io.labelstream.schema.ModelIdentity;
 
@@ -13,7 +14,7 @@ import io.labelstream.schema.ModelIdentity;
  * only items ahead of the last one the old model labels may join a batch (they must be labeled by it too, or the
  * buffer's head could never leave); the others wait, about a batch time.
  *
- * <p>The task holds its set ({@link Labeler.Models#tryAcquire}) while its buffer has items its models label, so a
+ * <p>The task holds a lease on its set ({@link Labeler.Models#tryLease}) while its buffer has items its models label, so a
  * replaced model stays open for them, and closes once no task and no batch uses it.
  */
 final class TaskModel {
@@ -22,7 +23,8 @@ final class TaskModel {
     private final ModerationRules configuredRules;
     private final String recipeHash;
     private Labeler.Models model;
-    private boolean held;
+    /** The task's hold on {@link #model}; null while nothing in its buffer needs it. */
+    private Lease lease;
     private ModelIdentity identity;
     private ModerationRules rules;
     private String dedupContext;
@@ -51,9 +53,8 @@ final class TaskModel {
      */
     long follow(BatchBuffer buffer) {
         long lastLabeledHere = buffer.lastSequenceWhere(TaskModel::labeledByTaskModel);
-        if (lastLabeledHere < 0 && held) {
-            model.release();
-            held = false;
+        if (lastLabeledHere < 0) {
+            close();
         }
         Labeler.Models current = labeler.current();
         if (current.equals(model)) {
@@ -77,10 +78,9 @@ final class TaskModel {
      * that has closed is no longer held by anything of this task, so the task takes the current one.
      */
     Labeler.Models hold() {
-        while (!held) {
-            if (model.tryAcquire()) {
-                held = true;
-            } else {
+        while (lease == null) {
+            lease = model.tryLease();
+            if (lease == null) {
                 adopt(labeler.current());
             }
         }
@@ -104,9 +104,9 @@ final class TaskModel {
     }
 
     void close() {
-        if (held) {
-            model.release();
-            held = false;
+        if (lease != null) {
+            lease.close();
+            lease = null;
         }
     }
 }

@@ -56,7 +56,7 @@ final class TopologySettings {
     static ModerationRules moderation(LabelstreamConfig config, LabelingEngine engine) {
         try {
             var sideLabels = engine.models().sideLabels();
-            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.model().labels(), sideLabels,
+            return ModerationRules.parse(config.get(Settings.MODERATION_RULES), engine.primaryModel().labels(), sideLabels,
                     shadows(config));
         } catch (IllegalArgumentException e) {
             throw io.labelstream.config.ConfigException.invalid(Settings.MODERATION_RULES.key(),

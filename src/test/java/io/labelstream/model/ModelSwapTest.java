@@ -51,7 +51,8 @@ class ModelSwapTest {
             HeldBatch held = new HeldBatch(PoisonableModel.image(7), 1);
             CompletableFuture<BatchOutcome> taken = engine.submit(old, held, 1);
             held.awaitReached();
-            assertThat(old.tryAcquire()).as("a task still holds it").isTrue();
+            Lease task = old.tryLease();
+            assertThat(task).as("a task still holds it").isNotNull();
 
             LoadedModel next = poisonable(1);
             ModelId replaced = engine.swap(next, 4);
@@ -67,8 +68,10 @@ class ModelSwapTest {
             assertThat(before.model()).as("the batch taken before the swap").isEqualTo(old.primary().identity());
             assertThat(topClass(before)).isEqualTo(PoisonableModel.classFor(7, 0));
             assertThat(old.primary().isClosed()).as("open while the task holds it").isFalse();
-            old.release();
+            task.close();
             assertThat(old.primary().isClosed()).as("closed by its last user").isTrue();
+            task.close();
+            assertThat(old.tryLease()).as("a second close lets go once, and nothing holds the set again").isNull();
             assertThatThrownBy(() -> engine.submit(old, List.of(PoisonableModel.image(1)), 1))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("replaced and let go");
         }

@@ -4,6 +4,8 @@ import io.labelstream.model.BatchOutcome;
 import io.labelstream.model.ClassScore;
 import io.labelstream.model.ImageOutcome;
 import io.labelstream.model.LabelSet;
+import io.labelstream.model.Lease;
+import io.labelstream.model.LeaseCount;
 import io.labelstream.model.ModelId;
 import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.AvroSerdes;
@@ -35,32 +37,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BatchStageTest {
 
-    /** Models whose holders are counted, as a model set's are. */
+    /** Models whose leases are counted, as a model set's are. */
     private static final class CountedModels implements Labeler.Models {
         private final ModelId id;
-        private int holders;
-        private boolean released;
+        private final LeaseCount leases = new LeaseCount(() -> { });
 
         CountedModels(String name) {
             this.id = new ModelId(name, "1", name + "-sha");
         }
 
         @Override
-        public synchronized boolean tryAcquire() {
-            if (released) {
-                return false;
-            }
-            holders++;
-            return true;
+        public Lease tryLease() {
+            return leases.tryLease();
         }
 
-        @Override
-        public synchronized void release() {
-            holders--;
-        }
-
-        synchronized int holders() {
-            return holders;
+        int holders() {
+            return leases.openLeases();
         }
 
         @Override

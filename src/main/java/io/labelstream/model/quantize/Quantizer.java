@@ -105,7 +105,7 @@ public final class Quantizer {
             model = ModelProto.parseFrom(in);
         }
         try (LabelingEngine fp32 = EngineFactory.create(config)) {
-            ModelInput input = fp32.model().input();
+            ModelInput input = fp32.primaryModel().input();
             if (input.elementType() != ModelInput.ElementType.FLOAT32) {
                 throw new ModelException("the model's input is " + input.elementType()
                         + "; only fp32 models can be quantized");
@@ -203,7 +203,7 @@ public final class Quantizer {
             a.addAll(fp32.label(chunk).outcomes());
             b.addAll(int8.label(chunk).outcomes());
         }
-        return AgreementReport.compare(name, a, b, fp32.model().labels());
+        return AgreementReport.compare(name, a, b, fp32.primaryModel().labels());
     }
 
     private static ModelProto withMetadata(ModelProto model, String summary, Options options,

@@ -81,11 +81,11 @@ class AdaptFixturesTest {
             images.add(Files.readAllBytes(Fixtures.dir().resolve("images/cifar10").resolve(name)));
         }
         try (LabelingEngine engine = EngineFactory.create(config)) {
-            assertThat(engine.model().input().fixedBatch()).isEqualTo(1);
+            assertThat(engine.primaryModel().input().fixedBatch()).isEqualTo(1);
             BatchOutcome outcome = engine.label(images);
             assertThat(outcome.outcomes()).extracting(o -> ((ImageOutcome.Labeled) o).top().get(0).label())
                     .containsExactly("ship", "frog", "truck", "horse");
-            assertThat(engine.model().identity().version()).contains(result.summary());
+            assertThat(engine.primaryModel().identity().version()).contains(result.summary());
         }
     }
 }

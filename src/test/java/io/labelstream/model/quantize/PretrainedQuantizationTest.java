@@ -53,7 +53,7 @@ class PretrainedQuantizationTest {
 
         LabelstreamConfig int8Config = config.with(Settings.MODEL_PATH.key(), out.toString());
         try (LabelingEngine int8 = EngineFactory.create(int8Config)) {
-            assertThat(int8.model().identity().version()).startsWith("int8-minmax-50img-")
+            assertThat(int8.primaryModel().identity().version()).startsWith("int8-minmax-50img-")
                     .isEqualTo(result.summary());
             int correct = 0;
             List<byte[]> chunk = new ArrayList<>();
