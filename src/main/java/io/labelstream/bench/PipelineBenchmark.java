@@ -49,16 +49,9 @@ public final class PipelineBenchmark {
                           boolean cost, Duration idle, boolean sideModel, double costSeconds) {
     }
 
-    /** Measured in one round: images per second of one series for one configuration. */
-    record Figure(String model, String size, int batch, String series, int round, double imagesPerSecond) {
-    }
-
     private final Options options;
     private final PrintStream out;
-    private final List<Figure> figures = new ArrayList<>();
-    private final List<Double> startupSeconds = new ArrayList<>();
-    private final Map<String, List<Double>> meanBatches = new LinkedHashMap<>();
-    private final List<String> peerDescriptions = new ArrayList<>();
+    private final ThroughputFigures figures = new ThroughputFigures();
     private final CostTable costs = new CostTable();
 
     public PipelineBenchmark(Options options, PrintStream out) {
@@ -109,7 +102,8 @@ public final class PipelineBenchmark {
             String runId = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
             throughput(runs, runId, models, images, providers);
             idle(runs, runId, models, broker);
-            printThroughput(providers);
+            figures.print(out, options.rounds(), providers.stream().map(PeerEngine.Provider::name).toList(),
+                    options.models());
             costs.print(out, options.runJvm());
             if (options.cost()) {
                 StageCosts.print(out, images, Math.max(3, options.rounds()));
@@ -121,7 +115,7 @@ public final class PipelineBenchmark {
                 costs.writeCsv(options.outDir().resolve("bench-cost.csv"));
             }
             BenchChart.write(options.outDir().resolve("bench.png"), "labelstream side by side ("
-                    + Runtime.getRuntime().availableProcessors() + " cores)", chartPoints(), latencies);
+                    + Runtime.getRuntime().availableProcessors() + " cores)", figures.chartPoints(), latencies);
             out.printf("%nWritten: %s, %s, %s, %s%n", options.outDir().resolve("bench-throughput.csv"),
                     options.outDir().resolve("bench-latency.csv"), options.outDir().resolve("bench-summary.csv"),
                     options.outDir().resolve("bench.png"));
@@ -152,9 +146,7 @@ public final class PipelineBenchmark {
                 for (PeerEngine.Provider provider : providers) {
                     PeerEngine peer = provider.open(model.getValue(), options.threads());
                     peers.put(provider.name(), peer);
-                    if (!peerDescriptions.contains(peer.description())) {
-                        peerDescriptions.add(peer.description());
-                    }
+                    figures.peer(peer.description());
                 }
                 // One pipeline run first, as long as a measured one and not counted: the JIT compiles the broker's,
                 // Streams' and Avro's paths once per process (a service pays that once, not per batch).
@@ -168,12 +160,12 @@ public final class PipelineBenchmark {
                             String config = modelName + " " + size.getKey() + " b" + batch;
                             ThroughputLoops.Measured bare = ceilings.get(batch).measure(n);
                             double ceiling = bare.imagesPerSecond();
-                            add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
+                            figures.add(modelName, size.getKey(), batch, "ceiling", round, ceiling);
                             ThroughputLoops.Measured engineRun = ThroughputLoops.engine(engine, size.getValue(), batch,
                                     n, 2 * engine.primaryModel().inferencePool().workers());
-                            add(modelName, size.getKey(), batch, "engine", round, engineRun.imagesPerSecond());
+                            figures.add(modelName, size.getKey(), batch, "engine", round, engineRun.imagesPerSecond());
                             for (PeerEngine.Provider provider : providers) {
-                                add(modelName, size.getKey(), batch, provider.name(), round,
+                                figures.add(modelName, size.getKey(), batch, provider.name(), round,
                                         ThroughputLoops.peer(peers.get(provider.name()),
                                                 size.getValue(), batch, n));
                             }
@@ -182,11 +174,11 @@ public final class PipelineBenchmark {
                                     modelName, size.getKey().replace('×', 'x'), batch);
                             PipelineRuns.Backlog result = runs.backlog(name, model.getValue(), size.getValue(), batch,
                                     backlog);
-                            add(modelName, size.getKey(), batch, "pipeline", round, result.steadyImagesPerSecond());
-                            add(modelName, size.getKey(), batch, "pipeline incl. start-up", round,
+                            figures.add(modelName, size.getKey(), batch, "pipeline", round, result.steadyImagesPerSecond());
+                            figures.add(modelName, size.getKey(), batch, "pipeline incl. start-up", round,
                                     result.totalImagesPerSecond());
-                            startupSeconds.add(result.startupSeconds());
-                            meanBatches.computeIfAbsent(config, k -> new ArrayList<>()).add(result.meanBatch());
+                            figures.pipelineRun(modelName, size.getKey(), batch, result.startupSeconds(),
+                                    result.meanBatch());
                             out.printf(Locale.ROOT, "  round %d %-26s ceiling %7.1f  pipeline %7.1f img/s (%d images,"
                                             + " start-up %.1f s, mean batch %.1f); CPU ms per image: bare %.1f, engine "
                                             + "%.1f%n", round, config, ceiling, result.steadyImagesPerSecond(), backlog,
@@ -259,116 +251,6 @@ public final class PipelineBenchmark {
         return options.idle().compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : options.idle();
     }
 
-    private void add(String model, String size, int batch, String series, int round, double value) {
-        figures.add(new Figure(model, size, batch, series, round, value));
-    }
-
-    private void printThroughput(List<PeerEngine.Provider> providers) {
-        List<String> series = new ArrayList<>(List.of("engine"));
-        providers.forEach(p -> series.add(p.name()));
-        series.add("pipeline");
-        series.add("pipeline incl. start-up");
-        out.printf("%nThroughput, images per second: median (min–max) over %d round(s); ratio = median of each round's"
-                + " figure ÷ that round's ceiling%n", options.rounds());
-        StringBuilder header = new StringBuilder(String.format("  %-9s %-8s %-5s %-22s", "model", "images", "batch",
-                "ceiling (bare ORT)"));
-        for (String s : series) {
-            header.append(String.format(" %-30s", s));
-        }
-        out.println(header.append("  mean batch"));
-        for (String[] key : configurations()) {
-            String model = key[0];
-            String size = key[1];
-            int batch = Integer.parseInt(key[2]);
-            Samples ceiling = samples(model, size, batch, "ceiling");
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-9s %-8s %-5d %-22s", model, size,
-                    batch, ceiling.format("")));
-            for (String s : series) {
-                Samples value = samples(model, size, batch, s);
-                line.append(String.format(Locale.ROOT, " %-30s", value.values().length == 0 ? "—"
-                        : value.format("") + " ×" + String.format(Locale.ROOT, "%.3f", ratio(model, size, batch, s,
-                        "ceiling"))));
-            }
-            List<Double> fills = meanBatches.getOrDefault(model + " " + size + " b" + batch, List.of());
-            out.println(line.append(String.format(Locale.ROOT, "  %.1f", Samples.of(fills).median())));
-        }
-        for (PeerEngine.Provider provider : providers) {
-            out.printf("%nEngine ÷ %s (same files, model, batch, threads and ONNX Runtime), median of per-round "
-                    + "ratios:%n", provider.name());
-            for (String[] key : configurations()) {
-                out.printf(Locale.ROOT, "  %-9s %-8s batch %-3s  %.2f%n", key[0], key[1], key[2],
-                        ratio(key[0], key[1], Integer.parseInt(key[2]), "engine", provider.name()));
-            }
-        }
-        peerDescriptions.forEach(d -> out.println("  peer: " + d));
-        printInt8BesideFp32();
-        var startup = startupSeconds.stream().mapToDouble(Double::doubleValue).summaryStatistics();
-        out.printf(Locale.ROOT, "Start-up (Pipeline.start to RUNNING) took %.1f–%.1f s per run; \"pipeline\" counts from "
-                + "RUNNING, \"pipeline incl. start-up\" from Pipeline.start%n", startup.getMin(), startup.getMax());
-    }
-
-    /**
-     * For each model measured both as fp32 and as int8: the ratio of their medians. Their rounds ran one model
-     * after the other in this process, not interleaved; each round's pipeline ÷ ceiling above is the
-     * interleaved figure.
-     */
-    private void printInt8BesideFp32() {
-        boolean header = false;
-        for (BenchModel m : options.models()) {
-            if (!m.int8() || !options.models().contains(m.fp32())) {
-                continue;
-            }
-            if (!header) {
-                out.printf("%nint8 ÷ fp32, ratio of medians (same run, the two models measured one after the other):%n");
-                header = true;
-            }
-            for (String[] key : configurations()) {
-                if (!key[0].equals(m.name())) {
-                    continue;
-                }
-                int batch = Integer.parseInt(key[2]);
-                String fp32 = m.fp32().name();
-                out.printf(Locale.ROOT, "  %-9s %-8s batch %-3d  ceiling ×%.2f  engine ×%.2f  pipeline ×%.2f%n", fp32,
-                        key[1], batch,
-                        samples(m.name(), key[1], batch, "ceiling").median() / samples(fp32, key[1], batch, "ceiling").median(),
-                        samples(m.name(), key[1], batch, "engine").median() / samples(fp32, key[1], batch, "engine").median(),
-                        samples(m.name(), key[1], batch, "pipeline").median() / samples(fp32, key[1], batch, "pipeline").median());
-            }
-        }
-    }
-
-    /** Model, size and batch of every measured configuration, in measuring order. */
-    private List<String[]> configurations() {
-        List<String[]> keys = new ArrayList<>();
-        for (Figure f : figures) {
-            if (f.round() == 1 && f.series().equals("ceiling")) {
-                keys.add(new String[] {f.model(), f.size(), Integer.toString(f.batch())});
-            }
-        }
-        return keys;
-    }
-
-    Samples samples(String model, String size, int batch, String series) {
-        return Samples.of(figures.stream().filter(f -> f.model().equals(model) && f.size().equals(size)
-                && f.batch() == batch && f.series().equals(series)).map(Figure::imagesPerSecond).toList());
-    }
-
-    /** Median over rounds of (series ÷ baseline) within each round. */
-    double ratio(String model, String size, int batch, String series, String baseline) {
-        List<Double> ratios = new ArrayList<>();
-        for (int round = 1; round <= options.rounds(); round++) {
-            int r = round;
-            var mine = figures.stream().filter(f -> f.round() == r && f.model().equals(model) && f.size().equals(size)
-                    && f.batch() == batch && f.series().equals(series)).findFirst();
-            var base = figures.stream().filter(f -> f.round() == r && f.model().equals(model)
-                    && f.size().equals(size) && f.batch() == batch && f.series().equals(baseline)).findFirst();
-            if (mine.isPresent() && base.isPresent()) {
-                ratios.add(mine.get().imagesPerSecond() / base.get().imagesPerSecond());
-            }
-        }
-        return Samples.of(ratios).median();
-    }
-
     /** Whole batches taking about {@code seconds} at {@code imagesPerSecond}; at least eight of them. */
     private static int backlog(double seconds, double imagesPerSecond, int batch) {
         return Math.max(8 * batch, (int) Math.round(seconds * imagesPerSecond / batch) * batch);
@@ -393,10 +275,8 @@ public final class PipelineBenchmark {
                 "p99 ms", "mean batch", "target p99 ≤ delay + 2×b8 infer + commit");
         for (var model : models.entrySet()) {
             String modelName = model.getKey().name();
-            Samples capacity = samples(modelName, size, batch, "pipeline");
-            // The ceiling runs on pre-made tensors, so any image size's rounds measured it for this model and batch.
-            Samples ceiling = Samples.of(figures.stream().filter(f -> f.model().equals(modelName)
-                    && f.batch() == batch && f.series().equals("ceiling")).map(Figure::imagesPerSecond).toList());
+            Samples capacity = figures.samples(modelName, size, batch, "pipeline");
+            Samples ceiling = figures.ceiling(modelName, batch);
             if (capacity.values().length == 0) {
                 capacity = Samples.of(List.of(runs.backlog("bench-" + runId + "-capacity-" + modelName,
                         model.getValue(), jpegs, batch, 400).steadyImagesPerSecond()));
@@ -445,28 +325,12 @@ public final class PipelineBenchmark {
     }
 
     private void writeCsv(List<BenchChart.Latencies> latencies, MemoryRun.Result memory) throws IOException {
-        List<String> rows = new ArrayList<>(List.of("model,images,batch,series,round,images_per_second"));
-        for (Figure f : figures) {
-            rows.add(String.format(Locale.ROOT, "%s,%s,%d,%s,%d,%.3f", f.model(), f.size(), f.batch(), f.series(),
-                    f.round(), f.imagesPerSecond()));
-        }
-        Files.write(options.outDir().resolve("bench-throughput.csv"), rows);
+        Files.write(options.outDir().resolve("bench-throughput.csv"), figures.throughputCsv());
         List<String> latency = new ArrayList<>(List.of("model,images,batch,load_percent,offered_per_second,p50_ms,"
                 + "p95_ms,p99_ms,mean_batch,target_p99_ms"));
         latency.addAll(latencyRows);
         Files.write(options.outDir().resolve("bench-latency.csv"), latency);
-        List<String> summary = new ArrayList<>(List.of("model,images,batch,series,median_images_per_second,min,max,"
-                + "ratio_to_ceiling"));
-        for (String[] key : configurations()) {
-            for (String series : figures.stream().map(Figure::series).distinct().toList()) {
-                Samples s = samples(key[0], key[1], Integer.parseInt(key[2]), series);
-                if (s.values().length > 0) {
-                    summary.add(String.format(Locale.ROOT, "%s,%s,%s,%s,%.2f,%.2f,%.2f,%.4f", key[0], key[1], key[2],
-                            series, s.median(), s.min(), s.max(), ratio(key[0], key[1], Integer.parseInt(key[2]),
-                                    series, "ceiling")));
-                }
-            }
-        }
+        List<String> summary = figures.summaryCsv();
         if (memory != null) {
             summary.add(String.format(Locale.ROOT, "memory,%d images 640×480,8,peak_rss_mb,%.0f,,,", memory.images(),
                     memory.peakRssMb()));
@@ -474,19 +338,6 @@ public final class PipelineBenchmark {
                     memory.peakHeapMb()));
         }
         Files.write(options.outDir().resolve("bench-summary.csv"), summary);
-    }
-
-    private List<BenchChart.Point> chartPoints() {
-        List<BenchChart.Point> points = new ArrayList<>();
-        for (String[] key : configurations()) {
-            for (String series : figures.stream().map(Figure::series).distinct().toList()) {
-                Samples s = samples(key[0], key[1], Integer.parseInt(key[2]), series);
-                if (s.values().length > 0 && !series.equals("pipeline incl. start-up")) {
-                    points.add(new BenchChart.Point(key[0], key[1], series, Integer.parseInt(key[2]), s.median()));
-                }
-            }
-        }
-        return points;
     }
 
     static String sizeName(int[] size) {

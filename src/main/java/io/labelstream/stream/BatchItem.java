@@ -32,11 +32,11 @@ final class BatchItem {
     }
 
     /** What becomes of the item: its labels (from the model or the cache) or its failure. */
-    sealed interface Outcome permits Labeled, Cached, Failed {
+    sealed interface Outcome permits Inferred, Cached, Failed {
     }
 
     /** Labeled by the model, in the batch the item holds ({@link #batch()}, {@link #batchTakenAt()}). */
-    record Labeled(ImageOutcome.Labeled labels) implements Outcome {
+    record Inferred(ImageOutcome.Labeled labels) implements Outcome {
     }
 
     /** @param resolvedAt when the cache answered */

@@ -44,8 +44,13 @@ final class BatchStage {
         }
     }
 
-    /** A batch handed to the engine; its items are in input order, and its outcomes will be too. */
-    private record InFlightBatch(List<BatchItem> items, long takenAt, CompletableFuture<BatchOutcome> result) {
+    /**
+     * A batch handed to the engine; its items are in input order, and its outcomes will be too.
+     *
+     * @param share the most images it could take ({@link Labeler#batchShare}): it was full when it took that many
+     */
+    private record InFlightBatch(List<BatchItem> items, int share, long takenAt,
+                                CompletableFuture<BatchOutcome> result) {
     }
 
     private final Labeler labeler;
@@ -254,7 +259,7 @@ final class BatchStage {
                 BatchItem item = batch.items().get(i);
                 item.labeledIn(outcome, i, batch.takenAt());
                 if (outcome.outcomes().get(i) instanceof ImageOutcome.Labeled labeled) {
-                    item.complete(new BatchItem.Labeled(labeled));
+                    item.complete(new BatchItem.Inferred(labeled));
                 } else {
                     ImageOutcome.Rejected rejected = (ImageOutcome.Rejected) outcome.outcomes().get(i);
                     item.complete(new BatchItem.Failed(rejected.reason(), rejected.message(),
@@ -262,7 +267,7 @@ final class BatchStage {
                     clean &= rejected.reason() != FailureReason.MODEL_ERROR;
                 }
             }
-            if (clean && outcome.inferred() == policy.maxBatchSize()) {
+            if (clean && outcome.inferred() == batch.share()) {
                 budget.observeFullBatch(outcome.inferenceMs());
             }
         }
@@ -270,22 +275,24 @@ final class BatchStage {
 
     /**
      * A full batch goes as soon as a slot in the engine is free. A partial batch that has waited its delay goes
-     * only if it would run at once; behind a busy engine it would only queue, so it keeps filling meanwhile.
+     * only if it would run at once; behind a busy engine it would only queue, so it keeps filling meanwhile. Full
+     * means the engine's {@link Labeler#batchShare}: a batch that can have only some of the workers takes their
+     * share, so that no batch runs longer than a full one on all of them, and the bound on waiting holds under load.
      */
     private void startBatches(long now, boolean partialBatches) {
         while (inFlight.size() < policy.maxInFlight()) {
-            int ready = buffer.countReady(takeBefore);
-            boolean full = ready >= policy.maxBatchSize();
+            int share = labeler.batchShare(policy.maxBatchSize());
+            boolean full = buffer.countReady(takeBefore) >= share;
             boolean due = partialBatches && msUntilPartialBatchMayStart(now) <= 0;
             if (!full && !due) {
                 return;
             }
-            List<BatchItem> items = buffer.nextReady(policy.maxBatchSize(), takeBefore);
+            List<BatchItem> items = buffer.nextReady(share, takeBefore);
             CompletableFuture<BatchOutcome> result = labeler.submit(model.hold(),
                     items.stream().map(BatchItem::image).toList(), policy.maxBatchSize());
             items.forEach(BatchItem::inBatch);
             result.whenComplete((outcome, error) -> progressed());
-            inFlight.add(new InFlightBatch(items, now, result));
+            inFlight.add(new InFlightBatch(items, share, now, result));
         }
     }
 }

@@ -55,6 +55,11 @@ record EngineLabeler(LabelingEngine engine) implements Labeler {
     }
 
     @Override
+    public int batchShare(int maxBatchSize) {
+        return engine.batchShare(maxBatchSize);
+    }
+
+    @Override
     public Duration typicalBatchTime() {
         return engine.typicalBatchTime();
     }

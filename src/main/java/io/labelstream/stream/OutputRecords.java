@@ -63,7 +63,7 @@ final class OutputRecords {
                     new Timings((double) (cached.resolvedAt() - r.getBufferedAt()), 0.0, 0.0), true);
             metrics.fromCache();
         } else {
-            BatchItem.Labeled labeled = (BatchItem.Labeled) outcome;
+            BatchItem.Inferred labeled = (BatchItem.Inferred) outcome;
             List<Label> labels = Records.labels(labeled.labels().top());
             List<ModerationFlag> flags = model.rules().evaluate(labeled.labels().probabilities());
             BatchOutcome batch = item.batch();
@@ -102,7 +102,7 @@ final class OutputRecords {
                         batch.preprocessMs(), sideModel.inferenceMs()), false, Instant.now());
         forwardLabels(r, value, LabelingTopology.sideLabelsSink(sideModel.name()));
         // A shadow has the primary's classes: start-up and every reload check it (EngineFactory.checkShadowClasses).
-        if (shadow && item.outcome() instanceof BatchItem.Labeled primary) {
+        if (shadow && item.outcome() instanceof BatchItem.Inferred primary) {
             int top1 = primary.labels().top().get(0).index();
             metrics.shadowCompared(sideModel.name(), labeled.top().get(0).index() == top1,
                     Math.abs(primary.labels().probabilities()[top1] - labeled.probabilities()[top1]));

@@ -69,7 +69,7 @@ final class TaskModel {
 
     /** In a batch, or labeled: by the task's model, since the task switches only when no such item is left. */
     private static boolean labeledByTaskModel(BatchItem item) {
-        return item.stage() == BatchItem.Stage.IN_BATCH || item.outcome() instanceof BatchItem.Labeled
+        return item.stage() == BatchItem.Stage.IN_BATCH || item.outcome() instanceof BatchItem.Inferred
                 || item.outcome() instanceof BatchItem.Cached;
     }
 
