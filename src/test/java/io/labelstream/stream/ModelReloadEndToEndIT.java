@@ -11,6 +11,7 @@ import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.testing.CommittedRecords;
+import io.labelstream.testing.PipelineSettings;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -30,7 +31,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -67,17 +67,10 @@ class ModelReloadEndToEndIT {
     }
 
     private Map<String, String> settings(String app, Path model) {
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", kafka.bootstrapServers());
-        s.put("application.id", app);
-        s.put("input.topics", app + "-in");
-        s.put("labels.topic", app + "-labels");
-        s.put("failures.topic", app + "-failures");
-        s.put("model.path", model.toString());
+        Map<String, String> s = PipelineSettings.of(kafka.bootstrapServers(), app, model, dir.resolve("state"));
         s.put("model.reload", "watch");
         s.put("model.reload.interval.ms", "200");
         s.put("model.intra.op.threads", "2");
-        s.put("state.dir", dir.resolve("state").toString());
         return s;
     }
 

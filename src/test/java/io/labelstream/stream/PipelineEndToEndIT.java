@@ -13,6 +13,7 @@ import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.internal.BufferedRecord;
 import io.labelstream.testing.ChildInstance;
+import io.labelstream.testing.PipelineSettings;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.kafka.clients.admin.Admin;
@@ -62,15 +63,9 @@ class PipelineEndToEndIT {
     }
 
     private Map<String, String> settings(String app, String stateDir) {
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", kafka.bootstrapServers());
-        s.put("application.id", app);
-        s.put("input.topics", app + "-in");
-        s.put("labels.topic", app + "-labels");
-        s.put("failures.topic", app + "-failures");
-        s.put("model.path", TestModels.resnet18().toString());
+        Map<String, String> s = PipelineSettings.of(kafka.bootstrapServers(), app, TestModels.resnet18(),
+                stateDirs.resolve(stateDir));
         s.put("model.intra.op.threads", "2");
-        s.put("state.dir", stateDirs.resolve(stateDir).toString());
         s.put("ops.port", "0"); // several instances on one machine
         // A crashed member must leave the group quickly, and its open transaction must be aborted quickly.
         s.put("kafka.session.timeout.ms", "6000");

@@ -12,6 +12,7 @@ import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageEvents;
+import io.labelstream.testing.PipelineSettings;
 import io.labelstream.testing.SchemaRegistryServer;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
@@ -86,16 +87,10 @@ class SchemaRegistryEndToEndIT {
     }
 
     private LabelstreamConfig config(String app, Map<String, String> extra) {
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", kafka.bootstrapServers());
-        s.put("application.id", app);
-        s.put("input.topics", app + "-in");
-        s.put("labels.topic", app + "-labels");
-        s.put("failures.topic", app + "-failures");
+        Map<String, String> s = PipelineSettings.of(kafka.bootstrapServers(), app, TestModels.resnet18(),
+                dir.resolve("state-" + app));
         s.put("flagged.topic", app + "-flagged");
         s.put("topics.partitions", "2");
-        s.put("model.path", TestModels.resnet18().toString());
-        s.put("state.dir", dir.resolve("state-" + app).toString());
         s.put("schema.registry.url", registry.url());
         s.put("schema.registry.retry.backoff.max.ms", "1000");
         s.put("schema.registry.timeout.ms", "2000");
