@@ -59,9 +59,8 @@ public final class Settings {
                     + "idle, and an idle instance can take up to about this long more to settle a rebalance",
             Setting.longRange(100, 10_000));
     public static final Setting<Integer> MAX_BATCHES_IN_FLIGHT = new Setting<>("max.batches.in.flight", "2",
-            "Full batches' worth of images a task keeps in the engine at once (batches that took a worker's share "
-                    + "count as what they hold): 2 decodes the next batch while the model runs the current one. A "
-                    + "task buffers at most max.batch.size × (this + 1) records before its stream thread "
+            "Batches a task keeps in the engine at once: 2 decodes the next batch while the model runs the current "
+                    + "one. A task buffers at most max.batch.size × (this + 1) records before its stream thread "
                     + "waits, boundedly, for room",
             Setting.intRange(1, 8));
     public static final Setting<String> BUFFER_CHANGELOG = new Setting<>("buffer.changelog", "offsets",

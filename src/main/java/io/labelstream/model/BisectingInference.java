@@ -37,8 +37,7 @@ final class BisectingInference {
 
     /**
      * Runs the first {@code count} slots of {@code batch}, split over the workers idle at the time
-     * ({@link InferencePool#onIdleWorkers}), over no more of them than it takes a worker's share of the tensor's
-     * capacity to hold it; a part that fails is bisected on its own worker, the others keep their
+     * ({@link InferencePool#onIdleWorkers}); a part that fails is bisected on its own worker, the others keep their
      * scores. Bisection gives up after {@code isolationBudget}.
      */
     Result infer(TensorBatch batch, int count, Duration isolationBudget) {
@@ -48,7 +47,7 @@ final class BisectingInference {
             return new Result(raw, errors);
         }
         try {
-            pool.onIdleWorkers(count, pool.splitUnit(), pool.workerShare(batch.capacity()), (session, from, n) -> {
+            pool.onIdleWorkers(count, pool.splitUnit(), (session, from, n) -> {
                 long deadline = System.nanoTime() + isolationBudget.toNanos();
                 try {
                     System.arraycopy(session.run(batch, from, n), 0, raw, from * classes, n * classes);

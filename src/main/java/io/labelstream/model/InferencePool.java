@@ -116,17 +116,6 @@ public final class InferencePool implements AutoCloseable {
         return input.dynamicBatch() ? 1 : input.fixedBatch();
     }
 
-    /**
-     * A worker's share of the largest batch, in whole {@link #splitUnit}s: a batch is split over no more workers than
-     * it takes shares to hold it. Splitting it finer would run each worker on a smaller batch, dearer per image, and
-     * take a worker that a batch queued behind it was sized for.
-     */
-    public int workerShare(int largestBatch) {
-        int unit = splitUnit();
-        int share = (largestBatch + workers.size() - 1) / workers.size();
-        return Math.max(unit, (share + unit - 1) / unit * unit);
-    }
-
     public int classes() {
         return workers.get(0).classifier.classes();
     }
@@ -197,15 +186,12 @@ public final class InferencePool implements AutoCloseable {
      * fork-join barrier, which ends every parallel operator, waits by spinning, so a thread that other work on the
      * machine pre-empted (a decode, the JIT, the broker) costs its partner CPU, not only time.
      *
-     * @param unit      parts are multiples of this many slots (a fixed-batch model's batch; 1 for a dynamic batch)
-     * @param fullPart  no more parts than it takes parts of this many slots to hold the batch
-     *                  ({@link #workerShare}): a batch of one worker's share runs whole on one worker
+     * @param unit parts are multiples of this many slots (a fixed-batch model's batch; 1 for a dynamic batch)
      * @throws ModelException the first part's failure, when {@code calls} let one through
      */
-    public void onIdleWorkers(int count, int unit, int fullPart, PartCalls calls) throws ModelException {
+    public void onIdleWorkers(int count, int unit, PartCalls calls) throws ModelException {
         int units = (count + unit - 1) / unit;
-        int wanted = Math.min(units, (count + fullPart - 1) / fullPart);
-        List<Worker> claimed = claim(Math.max(1, wanted));
+        List<Worker> claimed = claim(Math.max(1, units));
         int parts = claimed.size();
         onEach(claimed, (part, worker) -> {
             // Whole units, sizes differing by at most one unit, the larger last.

@@ -34,15 +34,9 @@ final class BatchStage {
     /**
      * @param maxBatchSize    images per batch ({@code max.batch.size})
      * @param maxBatchDelayMs how long a ready image waits for a partial batch to start ({@code max.batch.delay.ms})
-     * @param maxInFlight     full batches' worth of this task's images in the engine at once
-     *                        ({@code max.batches.in.flight})
+     * @param maxInFlight     batches of this task in the engine at once ({@code max.batches.in.flight})
      */
     record Policy(int maxBatchSize, long maxBatchDelayMs, int maxInFlight) {
-
-        /** Images of the task in the engine at once: batches that took a worker's share count as what they hold. */
-        int imagesInFlight() {
-            return maxBatchSize * maxInFlight;
-        }
 
         /** Records the buffer holds before the task stops reading: the batches in flight and one filling. */
         int room() {
@@ -164,7 +158,7 @@ final class BatchStage {
      *         until something changes (nothing ready, no free slot, this task's own batch still running)
      */
     long msUntilPartialBatchMayStart(long now) {
-        if (!engineHasRoomFor(labeler.batchShare(policy.maxBatchSize())) || buffer.countReady(takeBefore) == 0) {
+        if (inFlight.size() >= policy.maxInFlight() || buffer.countReady(takeBefore) == 0) {
             return Long.MAX_VALUE;
         }
         if (labeler.hasIdleWorker()) {
@@ -286,11 +280,8 @@ final class BatchStage {
      * share, so that no batch runs longer than a full one on all of them, and the bound on waiting holds under load.
      */
     private void startBatches(long now, boolean partialBatches) {
-        while (true) {
+        while (inFlight.size() < policy.maxInFlight()) {
             int share = labeler.batchShare(policy.maxBatchSize());
-            if (!engineHasRoomFor(share)) {
-                return;
-            }
             boolean full = buffer.countReady(takeBefore) >= share;
             boolean due = partialBatches && msUntilPartialBatchMayStart(now) <= 0;
             if (!full && !due) {
@@ -303,14 +294,5 @@ final class BatchStage {
             result.whenComplete((outcome, error) -> progressed());
             inFlight.add(new InFlightBatch(items, share, now, result));
         }
-    }
-
-    /** Whether a batch of {@code share} images fits beside this task's images in the engine. */
-    private boolean engineHasRoomFor(int share) {
-        int images = 0;
-        for (InFlightBatch batch : inFlight) {
-            images += batch.items().size();
-        }
-        return images + share <= policy.imagesInFlight();
     }
 }

@@ -87,25 +87,6 @@ class InferencePoolTest {
     }
 
     @Test
-    void aBatchOfOneWorkersShareRunsWholeOnOneWorkerThoughOthersAreIdle() throws Exception {
-        Path model = TestModels.resnet18();
-        try (InferencePool pool = InferencePool.open(model, LoadedModel.sha256(model), cpu("cpu:0,1,2"))) {
-            assertThat(pool.workerShare(6)).isEqualTo(2);
-            assertThat(pool.workerShare(7)).isEqualTo(3);
-            TensorBatch batch = pool.allocateBatch(6); // sized for the largest batch, 6: a worker's share is 2
-            for (int i = 0; i < 3; i++) {
-                batch.write(i, randomImage(3 * 224 * 224, 200 + i));
-            }
-            BisectingInference inference = new BisectingInference(pool);
-            assertThat(inference.infer(batch, 2, java.time.Duration.ofMinutes(1)).errors()).containsOnlyNulls();
-            assertThat(pool.stats()).extracting(InferencePool.WorkerStats::images).containsExactly(2L, 0L, 0L);
-            assertThat(inference.infer(batch, 3, java.time.Duration.ofMinutes(1)).errors()).containsOnlyNulls();
-            assertThat(pool.stats()).as("more than a share: split over two").extracting(InferencePool.WorkerStats::images)
-                    .containsExactly(3L, 2L, 0L);
-        }
-    }
-
-    @Test
     void batchesFromManyThreadsSpreadOverAllWorkersAndGiveTheSameAnswers() throws Exception {
         Path model = TestModels.resnet18();
         float[] image = randomImage(3 * 224 * 224, 5);
@@ -156,7 +137,7 @@ class InferencePoolTest {
                 batch.write(i, image);
             }
             java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
-            assertThatThrownBy(() -> pool.onIdleWorkers(6, 1, 1, (session, from, n) -> {
+            assertThatThrownBy(() -> pool.onIdleWorkers(6, 1, (session, from, n) -> {
                 if (from == 0) {
                     throw new IllegalStateException("part 0 broke");
                 }
@@ -185,7 +166,7 @@ class InferencePoolTest {
             ExecutorService holder = Executors.newSingleThreadExecutor();
             try {
                 Future<?> held = holder.submit(() -> {
-                    pool.onIdleWorkers(1, 1, 1, (session, from, count) -> {
+                    pool.onIdleWorkers(1, 1, (session, from, count) -> {
                         holding.countDown();
                         release.acquireUninterruptibly();
                     });
