@@ -47,8 +47,7 @@ public final class Settings {
             "-1", "Replication factor of topics labelstream creates; -1 takes the broker's default",
             Setting.intRange(-1, 32));
     public static final Setting<Integer> MAX_BATCH_SIZE = new Setting<>("max.batch.size", "8",
-            "Images per batch: a task starts one when this many are ready, or the share of them of the inference "
-                    + "workers a batch would find free (a batch split over every worker takes them all)",
+            "Images per inference call: a task's buffer is flushed when it holds this many",
             Setting.intRange(1, 1024));
     public static final Setting<Long> MAX_BATCH_DELAY_MS = new Setting<>("max.batch.delay.ms", "20",
             "Longest an image waits in the buffer before a partial batch is flushed (wall clock)",

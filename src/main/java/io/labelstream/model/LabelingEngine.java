@@ -156,25 +156,6 @@ public final class LabelingEngine implements AutoCloseable {
     }
 
     /**
-     * The most images a batch submitted now should hold so that it runs no longer than {@code maxBatchSize} images
-     * on an idle engine. A batch is split over the workers idle when its turn comes, and runs whole on one when only
-     * one is: a full batch there would take as long as on all of them together, and the images behind it would
-     * wait that long again. So a batch takes the share of {@code maxBatchSize} of the workers that no batch in the
-     * engine holds or is about to take, at least one worker's, in whole multiples of the model's split unit.
-     */
-    public int batchShare(int maxBatchSize) {
-        InferencePool pool = primaryModel().inferencePool();
-        int idle = Math.min(pool.freeWorkers(), pool.workers() - batchesInEngine.get());
-        return batchShare(maxBatchSize, pool.workers(), idle, pool.splitUnit());
-    }
-
-    /** {@link #batchShare(int)} of an engine with {@code workers}, {@code idle} of them free, splitting by {@code unit}. */
-    static int batchShare(int maxBatchSize, int workers, int idle, int unit) {
-        int share = (maxBatchSize * Math.max(1, idle) + workers - 1) / workers;
-        return Math.min(maxBatchSize, Math.max(unit, (share + unit - 1) / unit * unit));
-    }
-
-    /**
      * How long a submitted batch has recently taken from the start of its decoding to its outcome (an exponentially
      * weighted mean over finished batches, so no single slow or fast batch decides it); 0 before the first one.
      */

@@ -44,13 +44,8 @@ final class BatchStage {
         }
     }
 
-    /**
-     * A batch handed to the engine; its items are in input order, and its outcomes will be too.
-     *
-     * @param share the most images it could take ({@link Labeler#batchShare}): it was full when it took that many
-     */
-    private record InFlightBatch(List<BatchItem> items, int share, long takenAt,
-                                CompletableFuture<BatchOutcome> result) {
+    /** A batch handed to the engine; its items are in input order, and its outcomes will be too. */
+    private record InFlightBatch(List<BatchItem> items, long takenAt, CompletableFuture<BatchOutcome> result) {
     }
 
     private final Labeler labeler;
@@ -267,7 +262,7 @@ final class BatchStage {
                     clean &= rejected.reason() != FailureReason.MODEL_ERROR;
                 }
             }
-            if (clean && outcome.inferred() == batch.share()) {
+            if (clean && outcome.inferred() == policy.maxBatchSize()) {
                 budget.observeFullBatch(outcome.inferenceMs());
             }
         }
@@ -275,24 +270,22 @@ final class BatchStage {
 
     /**
      * A full batch goes as soon as a slot in the engine is free. A partial batch that has waited its delay goes
-     * only if it would run at once; behind a busy engine it would only queue, so it keeps filling meanwhile. Full
-     * means the engine's {@link Labeler#batchShare}: a batch that can have only some of the workers takes their
-     * share, so that no batch runs longer than a full one on all of them, and the bound on waiting holds under load.
+     * only if it would run at once; behind a busy engine it would only queue, so it keeps filling meanwhile.
      */
     private void startBatches(long now, boolean partialBatches) {
         while (inFlight.size() < policy.maxInFlight()) {
-            int share = labeler.batchShare(policy.maxBatchSize());
-            boolean full = buffer.countReady(takeBefore) >= share;
+            int ready = buffer.countReady(takeBefore);
+            boolean full = ready >= policy.maxBatchSize();
             boolean due = partialBatches && msUntilPartialBatchMayStart(now) <= 0;
             if (!full && !due) {
                 return;
             }
-            List<BatchItem> items = buffer.nextReady(share, takeBefore);
+            List<BatchItem> items = buffer.nextReady(policy.maxBatchSize(), takeBefore);
             CompletableFuture<BatchOutcome> result = labeler.submit(model.hold(),
                     items.stream().map(BatchItem::image).toList(), policy.maxBatchSize());
             items.forEach(BatchItem::inBatch);
             result.whenComplete((outcome, error) -> progressed());
-            inFlight.add(new InFlightBatch(items, share, now, result));
+            inFlight.add(new InFlightBatch(items, now, result));
         }
     }
 }

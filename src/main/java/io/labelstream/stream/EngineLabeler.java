@@ -55,11 +55,6 @@ record EngineLabeler(LabelingEngine engine) implements Labeler {
     }
 
     @Override
-    public int batchShare(int maxBatchSize) {
-        return engine.batchShare(maxBatchSize);
-    }
-
-    @Override
     public Duration typicalBatchTime() {
         return engine.typicalBatchTime();
     }

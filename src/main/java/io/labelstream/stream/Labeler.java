@@ -31,13 +31,6 @@ interface Labeler {
     /** Whether a batch submitted now would start at once. */
     boolean hasIdleWorker();
 
-    /**
-     * The most images a batch submitted now should hold so that it takes no longer than a full batch on an idle
-     * engine: all {@code maxBatchSize} when every worker is free (the batch is split across them), else the share
-     * of the workers it would find free, at least one worker's.
-     */
-    int batchShare(int maxBatchSize);
-
     /** How long a typical batch takes to run, for queueing a partial batch behind a busy engine. */
     Duration typicalBatchTime();
 

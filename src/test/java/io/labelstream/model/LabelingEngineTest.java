@@ -98,16 +98,4 @@ class LabelingEngineTest {
                     .isEqualTo(PoisonableModel.classFor(20, 1));
         }
     }
-
-    @Test
-    void aBatchTakesTheShareOfTheWorkersItWouldFindFreeAndNeverLessThanOneWorkersShareOrAUnit() {
-        assertThat(LabelingEngine.batchShare(8, 2, 2, 1)).as("every worker free: split over both").isEqualTo(8);
-        assertThat(LabelingEngine.batchShare(8, 2, 1, 1)).as("one of two free").isEqualTo(4);
-        assertThat(LabelingEngine.batchShare(8, 2, 0, 1)).as("none free: the next worker's share").isEqualTo(4);
-        assertThat(LabelingEngine.batchShare(8, 3, 1, 1)).as("rounded up").isEqualTo(3);
-        assertThat(LabelingEngine.batchShare(8, 1, 0, 1)).as("one worker").isEqualTo(8);
-        assertThat(LabelingEngine.batchShare(1, 4, 1, 1)).isEqualTo(1);
-        assertThat(LabelingEngine.batchShare(8, 4, 1, 4)).as("a fixed-batch model's whole batches").isEqualTo(4);
-        assertThat(LabelingEngine.batchShare(8, 2, -1, 1)).as("more batches than workers").isEqualTo(4);
-    }
 }

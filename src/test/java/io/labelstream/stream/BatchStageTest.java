@@ -89,7 +89,6 @@ class BatchStageTest {
     private static final class HandLabeler implements Labeler {
         Labeler.Models current = new CountedModels("first");
         boolean idle = true;
-        int share = Integer.MAX_VALUE;
         final List<Submitted> submitted = new ArrayList<>();
 
         @Override
@@ -107,11 +106,6 @@ class BatchStageTest {
         @Override
         public boolean hasIdleWorker() {
             return idle;
-        }
-
-        @Override
-        public int batchShare(int maxBatchSize) {
-            return Math.min(share, maxBatchSize);
         }
 
         @Override
@@ -204,37 +198,6 @@ class BatchStageTest {
         assertThat(labeler.submitted).as("a full batch goes at once, between ticks, engine busy or not")
                 .extracting(BatchStageTest::idsOf).endsWith(List.of("f0", "f1", "f2", "f3"));
         assertThat(stage.msUntilPartialBatchMayStart(1121)).as("no slot left").isEqualTo(Long.MAX_VALUE);
-    }
-
-    @Test
-    void underLoadABatchTakesTheFreeWorkersShareSoNoBatchRunsLongerThanAFullOneOnAllOfThem() {
-        BatchStage stage = stage(8, 2);
-        labeler.share = 4; // one of two workers free
-        for (int i = 0; i < 6; i++) {
-            stage.add(record("s" + i, 0));
-        }
-        stage.advance(0, false, this::emit);
-        assertThat(labeler.submitted).as("four make a full batch for one worker; the other two wait")
-                .extracting(BatchStageTest::idsOf).containsExactly(List.of("s0", "s1", "s2", "s3"));
-
-        labeler.idle = false;
-        stage.advance(20, true, this::emit);
-        assertThat(labeler.submitted).as("the rest is partial, and no worker is free").hasSize(1);
-        stage.add(record("s6", 21));
-        stage.add(record("s7", 21));
-        stage.advance(21, false, this::emit);
-        assertThat(labeler.submitted).as("full again at the share, queued for the next free worker")
-                .extracting(BatchStageTest::idsOf).endsWith(List.of("s4", "s5", "s6", "s7"));
-
-        labeler.submitted.forEach(Submitted::complete);
-        labeler.share = Integer.MAX_VALUE; // every worker free: one batch split over all of them
-        for (int i = 8; i < 16; i++) {
-            stage.add(record("s" + i, 30));
-        }
-        stage.advance(30, false, this::emit);
-        assertThat(emitted).hasSize(8);
-        assertThat(labeler.submitted).hasSize(3);
-        assertThat(idsOf(labeler.submitted.get(2))).hasSize(8);
     }
 
     @Test
