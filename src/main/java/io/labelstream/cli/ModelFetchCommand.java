@@ -57,13 +57,15 @@ final class ModelFetchCommand implements Callable<Integer> {
             System.err.println("labelstream: " + e.getMessage());
             return 2;
         }
+        Path labels = null;
         try {
+            // First, as it needs no network: offline, the class list is there for a model fetched elsewhere.
+            labels = zoo.installClassList(entry.labels());
             System.err.printf("%s: %.1f MB from %s%n", entry.model().fileName(), entry.model().size() / 1e6,
                     zoo.source(entry.model()));
             ProgressLine progress = new ProgressLine(entry.model());
             Path model = zoo.fetch(entry.model(), progress);
             progress.finish();
-            Path labels = zoo.installClassList(entry.labels());
             System.out.printf("%s (%s) verified, sha256 %s%n  model:  %s%n  labels: %s%nClassify a photo with:%n"
                             + "  labelstream classify --model %s --labels %s photo.jpg%nRun it with:%n"
                             + "  labelstream run --bootstrap-servers kafka:9092 --model %s --labels %s"
@@ -73,6 +75,9 @@ final class ModelFetchCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println();
             System.err.println("labelstream: " + e.getMessage());
+            if (labels != null) {
+                System.err.println("The ImageNet class list is in " + labels + " (--labels).");
+            }
             return 1;
         }
     }

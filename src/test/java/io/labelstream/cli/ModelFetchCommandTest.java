@@ -56,6 +56,9 @@ class ModelFetchCommandTest {
         assertThat(offline.exitCode()).isEqualTo(1);
         assertThat(offline.err()).contains("resnet18-v1-7.onnx: 46.8 MB from " + base + "validated/")
                 .contains("labelstream: cannot download " + base
-                        + "validated/vision/classification/resnet/model/resnet18-v1-7.onnx");
+                        + "validated/vision/classification/resnet/model/resnet18-v1-7.onnx")
+                .contains("The ImageNet class list is in " + dir.resolve("synset.txt") + " (--labels).");
+        assertThat(dir.resolve("synset.txt")).as("written offline, for a model fetched elsewhere").isRegularFile();
+        assertThat(dir.toFile().list()).containsExactly("synset.txt");
     }
 }

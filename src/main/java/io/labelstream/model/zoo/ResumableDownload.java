@@ -52,6 +52,8 @@ final class ResumableDownload {
         if (held >= size) {
             return;
         }
+        // The timeout ends with the response headers: the JDK client does not time a body (JDK-8258397), so a
+        // stalled transfer is ended with Ctrl-C, and the next fetch continues it.
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).GET();
         if (held > 0) {
             request.header("Range", "bytes=" + held + "-");
