@@ -32,11 +32,16 @@ public final class ZooFetcher {
      *             {@link ModelZoo#defaultBase(String)})
      */
     public ZooFetcher(URI base, Path cacheDir) {
+        this(base, cacheDir, HttpClient.newBuilder());
+    }
+
+    /** With a client builder that tests give their own trust store. */
+    ZooFetcher(URI base, Path cacheDir, HttpClient.Builder client) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.cacheDir = cacheDir;
         // NORMAL: Hugging Face answers with a redirect to its CDN on another host; it is followed unless it
         // would go from https to http.
-        this.download = new ResumableDownload(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
+        this.download = new ResumableDownload(client.connectTimeout(Duration.ofSeconds(15))
                 .followRedirects(HttpClient.Redirect.NORMAL).build());
     }
 
