@@ -11,7 +11,7 @@ import java.util.Locale;
  * <p>The Zoo's files are served by its Hugging Face repository {@value #REPOSITORY}, under the paths they had in
  * the Zoo's GitHub repository ({@code onnx/models}), which no longer serves them. The digests are those of the
  * Git LFS pointers of {@code onnx/models} at its last commit (b1eeaa1ac722dcc1cd1a8284bde34393dab61c3d); the
- * Hugging Face copies were uploaded from those objects, and the download is refused unless it matches them.
+ * Hugging Face repository mirrors those objects, and a download is refused unless it matches them.
  */
 public final class ModelZoo {
 
