@@ -17,12 +17,18 @@ public final class LoadedModel implements AutoCloseable {
     private final ModelId identity;
     /** Of the labels file; null when classes are named by number. */
     private final String labelsSha256;
+    private final ExplainSettings explain;
+    /** Null when its session does not put out the feature map. */
+    private final ClassActivationMaps maps;
 
-    private LoadedModel(InferencePool inferencePool, LabelSet labels, ModelId identity, String labelsSha256) {
+    private LoadedModel(InferencePool inferencePool, LabelSet labels, ModelId identity, String labelsSha256,
+                        ExplainSettings explain, ClassActivationMaps maps) {
         this.inferencePool = inferencePool;
         this.labels = labels;
         this.identity = identity;
         this.labelsSha256 = labelsSha256;
+        this.explain = explain;
+        this.maps = maps;
     }
 
     /**
@@ -33,9 +39,31 @@ public final class LoadedModel implements AutoCloseable {
      */
     public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings)
             throws ModelException, IOException {
+        return load(modelFile, labelsFile, name, settings, ExplainSettings.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, Path, String, SessionSettings)}; when {@code explain} needs maps, the model's sessions
+     * put out its feature map too ({@link ClassActivationMaps}).
+     *
+     * @throws ModelException also when maps are needed and the model does not end in pooling and a linear layer
+     */
+    public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings,
+                                   ExplainSettings explain) throws ModelException, IOException {
         String sha256 = sha256(modelFile);
-        InferencePool pool = InferencePool.open(modelFile, sha256, settings);
+        ClassActivationMaps.Prepared prepared = explain.needsMaps() ? ClassActivationMaps.prepare(
+                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(modelFile))) : null;
+        InferencePool pool = InferencePool.open(modelFile, sha256, settings,
+                prepared == null ? null : prepared.model().toByteArray());
         try {
+            if (prepared != null && prepared.maps().classes() != pool.classes()) {
+                throw new ModelException(modelFile + ": the classifier " + prepared.maps().tail() + ", but the model"
+                        + " puts out " + pool.classes() + " classes");
+            }
+            if (prepared != null && prepared.maps().channels() != pool.mapShape()[0]) {
+                throw new ModelException(modelFile + ": " + prepared.maps().tail() + ", but the feature map has "
+                        + pool.mapShape()[0] + " channels");
+            }
             String labelsSha256 = labelsFile == null ? null : sha256(labelsFile);
             LabelSet labels = labelsFile == null ? LabelSet.numbered(pool.classes()) : LabelSet.read(labelsFile);
             if (labels.size() != pool.classes()) {
@@ -44,7 +72,8 @@ public final class LoadedModel implements AutoCloseable {
             }
             String modelName = name != null && !name.isBlank() ? name : stripExtension(modelFile);
             ModelId identity = new ModelId(modelName, pool.modelVersion(), sha256);
-            return new LoadedModel(pool, labels, identity, labelsSha256);
+            return new LoadedModel(pool, labels, identity, labelsSha256, explain,
+                    prepared == null ? null : prepared.maps());
         } catch (ModelException | IOException | RuntimeException e) {
             pool.close();
             throw e;
@@ -92,6 +121,16 @@ public final class LoadedModel implements AutoCloseable {
     /** SHA-256 of the labels file it was loaded with; null when its classes are named by number. */
     public String labelsSha256() {
         return labelsSha256;
+    }
+
+    /** Which of its labels carry a class activation map. */
+    public ExplainSettings explain() {
+        return explain;
+    }
+
+    /** How its class activation maps are made; null when its sessions do not put out the feature map. */
+    public ClassActivationMaps activationMaps() {
+        return maps;
     }
 
     @Override
