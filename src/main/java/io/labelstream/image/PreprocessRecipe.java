@@ -111,9 +111,18 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
      * mapped back through the resize, which scales each axis by source size over resized size.
      */
     public SourceRegion region(int width, int height) {
+        return region(width, height, width, height);
+    }
+
+    /**
+     * As {@link #region(int, int)}, for an image decoded at {@code width × height} from a larger source of
+     * {@code sourceWidth × sourceHeight} (a reduced decode): the crop is where it lies on the decoded pixels, in the
+     * source's coordinates.
+     */
+    public SourceRegion region(int width, int height, int sourceWidth, int sourceHeight) {
         Geometry g = geometry(width, height);
-        float sx = (float) width / g.resizedWidth();
-        float sy = (float) height / g.resizedHeight();
+        float sx = (float) sourceWidth / g.resizedWidth();
+        float sy = (float) sourceHeight / g.resizedHeight();
         return new SourceRegion(g.left() * sx, g.top() * sy, cropWidth * sx, cropHeight * sy);
     }
 

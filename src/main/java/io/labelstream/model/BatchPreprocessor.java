@@ -27,8 +27,9 @@ final class BatchPreprocessor implements AutoCloseable {
      * @param images     how many images are in the tensor, in slots 0 … images − 1
      * @param slotOf     per input position, the image's slot in the tensor, or −1 when it was rejected
      * @param rejections per input position, why the image was rejected, or null
-     * @param sizes      per input position, the decoded image's width and height at {@code 2i} and {@code 2i + 1}
-     *                   (0 for a rejected one): what a class activation map's box is mapped back to
+     * @param sizes      per input position {@code i}, from {@code 4i}: the decoded image's width and height, then
+     *                   its source's (larger after a reduced decode); 0 for a rejected one. What a class
+     *                   activation map's box is mapped back to
      */
     record DenseBatch(int images, int[] slotOf, ImageOutcome.Rejected[] rejections, int[] sizes) {
     }
@@ -70,7 +71,7 @@ final class BatchPreprocessor implements AutoCloseable {
             }
         }
         int decodeSide = decodeShorterSide(targets);
-        int[] sizes = new int[2 * images.size()];
+        int[] sizes = new int[4 * images.size()];
         ImageOutcome.Rejected[] rejections = preprocessAll(images, targets, decodeSide, sizes);
         int[] slotOf = new int[images.size()];
         int slots = 0;
@@ -139,8 +140,10 @@ final class BatchPreprocessor implements AutoCloseable {
         } catch (ImageRejectedException e) {
             return new ImageOutcome.Rejected(e.reason(), e.getMessage());
         }
-        sizes[2 * slot] = pixels.width();
-        sizes[2 * slot + 1] = pixels.height();
+        sizes[4 * slot] = pixels.width();
+        sizes[4 * slot + 1] = pixels.height();
+        sizes[4 * slot + 2] = pixels.sourceWidth();
+        sizes[4 * slot + 3] = pixels.sourceHeight();
         for (Target target : targets) {
             float[] values = scratch(target.preprocessor().recipe().valuesPerImage());
             target.preprocessor().preprocess(pixels, values);

@@ -299,7 +299,8 @@ public final class LabelingEngine implements AutoCloseable {
             } else {
                 ImageMaps imageMaps = maps == null ? null : new ImageMaps(maps, inferred.maps(),
                         slot * mapShape[0] * mapShape[1] * mapShape[2], mapShape[1], mapShape[2],
-                        recipe.region(dense.sizes()[2 * i], dense.sizes()[2 * i + 1]),
+                        recipe.region(dense.sizes()[4 * i], dense.sizes()[4 * i + 1], dense.sizes()[4 * i + 2],
+                                dense.sizes()[4 * i + 3]),
                         model.model().explain().top());
                 outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot, imageMaps);
             }

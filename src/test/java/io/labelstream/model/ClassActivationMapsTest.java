@@ -5,6 +5,7 @@ import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
 import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SourceRegion;
+import io.labelstream.image.SyntheticImages;
 import io.labelstream.testing.ColourModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +66,25 @@ class ClassActivationMapsTest {
                 // Nothing green: that class's map has nothing to show.
                 assertThat(labeled.maps().activation(1).cells()).containsOnly(0);
             }
+        }
+    }
+
+    @Test
+    void aLargeJpegDecodedReducedStillGetsItsBoxInSourcePixels() throws Exception {
+        Path model = ColourModel.write(dir.resolve("colour.onnx"));
+        try (LabelingEngine engine = engine(model, null, new ExplainSettings(1, false))) {
+            // 2400 × 1800 is decoded at half size (its shorter side stays at least twice the 256 the recipe needs).
+            SourceRegion seen = PreprocessRecipe.IMAGENET.region(2400, 1800);
+            int side = (int) (seen.width() / 7);
+            byte[] jpeg = SyntheticImages.jpeg(ColourModel.square(2400, 1800, (int) seen.x(), (int) seen.y(), side,
+                    Color.RED), 0.95f);
+            ImageOutcome.Labeled labeled = (ImageOutcome.Labeled) engine.label(List.of(jpeg)).outcomes().get(0);
+            Activation map = labeled.maps().activation(0);
+            assertThat(map.box().x()).isCloseTo(seen.x(), within(2f));
+            assertThat(map.box().y()).isCloseTo(seen.y(), within(2f));
+            assertThat(map.box().width()).isCloseTo(seen.width(), within(2f));
+            assertThat(map.box().height()).isCloseTo(seen.height(), within(2f));
+            assertThat(map.cell(0, 0)).isEqualTo(255);
         }
     }
 

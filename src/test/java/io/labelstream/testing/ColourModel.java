@@ -94,6 +94,11 @@ public final class ColourModel {
      * A grey {@code width × height} PNG with a red (or green) square of {@code side} pixels at {@code (x, y)}.
      */
     public static byte[] squareImage(int width, int height, int x, int y, int side, Color colour) {
+        return SyntheticImages.png(square(width, height, x, y, side, colour));
+    }
+
+    /** As {@link #squareImage}, not yet encoded. */
+    public static BufferedImage square(int width, int height, int x, int y, int side, Color colour) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setColor(new Color(128, 128, 128));
@@ -101,7 +106,7 @@ public final class ColourModel {
         g.setColor(colour);
         g.fillRect(x, y, side, side);
         g.dispose();
-        return SyntheticImages.png(image);
+        return image;
     }
 
     private static NodeProto node(String op, List<String> inputs, String output, AttributeProto... attributes) {
