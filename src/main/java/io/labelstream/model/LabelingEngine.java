@@ -301,7 +301,7 @@ public final class LabelingEngine implements AutoCloseable {
                         slot * mapShape[0] * mapShape[1] * mapShape[2], mapShape[1], mapShape[2],
                         recipe.region(dense.sizes()[4 * i], dense.sizes()[4 * i + 1], dense.sizes()[4 * i + 2],
                                 dense.sizes()[4 * i + 3]),
-                        model.model().explain().top());
+                        model.model().explain());
                 outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot, imageMaps);
             }
         }

@@ -12,6 +12,8 @@ import java.util.HexFormat;
 /** A model's inference workers together with its labels and the identity written into every output record. */
 public final class LoadedModel implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoadedModel.class);
+
     private final InferencePool inferencePool;
     private final LabelSet labels;
     private final ModelId identity;
@@ -46,13 +48,26 @@ public final class LoadedModel implements AutoCloseable {
      * As {@link #load(Path, Path, String, SessionSettings)}; when {@code explain} needs maps, the model's sessions
      * put out its feature map too ({@link ClassActivationMaps}).
      *
-     * @throws ModelException also when maps are needed and the model does not end in pooling and a linear layer
+     * @throws ModelException also when {@code explain.top() > 0} and the model does not end in pooling and a linear
+     *                        layer (with maps wanted on flags only, it is loaded without them, with a warning)
      */
     public static LoadedModel load(Path modelFile, Path labelsFile, String name, SessionSettings settings,
                                    ExplainSettings explain) throws ModelException, IOException {
         String sha256 = sha256(modelFile);
-        ClassActivationMaps.Prepared prepared = explain.needsMaps() ? ClassActivationMaps.prepare(
-                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(modelFile))) : null;
+        ClassActivationMaps.Prepared prepared = null;
+        if (explain.needsMaps()) {
+            try {
+                prepared = ClassActivationMaps.prepare(ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+                        Files.readAllBytes(modelFile)));
+            } catch (ModelException e) {
+                if (explain.top() > 0) {
+                    throw e;
+                }
+                // Maps were only wanted on flags, which a model without the tail still raises: say so, once.
+                LOG.warn("{}: flagged records will carry no class activation maps (moderation.explain): {}",
+                        modelFile, e.getMessage());
+            }
+        }
         InferencePool pool = InferencePool.open(modelFile, sha256, settings,
                 prepared == null ? null : prepared.model().toByteArray());
         try {

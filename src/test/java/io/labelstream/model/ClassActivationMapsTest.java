@@ -1,5 +1,8 @@
 package io.labelstream.model;
 
+import io.labelstream.config.ConfigException;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImagePreprocessor;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.awt.Color;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,7 +54,7 @@ class ClassActivationMapsTest {
                 byte[] image = ColourModel.squareImage(w, h, x, y, side, Color.RED);
                 ImageOutcome.Labeled labeled = (ImageOutcome.Labeled) engine.label(List.of(image)).outcomes().get(0);
                 assertThat(labeled.top().get(0).label()).as("%dx%d", w, h).isEqualTo("red");
-                assertThat(labeled.maps().explained()).isEqualTo(1);
+                assertThat(labeled.maps().explain().top()).isEqualTo(1);
                 Activation map = labeled.maps().activation(0);
                 assertThat(map.rows()).isEqualTo(7);
                 assertThat(map.cols()).isEqualTo(7);
@@ -112,6 +116,29 @@ class ClassActivationMapsTest {
         // Without maps it is an ordinary classifier.
         try (LoadedModel loaded = LoadedModel.load(model, null, "flat", new SessionSettings(1))) {
             assertThat(loaded.activationMaps()).isNull();
+        }
+    }
+
+    @Test
+    void startUpStopsNamingExplainTopWhenTheModelHasNoPoolingAndLinearTail() throws Exception {
+        Path flat = ColourModel.writeWithoutPooling(dir.resolve("flat.onnx"));
+        Map<String, String> settings = Map.of(Settings.MODEL_PATH.key(), flat.toString(),
+                Settings.PREPROCESS_PRESET.key(), "imagenet", Settings.EXPLAIN_TOP.key(), "1");
+        assertThatThrownBy(() -> EngineFactory.create(LabelstreamConfig.of(settings)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("explain.top='1'")
+                .hasMessageContaining("not from a global average pooling")
+                .hasMessageContaining("set explain.top=0");
+        Path pooled = ColourModel.write(dir.resolve("colour.onnx"));
+        assertThatThrownBy(() -> EngineFactory.create(LabelstreamConfig.of(Map.of(Settings.MODEL_PATH.key(),
+                pooled.toString(), Settings.EXPLAIN_TOP.key(), "3", Settings.MODEL_TOP_K.key(), "2"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("explain.top='3'")
+                .hasMessageContaining("model.top.k is 2");
+        // Maps wanted on flags only: such a model still labels, its flags without maps.
+        try (LabelingEngine engine = EngineFactory.create(LabelstreamConfig.of(Map.of(Settings.MODEL_PATH.key(),
+                flat.toString(), Settings.MODERATION_RULES.key(), "reds:index=0>=0.5")))) {
+            assertThat(engine.primaryModel().explain().forFlags()).isTrue();
+            assertThat(engine.primaryModel().activationMaps()).isNull();
         }
     }
 
