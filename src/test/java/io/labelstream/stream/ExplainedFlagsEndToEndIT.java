@@ -1,6 +1,9 @@
 package io.labelstream.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelstream.broker.EmbeddedKafka;
+import io.labelstream.cli.CliTestAccess;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SourceRegion;
@@ -10,6 +13,7 @@ import io.labelstream.schema.ActivationMap;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.SchemaHistory;
 import io.labelstream.testing.ColourModel;
+import io.labelstream.testing.ConsoleCapture;
 import io.labelstream.testing.SchemaRegistryServer;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.avro.Schema;
@@ -100,7 +104,35 @@ class ExplainedFlagsEndToEndIT {
                     assertThat(cells[7 * 6] & 0xFF).as("row 6, column 0").isZero();
                 });
                 assertThat(flagged.labeledCounts()).containsOnlyKeys("red");
+
+                // tail shows the flag's map: in JSON as the record has it, in the table as shaded cells.
+                String[] tail = {"tail", "--bootstrap-servers", kafka.bootstrapServers(), "-s",
+                        "labels.topic=" + app + "-labels", "-s", "flagged.topic=" + app + "-flagged", "--flagged",
+                        "--from-beginning", "--max", "3", "--idle-timeout", "PT60S"};
+                ConsoleCapture.Captured json = ConsoleCapture.run(() -> CliTestAccess.execute(concat(tail, "--json")));
+                assertThat(json.exitCode()).as(json.err()).isZero();
+                JsonNode flaggedLine = json.out().lines().filter(l -> l.startsWith("{\"topic\":\"flagged\""))
+                        .map(ExplainedFlagsEndToEndIT::parse).findFirst().orElseThrow();
+                JsonNode map = flaggedLine.get("flags").get(0).get("activation");
+                assertThat(map.get("rows").asInt()).isEqualTo(7);
+                assertThat(map.get("cells").get(6).asInt()).isEqualTo(255);
+                ConsoleCapture.Captured table = ConsoleCapture.run(() -> CliTestAccess.execute(tail));
+                assertThat(table.out()).containsPattern("FLAG reds \\[      █\\|");
             }
+        }
+    }
+
+    private static String[] concat(String[] args, String more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = more;
+        return all;
+    }
+
+    private static JsonNode parse(String line) {
+        try {
+            return new ObjectMapper().readTree(line);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + line, e);
         }
     }
 
