@@ -39,6 +39,7 @@ public final class PipelineBenchmark {
      * @param idle          how long each round measures an idle {@code labelstream run} (zero skips it)
      * @param sideModel     whether each cost run is repeated with a side model, for what a side model adds
      * @param costSeconds   the cost run's backlog is sized to take this long at the ceiling's speed
+     * @param explainTops   each cost run is repeated with explain.top at each of these (empty: none)
      */
     public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
@@ -46,16 +47,19 @@ public final class PipelineBenchmark {
                           String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
                           List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir,
-                          boolean cost, Duration idle, boolean sideModel, double costSeconds) {
+                          boolean cost, Duration idle, boolean sideModel, double costSeconds,
+                          List<Integer> explainTops) {
     }
 
     private final Options options;
     private final PrintStream out;
     private final ThroughputFigures figures = new ThroughputFigures();
     private final CostTable costs = new CostTable();
+    private final ExplainCost explainCosts;
 
     public PipelineBenchmark(Options options, PrintStream out) {
         this.options = options;
+        this.explainCosts = new ExplainCost(options.explainTops());
         this.out = out;
     }
 
@@ -105,6 +109,7 @@ public final class PipelineBenchmark {
             figures.print(out, options.rounds(), providers.stream().map(PeerEngine.Provider::name).toList(),
                     options.models());
             costs.print(out, options.runJvm());
+            explainCosts.print(out);
             if (options.cost()) {
                 StageCosts.print(out, images, Math.max(3, options.rounds()));
             }
@@ -204,6 +209,10 @@ public final class PipelineBenchmark {
                                         + " run %.3f%n", round, config, run.imagesPerSecond(), run.cpuMsPerImage(),
                                         costBare.cpuMsPerImage(), before.cpuMsPerImage(), after.cpuMsPerImage(),
                                         costBare.cpuMsPerImage() / run.cpuMsPerImage());
+                                if (explainCosts.wanted()) {
+                                    explainCosts.measure(runs, name, model.getValue(), size.getValue(), batch,
+                                            costBacklog, config, round, run, out);
+                                }
                                 if (options.sideModel()) {
                                     CostRun.Backlog withSide = CostRun.backlog(runs, name + "-side", model.getValue(),
                                             size.getValue(), batch, costBacklog, Map.of("models.extra", "side",

@@ -93,7 +93,7 @@ final class StageCosts {
     private static ImageLabels sampleLabels() {
         List<Label> top = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            top.add(new Label(i, "label " + i, 0.2f - i * 0.01f));
+            top.add(new Label(i, "label " + i, 0.2f - i * 0.01f, null));
         }
         return ImageLabels.newBuilder().setId("img-0").setLabels(top)
                 .setModel(new ModelIdentity("resnet50", "1", "0".repeat(64)))

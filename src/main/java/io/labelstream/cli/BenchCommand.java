@@ -181,6 +181,12 @@ final class BenchCommand {
                         + "the bare loop's inference (needs the cost runs).")
         boolean sideModel;
 
+        @Option(names = "--explain-top", split = ",", paramLabel = "N",
+                description = "Each cost run is repeated with explain.top=N, for each N given (e.g. 1,5), and a table"
+                        + " prints the CPU per image class activation maps add against the run without (needs the"
+                        + " cost runs).")
+        List<Integer> explainTops = new java.util.ArrayList<>();
+
         @Option(names = "--idle", defaultValue = "PT20S",
                 description = "How long each round measures an idle `labelstream run`, ISO-8601; PT0S skips it "
                         + "(default ${DEFAULT-VALUE}).")
@@ -197,6 +203,10 @@ final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
+            if (!explainTops.isEmpty() && !cost) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--explain-top is measured in the cost runs: drop --no-cost");
+            }
             if (sideModel && !cost) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                         "--side-model is measured in the cost runs: drop --no-cost");
@@ -206,7 +216,8 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
-                    memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds), System.out).run();
+                    memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds, explainTops), System.out)
+                    .run();
             return 0;
         }
 

@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
+import io.labelstream.image.ActivationOverlay;
+import io.labelstream.image.ImageDecoder;
+import io.labelstream.image.ImageLimits;
+import io.labelstream.image.ImageRejectedException;
+import io.labelstream.model.Activation;
 import io.labelstream.model.DefaultModel;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.BatchOutcome;
@@ -15,6 +20,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +38,8 @@ import java.util.concurrent.Callable;
                 + "file could not be labeled.", "",
                 "Examples:",
                 "  labelstream classify --model resnet50-v1-7.onnx --labels synset.txt photo.jpg",
-                "  labelstream classify --model cifar.onnx --labels labels.txt --preset cifar10 --json images/"})
+                "  labelstream classify --model cifar.onnx --labels labels.txt --preset cifar10 --json images/",
+                "  labelstream classify --model resnet50-v1-7.onnx --labels synset.txt -s explain.top=1 --explain maps/ photo.jpg"})
 final class ClassifyCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
@@ -49,6 +57,10 @@ final class ClassifyCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "JSON lines instead of a table.")
     boolean json;
+
+    @Option(names = "--explain", paramLabel = "DIR", description = "Write one PNG per image and explained label"
+            + " (needs -s explain.top=N): its class activation map laid over the image.")
+    Path explainDir;
 
     @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Any other setting, e.g. -s preprocess.crop=299.")
     Map<String, String> settings = new LinkedHashMap<>();
@@ -70,6 +82,14 @@ final class ClassifyCommand implements Callable<Integer> {
             values.put(Settings.MODEL_PATH.key(), model.toString());
         }
         LabelstreamConfig config = DefaultModel.orGenerated(LabelstreamConfig.of(values), System.err);
+        if (explainDir != null && config.get(Settings.EXPLAIN_TOP) == 0) {
+            System.err.println("labelstream: --explain draws the maps of explained labels: set -s "
+                    + Settings.EXPLAIN_TOP.key() + "=N (N >= 1) too");
+            return 2;
+        }
+        if (explainDir != null) {
+            Files.createDirectories(explainDir);
+        }
         List<Path> files = io.labelstream.image.ImageFiles.expand(inputs);
         if (files.isEmpty()) {
             System.err.println("labelstream: no image files in " + inputs);
@@ -96,6 +116,9 @@ final class ClassifyCommand implements Callable<Integer> {
                     failures += outcome instanceof ImageOutcome.Rejected ? 1 : 0;
                     System.out.println(json ? jsonLine(mapper, engine, chunk.get(i), outcome)
                             : tableLine(chunk.get(i), outcome));
+                    if (explainDir != null && outcome instanceof ImageOutcome.Labeled labeled) {
+                        writeOverlays(chunk.get(i), bytes.get(i), labeled);
+                    }
                 }
             }
         }
@@ -109,11 +132,45 @@ final class ClassifyCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder();
             for (ClassScore l : labeled.top()) {
                 b.append(b.length() == 0 ? "" : ", ").append(String.format("%s (%.3f)", l.label(), l.score()));
+                Activation map = explained(labeled, l);
+                if (map != null) {
+                    b.append(' ').append(ActivationView.compact(map.rows(), map.cols(), map.cells()));
+                }
             }
             return String.format("%-40s  %s", shown, b);
         }
         ImageOutcome.Rejected r = (ImageOutcome.Rejected) outcome;
         return String.format("%-40s  FAILED %s: %s", shown, r.reason(), r.message());
+    }
+
+    /** The label's map when it is one of the best explain.top, else null. */
+    private static Activation explained(ImageOutcome.Labeled labeled, ClassScore label) {
+        if (labeled.maps() == null || labeled.top().indexOf(label) >= labeled.maps().explain().top()) {
+            return null;
+        }
+        return labeled.maps().activation(label.index());
+    }
+
+    /** {@code DIR/<file name>-<rank>-<label>.png} for each explained label: its map over the upright image. */
+    private void writeOverlays(Path file, byte[] bytes, ImageOutcome.Labeled labeled) throws IOException {
+        BufferedImage image;
+        try {
+            image = new ImageDecoder(ImageLimits.defaults()).decode(bytes);
+        } catch (ImageRejectedException e) {
+            throw new IOException("cannot decode " + file + " again to draw its maps: " + e.getMessage(), e);
+        }
+        String stem = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        for (int rank = 0; rank < labeled.top().size(); rank++) {
+            ClassScore label = labeled.top().get(rank);
+            Activation map = explained(labeled, label);
+            if (map == null) {
+                continue;
+            }
+            Path out = explainDir.resolve(stem + "-" + (rank + 1) + "-" + label.label().replaceAll("[^A-Za-z0-9_-]+",
+                    "_") + ".png");
+            ImageIO.write(ActivationOverlay.render(image, map.rows(), map.cols(), map.cells(), map.box()), "png",
+                    out.toFile());
+        }
     }
 
     private static String jsonLine(ObjectMapper mapper, LabelingEngine engine, Path file,
@@ -123,7 +180,13 @@ final class ClassifyCommand implements Callable<Integer> {
         if (outcome instanceof ImageOutcome.Labeled labeled) {
             ArrayNode array = line.putArray("labels");
             for (ClassScore l : labeled.top()) {
-                array.addObject().put("index", l.index()).put("label", l.label()).put("score", l.score());
+                ObjectNode label = array.addObject().put("index", l.index()).put("label", l.label())
+                        .put("score", l.score());
+                Activation map = explained(labeled, l);
+                if (map != null) {
+                    ActivationView.putJson(label, map.rows(), map.cols(), map.cells(), map.box().x(), map.box().y(),
+                            map.box().width(), map.box().height());
+                }
             }
             line.putObject("model").put("name", engine.primaryModel().identity().name())
                     .put("sha256", engine.primaryModel().identity().sha256());

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.schema.ActivationMap;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.Label;
+import io.labelstream.schema.SourceBox;
 import io.labelstream.schema.Topic;
 import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -129,21 +131,42 @@ final class TailCommand implements Callable<Integer> {
             ObjectNode node = mapper.createObjectNode().put("topic", kind).put("id", l.getId());
             var array = node.putArray("labels");
             for (Label x : l.getLabels()) {
-                array.addObject().put("index", x.getClassIndex()).put("label", x.getLabel()).put("score", x.getScore());
+                putMap(array.addObject().put("index", x.getClassIndex()).put("label", x.getLabel())
+                        .put("score", x.getScore()), x.getActivation());
             }
             var flags = node.putArray("flags");
-            l.getFlags().forEach(f -> flags.addObject().put("rule", f.getRule()).put("label", f.getLabel())
-                    .put("score", f.getScore()));
+            l.getFlags().forEach(f -> putMap(flags.addObject().put("rule", f.getRule()).put("label", f.getLabel())
+                    .put("score", f.getScore()), f.getActivation()));
             node.put("model", l.getModel().getName()).put("batchSize", l.getBatchSize())
                     .put("fromCache", l.getFromCache()).put("labeledAt", l.getLabeledAt().toString());
             return mapper.writeValueAsString(node);
         }
         StringBuilder top = new StringBuilder();
         for (Label x : l.getLabels().subList(0, Math.min(3, l.getLabels().size()))) {
-            top.append(top.length() == 0 ? "" : ", ").append(String.format("%s %.3f", x.getLabel(), x.getScore()));
+            top.append(top.length() == 0 ? "" : ", ").append(String.format("%s %.3f", x.getLabel(), x.getScore()))
+                    .append(compact(x.getActivation()));
         }
-        l.getFlags().forEach(f -> top.append("  FLAG ").append(f.getRule()));
+        l.getFlags().forEach(f -> top.append("  FLAG ").append(f.getRule()).append(compact(f.getActivation())));
         return String.format("%-8s %-30s %s", kind, shorten(l.getId()), top);
+    }
+
+    private static void putMap(ObjectNode node, ActivationMap map) {
+        if (map != null) {
+            SourceBox box = map.getBox();
+            ActivationView.putJson(node, map.getRows(), map.getCols(), cells(map), box.getX(), box.getY(),
+                    box.getWidth(), box.getHeight());
+        }
+    }
+
+    /** " [grid]" for a label or flag that carries a map, else "". */
+    private static String compact(ActivationMap map) {
+        return map == null ? "" : " " + ActivationView.compact(map.getRows(), map.getCols(), cells(map));
+    }
+
+    private static byte[] cells(ActivationMap map) {
+        byte[] cells = new byte[map.getCells().remaining()];
+        map.getCells().duplicate().get(cells);
+        return cells;
     }
 
     private String failure(ImageFailure f) throws Exception {

@@ -31,6 +31,10 @@ public final class Settings {
     public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
             "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
                     + " reaches the threshold is flagged", Setting.anyText());
+    public static final Setting<String> MODERATION_EXPLAIN = new Setting<>("moderation.explain", "true",
+            "A flag carries the class activation map of the class its rule fired on, even with explain.top=0, when"
+                    + " the model ends in global average pooling and a linear classifier (else a warning at start-up)",
+            Setting.oneOf("true", "false"));
     public static final Setting<String> DEDUP_ENABLED = new Setting<>("dedup.enabled", "false",
             "Label an image whose exact bytes were labeled before (same model, recipe and rules) from a cache,"
                     + " without inference; per input partition", Setting.oneOf("true", "false"));
@@ -101,6 +105,9 @@ public final class Settings {
             Setting.modelNames());
     public static final Setting<Integer> MODEL_TOP_K = new Setting<>("model.top.k", "5",
             "Labels per image, best first", Setting.intRange(1, 1000));
+    public static final Setting<Integer> EXPLAIN_TOP = new Setting<>("explain.top", "0",
+            "How many of an image's best labels carry a class activation map (at most model.top.k); the model must"
+                    + " end in global average pooling and a linear classifier. 0: none", Setting.intRange(0, 1000));
     public static final Setting<String> MODEL_OUTPUT = new Setting<>("model.output", "auto",
             "Model output kind: logits (softmax applied), probabilities, or auto (softmax unless rows sum to 1)",
             Setting.oneOf("auto", "logits", "probabilities"));
@@ -235,6 +242,8 @@ public final class Settings {
             Setting.optional(Setting.topic()));
     public static final Setting<Integer> SIDE_MODEL_TOP_K = new Setting<>("models.NAME.top.k", "5",
             "Labels per image side model NAME writes, best first", Setting.intRange(1, 1000));
+    public static final Setting<Integer> SIDE_MODEL_EXPLAIN_TOP = new Setting<>("models.NAME.explain.top", "0",
+            "As explain.top, for side model NAME (at most models.NAME.top.k)", Setting.intRange(0, 1000));
     public static final Setting<String> SIDE_MODEL_SHADOW = new Setting<>("models.NAME.shadow", "false",
             "true: NAME is a candidate evaluated on live traffic: its labels go to its topic, it never flags an"
                     + " image, and metrics compare it with the primary", Setting.oneOf("true", "false"));
@@ -255,7 +264,7 @@ public final class Settings {
             "As preprocess.channel.order, for side model NAME's own recipe");
     /** The settings of each side model NAME listed in {@link #MODELS_EXTRA}, as {@code models.NAME.*}. */
     public static final List<Setting<?>> SIDE_MODEL = List.of(SIDE_MODEL_PATH, SIDE_MODEL_LABELS, SIDE_MODEL_TOPIC,
-            SIDE_MODEL_TOP_K, SIDE_MODEL_SHADOW, SIDE_MODEL_PREPROCESS_PRESET, SIDE_MODEL_PREPROCESS_RESIZE,
+            SIDE_MODEL_TOP_K, SIDE_MODEL_EXPLAIN_TOP, SIDE_MODEL_SHADOW, SIDE_MODEL_PREPROCESS_PRESET, SIDE_MODEL_PREPROCESS_RESIZE,
             SIDE_MODEL_PREPROCESS_CROP, SIDE_MODEL_PREPROCESS_SCALE, SIDE_MODEL_PREPROCESS_MEAN,
             SIDE_MODEL_PREPROCESS_STD, SIDE_MODEL_PREPROCESS_CHANNEL_ORDER);
 
@@ -266,11 +275,12 @@ public final class Settings {
     }
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
-            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, DEDUP_ENABLED,
+            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, MODERATION_EXPLAIN,
+            DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, IDLE_POLL_MS, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
-            MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
+            MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, EXPLAIN_TOP, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,
             MODEL_OPTIMIZATION, MODEL_OPTIMIZED_CACHE_DIR, MODEL_PROVIDER, MODEL_PROVIDER_FALLBACK, PREPROCESS_PRESET,
             PREPROCESS_RESIZE, PREPROCESS_CROP, PREPROCESS_SCALE, PREPROCESS_MEAN, PREPROCESS_STD,
             PREPROCESS_CHANNEL_ORDER, PREPROCESS_REDUCED_DECODE, PREPROCESS_THREADS, FETCH_FILE_ROOTS, FETCH_HTTP_HOSTS,

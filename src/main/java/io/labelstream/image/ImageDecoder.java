@@ -56,7 +56,7 @@ public final class ImageDecoder {
                 return TurboJpegDecoder.image(pixels);
             }
         }
-        return decodeWithImageIO(encoded, neededShorter);
+        return decodeWithImageIO(encoded, neededShorter, new int[2]);
     }
 
     /**
@@ -71,7 +71,9 @@ public final class ImageDecoder {
                 return pixels;
             }
         }
-        return RgbPixels.of(decodeWithImageIO(encoded, neededShorter));
+        int[] sourceSize = new int[2];
+        BufferedImage image = decodeWithImageIO(encoded, neededShorter, sourceSize);
+        return RgbPixels.of(image).fromSource(sourceSize[0], sourceSize[1]);
     }
 
     /** Upright pixels, or null for ImageIO to decode; only an upright image may use the thread's buffer. */
@@ -81,8 +83,14 @@ public final class ImageDecoder {
             int orientation = ExifOrientation.ofJpeg(jpeg);
             boolean upright = orientation == ExifOrientation.NORMAL;
             RgbPixels pixels = TurboJpegDecoder.decode(jpeg, limits, neededShorter, mayReuse && upright);
-            return pixels == null || upright ? pixels
-                    : RgbPixels.of(ExifOrientation.apply(TurboJpegDecoder.image(pixels), orientation));
+            if (pixels == null || upright) {
+                return pixels;
+            }
+            // Orientations 5 to 8 turn the image a quarter: its upright source is the other way round.
+            boolean quarter = orientation >= 5 && orientation <= 8;
+            return RgbPixels.of(ExifOrientation.apply(TurboJpegDecoder.image(pixels), orientation)).fromSource(
+                    quarter ? pixels.sourceHeight() : pixels.sourceWidth(),
+                    quarter ? pixels.sourceWidth() : pixels.sourceHeight());
         } catch (RuntimeException e) {
             // As on the ImageIO path: an unexpected failure is this image's, never the stream thread's.
             throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
@@ -100,7 +108,9 @@ public final class ImageDecoder {
         }
     }
 
-    private BufferedImage decodeWithImageIO(byte[] encoded, int neededShorter) throws ImageRejectedException {
+    /** @param sourceSize receives the upright source image's width and height, whatever subsampling reduced */
+    private BufferedImage decodeWithImageIO(byte[] encoded, int neededShorter, int[] sourceSize)
+            throws ImageRejectedException {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             ImageReader reader = firstReader(in);
             try {
@@ -120,9 +130,12 @@ public final class ImageDecoder {
                     throw new ImageRejectedException(FailureReason.UNDECODABLE_IMAGE,
                             reader.getFormatName() + " image is damaged: " + warnings.first);
                 }
-                if (reader.getFormatName().equalsIgnoreCase("jpeg")) {
-                    image = ExifOrientation.apply(image, ExifOrientation.ofJpeg(encoded));
-                }
+                int orientation = reader.getFormatName().equalsIgnoreCase("jpeg") ? ExifOrientation.ofJpeg(encoded)
+                        : ExifOrientation.NORMAL;
+                image = ExifOrientation.apply(image, orientation);
+                boolean quarter = orientation >= 5 && orientation <= 8;
+                sourceSize[0] = (int) (quarter ? height : width);
+                sourceSize[1] = (int) (quarter ? width : height);
                 return image;
             } finally {
                 reader.dispose();

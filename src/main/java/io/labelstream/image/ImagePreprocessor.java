@@ -94,22 +94,11 @@ public final class ImagePreprocessor {
         int h = pixels.height();
         int cropW = recipe.cropWidth();
         int cropH = recipe.cropHeight();
-        int resizedW;
-        int resizedH;
-        if (recipe.resizeMode() == PreprocessRecipe.ResizeMode.EXACT) {
-            resizedW = cropW;
-            resizedH = cropH;
-        } else if (w <= h) {
-            // torchvision Resize(int): the shorter side becomes resizeSize, the longer keeps the aspect (truncated).
-            resizedW = recipe.resizeSize();
-            resizedH = (int) ((double) recipe.resizeSize() * h / w);
-        } else {
-            resizedH = recipe.resizeSize();
-            resizedW = (int) ((double) recipe.resizeSize() * w / h);
-        }
-        // torchvision CenterCrop uses Python's round(), which rounds halves to even, as Math.rint does.
-        int top = (int) Math.rint((resizedH - cropH) / 2.0);
-        int left = (int) Math.rint((resizedW - cropW) / 2.0);
+        PreprocessRecipe.Geometry geometry = recipe.geometry(w, h);
+        int resizedW = geometry.resizedWidth();
+        int resizedH = geometry.resizedHeight();
+        int top = geometry.top();
+        int left = geometry.left();
 
         // Weights only for the output columns and rows inside the crop (indexed from 0 = left / top).
         PilResampleCoefficients horizontal = PilResampleCoefficients.compute(w, resizedW, left, cropW);

@@ -82,6 +82,50 @@ public record PreprocessRecipe(String name, ResizeMode resizeMode, int resizeSiz
         return std.clone();
     }
 
+    /** Where the resize puts a source image and where the crop lies in it, in resized pixels. */
+    public record Geometry(int resizedWidth, int resizedHeight, int left, int top) {
+    }
+
+    /** How this recipe resizes and crops an image of {@code width × height}. */
+    public Geometry geometry(int width, int height) {
+        int resizedW;
+        int resizedH;
+        if (resizeMode == ResizeMode.EXACT) {
+            resizedW = cropWidth;
+            resizedH = cropHeight;
+        } else if (width <= height) {
+            // torchvision Resize(int): the shorter side becomes resizeSize, the longer keeps the aspect (truncated).
+            resizedW = resizeSize;
+            resizedH = (int) ((double) resizeSize * height / width);
+        } else {
+            resizedH = resizeSize;
+            resizedW = (int) ((double) resizeSize * width / height);
+        }
+        // torchvision CenterCrop uses Python's round(), which rounds halves to even, as Math.rint does.
+        return new Geometry(resizedW, resizedH, (int) Math.rint((resizedW - cropWidth) / 2.0),
+                (int) Math.rint((resizedH - cropHeight) / 2.0));
+    }
+
+    /**
+     * The part of a {@code width × height} image that the model sees, in that image's pixel coordinates: the crop
+     * mapped back through the resize, which scales each axis by source size over resized size.
+     */
+    public SourceRegion region(int width, int height) {
+        return region(width, height, width, height);
+    }
+
+    /**
+     * As {@link #region(int, int)}, for an image decoded at {@code width × height} from a larger source of
+     * {@code sourceWidth × sourceHeight} (a reduced decode): the crop is where it lies on the decoded pixels, in the
+     * source's coordinates.
+     */
+    public SourceRegion region(int width, int height, int sourceWidth, int sourceHeight) {
+        Geometry g = geometry(width, height);
+        float sx = (float) sourceWidth / g.resizedWidth();
+        float sy = (float) sourceHeight / g.resizedHeight();
+        return new SourceRegion(g.left() * sx, g.top() * sy, cropWidth * sx, cropHeight * sy);
+    }
+
     /** The smallest shorter side a decoded image needs before resizing (reduced decoding keeps twice this). */
     public int neededShorterSide() {
         return resizeMode == ResizeMode.SHORTER_SIDE ? resizeSize : Math.max(cropWidth, cropHeight);

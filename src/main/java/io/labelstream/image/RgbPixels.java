@@ -16,9 +16,26 @@ import java.awt.image.Raster;
  * {@code getRGB} would instead gamma-convert from its linear grey space). An alpha channel is dropped, also as
  * Pillow does.
  *
+ * <p>A reduced decode ({@link ImageDecoder}) keeps the source image's upright size in {@code sourceWidth} and
+ * {@code sourceHeight}; otherwise they are the width and height.
+ *
  * <p>Public so that one decode can feed several recipes ({@link ImagePreprocessor#decode}); read-only to them.
  */
-public record RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStride, int red, int green, int blue) {
+public record RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStride, int red, int green, int blue,
+                        int sourceWidth, int sourceHeight) {
+
+    /** Pixels decoded at the source's own size. */
+    public RgbPixels(byte[] data, int width, int height, int pixelStride, int rowStride, int red, int green, int blue) {
+        this(data, width, height, pixelStride, rowStride, red, green, blue, width, height);
+    }
+
+    /**
+     * The same pixels, decoded (reduced) from an upright source image of {@code width × height}: what a region
+     * found on the decoded pixels is mapped back to.
+     */
+    public RgbPixels fromSource(int width, int height) {
+        return new RgbPixels(data, this.width, this.height, pixelStride, rowStride, red, green, blue, width, height);
+    }
 
     static RgbPixels of(BufferedImage image) {
         RgbPixels direct = direct(image);

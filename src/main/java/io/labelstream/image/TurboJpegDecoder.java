@@ -111,8 +111,8 @@ final class TurboJpegDecoder {
                 }
                 byte[] pixels = reuse && small ? BUFFERS.get().pixels(bytes) : new byte[bytes];
                 buffer.read(0, pixels, 0, bytes);
-                return grey ? new RgbPixels(pixels, w, h, 1, w, 0, 0, 0)
-                        : new RgbPixels(pixels, w, h, 3, w * 3, 0, 1, 2);
+                return (grey ? new RgbPixels(pixels, w, h, 1, w, 0, 0, 0)
+                        : new RgbPixels(pixels, w, h, 3, w * 3, 0, 1, 2)).fromSource(width[0], height[0]);
             } finally {
                 if (!small) {
                     returnShared(buffer);

@@ -27,8 +27,11 @@ final class BatchPreprocessor implements AutoCloseable {
      * @param images     how many images are in the tensor, in slots 0 … images − 1
      * @param slotOf     per input position, the image's slot in the tensor, or −1 when it was rejected
      * @param rejections per input position, why the image was rejected, or null
+     * @param sizes      per input position {@code i}, from {@code 4i}: the decoded image's width and height, then
+     *                   its source's (larger after a reduced decode); 0 for a rejected one. What a class
+     *                   activation map's box is mapped back to
      */
-    record DenseBatch(int images, int[] slotOf, ImageOutcome.Rejected[] rejections) {
+    record DenseBatch(int images, int[] slotOf, ImageOutcome.Rejected[] rejections, int[] sizes) {
     }
 
     /** A recipe and the tensor it fills; the first target's preprocessor also decodes. */
@@ -68,7 +71,8 @@ final class BatchPreprocessor implements AutoCloseable {
             }
         }
         int decodeSide = decodeShorterSide(targets);
-        ImageOutcome.Rejected[] rejections = preprocessAll(images, targets, decodeSide);
+        int[] sizes = new int[4 * images.size()];
+        ImageOutcome.Rejected[] rejections = preprocessAll(images, targets, decodeSide, sizes);
         int[] slotOf = new int[images.size()];
         int slots = 0;
         for (int i = 0; i < images.size(); i++) {
@@ -83,7 +87,7 @@ final class BatchPreprocessor implements AutoCloseable {
             }
             slotOf[i] = slots++;
         }
-        return new DenseBatch(slots, slotOf, rejections);
+        return new DenseBatch(slots, slotOf, rejections, sizes);
     }
 
     /** The largest shorter side any target needs, or 0 (full resolution) when one of them needs that. */
@@ -100,18 +104,19 @@ final class BatchPreprocessor implements AutoCloseable {
     }
 
     /** Preprocesses image i into slot i; returns a rejection per failed image and null for the others. */
-    private ImageOutcome.Rejected[] preprocessAll(List<byte[]> images, List<Target> targets, int decodeSide) {
+    private ImageOutcome.Rejected[] preprocessAll(List<byte[]> images, List<Target> targets, int decodeSide,
+                                                  int[] sizes) {
         ImageOutcome.Rejected[] rejections = new ImageOutcome.Rejected[images.size()];
         if (pool == null || images.size() == 1) {
             for (int i = 0; i < images.size(); i++) {
-                rejections[i] = preprocessOne(images.get(i), targets, decodeSide, i);
+                rejections[i] = preprocessOne(images.get(i), targets, decodeSide, i, sizes);
             }
             return rejections;
         }
         List<Callable<ImageOutcome.Rejected>> tasks = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             int slot = i;
-            tasks.add(() -> preprocessOne(images.get(slot), targets, decodeSide, slot));
+            tasks.add(() -> preprocessOne(images.get(slot), targets, decodeSide, slot, sizes));
         }
         try {
             List<Future<ImageOutcome.Rejected>> done = pool.invokeAll(tasks);
@@ -127,13 +132,18 @@ final class BatchPreprocessor implements AutoCloseable {
         return rejections;
     }
 
-    private ImageOutcome.Rejected preprocessOne(byte[] image, List<Target> targets, int decodeSide, int slot) {
+    private ImageOutcome.Rejected preprocessOne(byte[] image, List<Target> targets, int decodeSide, int slot,
+                                                int[] sizes) {
         RgbPixels pixels;
         try {
             pixels = preprocessor.decode(image, decodeSide);
         } catch (ImageRejectedException e) {
             return new ImageOutcome.Rejected(e.reason(), e.getMessage());
         }
+        sizes[4 * slot] = pixels.width();
+        sizes[4 * slot + 1] = pixels.height();
+        sizes[4 * slot + 2] = pixels.sourceWidth();
+        sizes[4 * slot + 3] = pixels.sourceHeight();
         for (Target target : targets) {
             float[] values = scratch(target.preprocessor().recipe().valuesPerImage());
             target.preprocessor().preprocess(pixels, values);

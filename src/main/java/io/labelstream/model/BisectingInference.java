@@ -21,18 +21,23 @@ final class BisectingInference {
     /**
      * @param raw    the model's outputs, {@code classes} values per slot
      * @param errors per slot, why inference failed on it, or null
+     * @param maps   the feature maps, {@code mapValues} per slot; null when the model does not put them out
      */
-    record Result(float[] raw, String[] errors) {
+    record Result(float[] raw, String[] errors, float[] maps) {
     }
 
     private final InferencePool pool;
     private final int classes;
+    /** Values of one image's feature map; 0 when the model does not put it out. */
+    private final int mapValues;
     /** Rarely used: a second tensor for re-running parts of a batch whose inference failed. */
     private final ThreadLocal<TensorBatch> isolationBatches = new ThreadLocal<>();
 
     BisectingInference(InferencePool pool) {
         this.pool = pool;
         this.classes = pool.classes();
+        int[] shape = pool.mapShape();
+        this.mapValues = shape == null ? 0 : shape[0] * shape[1] * shape[2];
     }
 
     /**
@@ -43,25 +48,26 @@ final class BisectingInference {
     Result infer(TensorBatch batch, int count, Duration isolationBudget) {
         float[] raw = new float[count * classes];
         String[] errors = new String[count];
+        float[] maps = mapValues == 0 ? null : new float[count * mapValues];
         if (count == 0) {
-            return new Result(raw, errors);
+            return new Result(raw, errors, maps);
         }
         try {
             pool.onIdleWorkers(count, pool.splitUnit(), (session, from, n) -> {
                 long deadline = System.nanoTime() + isolationBudget.toNanos();
                 try {
-                    System.arraycopy(session.run(batch, from, n), 0, raw, from * classes, n * classes);
+                    System.arraycopy(session.run(batch, from, n, maps), 0, raw, from * classes, n * classes);
                 } catch (ModelException e) {
                     log.warn("Inference failed on {} images of a batch of {} ({}); splitting them to isolate the "
                             + "image(s) at fault", n, count, e.getMessage());
-                    new Bisection(session, batch, raw, errors, deadline, isolationBudget).isolate(from, n,
+                    new Bisection(session, batch, raw, maps, errors, deadline, isolationBudget).isolate(from, n,
                             e.getMessage());
                 }
             });
         } catch (ModelException e) {
             throw new IllegalStateException("unreachable: bisection handles every inference failure", e);
         }
-        return new Result(raw, errors);
+        return new Result(raw, errors, maps);
     }
 
     /** One failed batch's search for its culprits. */
@@ -69,15 +75,17 @@ final class BisectingInference {
         private final InferencePool.Session session;
         private final TensorBatch batch;
         private final float[] raw;
+        private final float[] maps;
         private final String[] errors;
         private final long deadline;
         private final Duration budget;
 
-        Bisection(InferencePool.Session session, TensorBatch batch, float[] raw, String[] errors, long deadline,
-                  Duration budget) {
+        Bisection(InferencePool.Session session, TensorBatch batch, float[] raw, float[] maps, String[] errors,
+                  long deadline, Duration budget) {
             this.session = session;
             this.batch = batch;
             this.raw = raw;
+            this.maps = maps;
             this.errors = errors;
             this.deadline = deadline;
             this.budget = budget;
@@ -102,8 +110,12 @@ final class BisectingInference {
                 TensorBatch part = isolationBatch(batch.capacity());
                 batch.copyTo(range[0], range[1], part);
                 try {
-                    float[] out = session.run(part, 0, range[1]);
+                    float[] partMaps = maps == null ? null : new float[range[1] * mapValues];
+                    float[] out = session.run(part, 0, range[1], partMaps);
                     System.arraycopy(out, 0, raw, range[0] * classes, range[1] * classes);
+                    if (maps != null) {
+                        System.arraycopy(partMaps, 0, maps, range[0] * mapValues, range[1] * mapValues);
+                    }
                 } catch (ModelException e) {
                     isolate(range[0], range[1], e.getMessage());
                 }

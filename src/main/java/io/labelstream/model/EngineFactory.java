@@ -57,11 +57,12 @@ public final class EngineFactory {
         JpegDecoding jpegDecoding = jpegDecoding(config);
         LoadedModel loaded;
         try {
-            loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME), sessionSettings(config));
+            loaded = LoadedModel.load(model, labels, config.get(Settings.MODEL_NAME), sessionSettings(config),
+                    explain(config, null));
         } catch (ModelException | IOException e) {
-            throw new ConfigException("Cannot use " + Settings.MODEL_PATH.key() + "=" + modelPath
+            throw explainRefused(config, null, modelPath, e).orElseGet(() -> new ConfigException("Cannot use " + Settings.MODEL_PATH.key() + "=" + modelPath
                     + (labels == null ? "" : " with " + Settings.MODEL_LABELS_PATH.key() + "=" + labelsPath)
-                    + ": " + e.getMessage());
+                    + ": " + e.getMessage()));
         }
         ModelInput input = loaded.input();
         if (recipe.cropWidth() != input.width() || recipe.cropHeight() != input.height()) {
@@ -107,10 +108,11 @@ public final class EngineFactory {
         }
         LoadedModel loaded;
         try {
-            loaded = LoadedModel.load(model, labels, name, sessionSettings(config));
+            loaded = LoadedModel.load(model, labels, name, sessionSettings(config), explain(config, name));
         } catch (ModelException | IOException e) {
-            throw new ConfigException("Cannot use " + pathKey + "=" + modelPath
-                    + (labels == null ? "" : " with " + labelsKey + "=" + labelsPath) + ": " + e.getMessage());
+            throw explainRefused(config, name, modelPath, e).orElseGet(() -> new ConfigException("Cannot use "
+                    + pathKey + "=" + modelPath + (labels == null ? "" : " with " + labelsKey + "=" + labelsPath)
+                    + ": " + e.getMessage()));
         }
         PreprocessRecipe own = sideRecipe(config, name);
         try {
@@ -123,6 +125,41 @@ public final class EngineFactory {
                     ? " (it shares the primary's recipe: give it its own with models." + name + ".preprocess.*)"
                     : " (its recipe is set by models." + name + ".preprocess.*)"));
         }
+    }
+
+    /**
+     * Which labels of the primary ({@code side} null) or of side model {@code side} carry class activation maps:
+     * the best {@code explain.top} (or {@code models.NAME.explain.top}), and those a moderation rule fires on when
+     * {@code moderation.explain} is on and there are rules (a shadow never flags).
+     *
+     * @throws ConfigException when explain.top exceeds the labels the model writes
+     */
+    public static ExplainSettings explain(LabelstreamConfig config, String side) {
+        Setting<Integer> top = side == null ? Settings.EXPLAIN_TOP : Settings.SIDE_MODEL_EXPLAIN_TOP.forModel(side);
+        Setting<Integer> topK = side == null ? Settings.MODEL_TOP_K : Settings.SIDE_MODEL_TOP_K.forModel(side);
+        int explained = side == null ? config.get(Settings.EXPLAIN_TOP)
+                : config.sideModel(side, Settings.SIDE_MODEL_EXPLAIN_TOP);
+        int labels = side == null ? config.get(Settings.MODEL_TOP_K) : config.sideModel(side, Settings.SIDE_MODEL_TOP_K);
+        if (explained > labels) {
+            throw ConfigException.invalid(top.key(), Integer.toString(explained), "a map goes on one of the labels"
+                    + " written, and " + topK.key() + " is " + labels);
+        }
+        boolean shadow = side != null && Boolean.parseBoolean(config.sideModel(side, Settings.SIDE_MODEL_SHADOW));
+        boolean forFlags = Boolean.parseBoolean(config.get(Settings.MODERATION_EXPLAIN)) && !shadow
+                && !config.get(Settings.MODERATION_RULES).isBlank();
+        return new ExplainSettings(explained, forFlags);
+    }
+
+    /** The start-up error naming explain.top, when it is what the model could not be loaded for. */
+    private static java.util.Optional<ConfigException> explainRefused(LabelstreamConfig config, String side,
+                                                                       String modelPath, Exception e) {
+        ExplainSettings explain = explain(config, side);
+        if (explain.top() == 0 || !(e instanceof ModelException) || !e.getMessage().contains("class activation maps")) {
+            return java.util.Optional.empty();
+        }
+        String key = side == null ? Settings.EXPLAIN_TOP.key() : Settings.SIDE_MODEL_EXPLAIN_TOP.forModel(side).key();
+        return java.util.Optional.of(ConfigException.invalid(key, Integer.toString(explain.top()), "model "
+                + modelPath + " cannot be explained: " + e.getMessage() + "; set " + key + "=0"));
     }
 
     /**
@@ -161,13 +198,14 @@ public final class EngineFactory {
             String labels = config.get(Settings.MODEL_LABELS_PATH);
             reloaders.add(ModelReloader.start(new ModelReloader.Watched(Path.of(config.get(Settings.MODEL_PATH)),
                     labels.isEmpty() ? null : Path.of(labels), config.get(Settings.MODEL_NAME),
-                    sessionSettings(config), warmUp, interval), engine, checks.apply(null), listener));
+                    sessionSettings(config), warmUp, interval, null, explain(config, null)), engine,
+                    checks.apply(null), listener));
             for (String name : config.get(Settings.MODELS_EXTRA)) {
                 String sideLabels = config.sideModel(name, Settings.SIDE_MODEL_LABELS);
                 reloaders.add(ModelReloader.start(new ModelReloader.Watched(
                         Path.of(config.sideModel(name, Settings.SIDE_MODEL_PATH)),
                         sideLabels.isEmpty() ? null : Path.of(sideLabels), name, sessionSettings(config), warmUp,
-                        interval, name), engine, checks.apply(name), listener));
+                        interval, name, explain(config, name)), engine, checks.apply(name), listener));
             }
         } catch (RuntimeException e) {
             // The caller gets none to close: those already watching stop here rather than swap models unowned.

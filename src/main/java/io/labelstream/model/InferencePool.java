@@ -52,6 +52,15 @@ public final class InferencePool implements AutoCloseable {
      */
     public static InferencePool open(Path modelFile, String modelSha256, SessionSettings settings)
             throws ModelException {
+        return open(modelFile, modelSha256, settings, null);
+    }
+
+    /**
+     * As {@link #open(Path, String, SessionSettings)}, each session running {@code rewritten} instead of the file's
+     * model when it is not null: the model with its feature map as a second output ({@link ClassActivationMaps}).
+     */
+    public static InferencePool open(Path modelFile, String modelSha256, SessionSettings settings, byte[] rewritten)
+            throws ModelException {
         ExecutionProvider provider = settings.provider();
         EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
         if (provider.isGpu() && !available.contains(provider.kind().ortProvider)) {
@@ -67,13 +76,14 @@ public final class InferencePool implements AutoCloseable {
         List<Worker> workers = new ArrayList<>();
         try {
             for (int device : provider.devices()) {
-                workers.add(new Worker(device, openOne(modelFile, modelSha256, settings, provider, device)));
+                workers.add(new Worker(device, openOne(modelFile, modelSha256, settings, provider, device,
+                        rewritten)));
             }
         } catch (ModelException e) {
             workers.forEach(w -> w.classifier.close());
             if (provider.isGpu() && settings.cpuFallback()) {
                 log.warn("{}; falling back to the CPU (model.provider.fallback=cpu)", e.getMessage());
-                return open(modelFile, modelSha256, settings.withProvider(cpuFallback(settings)));
+                return open(modelFile, modelSha256, settings.withProvider(cpuFallback(settings)), rewritten);
             }
             throw e;
         }
@@ -86,7 +96,8 @@ public final class InferencePool implements AutoCloseable {
     }
 
     private static OnnxClassifier openOne(Path modelFile, String sha256, SessionSettings settings,
-                                          ExecutionProvider provider, int device) throws ModelException {
+                                          ExecutionProvider provider, int device, byte[] rewritten)
+            throws ModelException {
         int threads = settings.intraOpThreads();
         if (threads == 0 && provider.kind() == ExecutionProvider.Kind.CPU) {
             // CPU workers share the cores; each taking all of them would only make them fight.
@@ -94,8 +105,8 @@ public final class InferencePool implements AutoCloseable {
         }
         Path cache = settings.optimizedCacheDir() == null ? null : settings.optimizedCacheDir().resolve(
                 sha256.substring(0, 16) + "-" + provider.kind().name().toLowerCase(java.util.Locale.ROOT) + device
-                        + "-" + settings.optimization() + ".onnx");
-        return OnnxClassifier.load(modelFile, settings, provider.kind(), device, threads, cache);
+                        + "-" + settings.optimization() + (rewritten == null ? "" : "-maps") + ".onnx");
+        return OnnxClassifier.load(modelFile, settings, provider.kind(), device, threads, cache, rewritten);
     }
 
     public ExecutionProvider provider() {
@@ -118,6 +129,11 @@ public final class InferencePool implements AutoCloseable {
 
     public int classes() {
         return workers.get(0).classifier.classes();
+    }
+
+    /** The feature map's channels, rows and columns; null when the sessions do not put it out. */
+    public int[] mapShape() {
+        return workers.get(0).classifier.mapShape();
     }
 
     /** The model's {@code model_version}, or null when it has none. */
@@ -165,7 +181,12 @@ public final class InferencePool implements AutoCloseable {
     /** One worker's session, lent for a sequence of calls. */
     public interface Session {
         /** Slots {@code from … from + count − 1} of {@code batch}: their outputs, image-major. */
-        float[] run(TensorBatch batch, int from, int count) throws ModelException;
+        default float[] run(TensorBatch batch, int from, int count) throws ModelException {
+            return run(batch, from, count, null);
+        }
+
+        /** As {@link #run(TensorBatch, int, int)}, writing their feature maps into {@code maps} at their slots too. */
+        float[] run(TensorBatch batch, int from, int count, float[] maps) throws ModelException;
     }
 
     /**
@@ -374,8 +395,8 @@ public final class InferencePool implements AutoCloseable {
 
         /** This worker's session: a caller holds it from {@link #claim} until {@link #release}. */
         Session session() {
-            return (batch, from, count) -> {
-                float[] out = classifier.run(batch, from, count);
+            return (batch, from, count, maps) -> {
+                float[] out = classifier.run(batch, from, count, maps);
                 batches.incrementAndGet();
                 images.addAndGet(count);
                 return out;

@@ -254,7 +254,8 @@ public final class LabelingEngine implements AutoCloseable {
         long t1 = System.nanoTime();
         BisectingInference.Result inferred = model.inference().infer(batch, dense.images(), isolationBudget);
         long t2 = System.nanoTime();
-        ImageOutcome[] outcomes = outcomes(model, dense, inferred, i -> dense.rejections()[i]);
+        ImageOutcome[] outcomes = outcomes(model, served.preprocessor().recipe(), dense, inferred,
+                i -> dense.rejections()[i]);
         List<BatchOutcome.SideOutcome> sides = new ArrayList<>(set.sides().size());
         for (ModelSet.SideModel side : set.sides()) {
             TensorBatch tensor = targets.get(ThreadTensors.key(side.preprocessor(), side.serving().model().input()))
@@ -271,7 +272,7 @@ public final class LabelingEngine implements AutoCloseable {
         BisectingInference.Result inferred = side.serving().inference().infer(batch, dense.images(), isolationBudget);
         double ms = (System.nanoTime() - t0) / 1e6;
         // An image preprocessing rejected has no side outcome: the primary's failure record says why, for all models.
-        ImageOutcome[] outcomes = outcomes(side.serving(), dense, inferred, i -> null);
+        ImageOutcome[] outcomes = outcomes(side.serving(), side.preprocessor().recipe(), dense, inferred, i -> null);
         return new BatchOutcome.SideOutcome(side.name(), side.serving().identity(), side.preprocessor().recipe().name(),
                 side.preprocessor().recipeHash(), java.util.Arrays.asList(outcomes), ms);
     }
@@ -279,11 +280,15 @@ public final class LabelingEngine implements AutoCloseable {
     /**
      * One outcome per image of the batch, in the caller's order, from {@code model}'s inference over the images
      * preprocessing let through: labels, or the model's error for an image it failed on;
-     * {@code notPreprocessed} gives the outcome of an image {@code i} that preprocessing rejected.
+     * {@code notPreprocessed} gives the outcome of an image {@code i} that preprocessing rejected. When the model
+     * puts out its feature map, each labeled image keeps its own, with the part of the image {@code recipe} let
+     * the model see.
      */
-    private static ImageOutcome[] outcomes(ServingModel model, BatchPreprocessor.DenseBatch dense,
-                                           BisectingInference.Result inferred,
+    private static ImageOutcome[] outcomes(ServingModel model, PreprocessRecipe recipe,
+                                           BatchPreprocessor.DenseBatch dense, BisectingInference.Result inferred,
                                            IntFunction<ImageOutcome> notPreprocessed) {
+        ClassActivationMaps maps = model.model().activationMaps();
+        int[] mapShape = maps == null ? null : model.model().inferencePool().mapShape();
         ImageOutcome[] outcomes = new ImageOutcome[dense.slotOf().length];
         for (int i = 0; i < outcomes.length; i++) {
             int slot = dense.slotOf()[i];
@@ -292,7 +297,12 @@ public final class LabelingEngine implements AutoCloseable {
             } else if (inferred.errors()[slot] != null) {
                 outcomes[i] = new ImageOutcome.Rejected(FailureReason.MODEL_ERROR, inferred.errors()[slot]);
             } else {
-                outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot);
+                ImageMaps imageMaps = maps == null ? null : new ImageMaps(maps, inferred.maps(),
+                        slot * mapShape[0] * mapShape[1] * mapShape[2], mapShape[1], mapShape[2],
+                        recipe.region(dense.sizes()[4 * i], dense.sizes()[4 * i + 1], dense.sizes()[4 * i + 2],
+                                dense.sizes()[4 * i + 3]),
+                        model.model().explain());
+                outcomes[i] = model.postprocessing().labeled(inferred.raw(), slot, imageMaps);
             }
         }
         return outcomes;

@@ -48,11 +48,16 @@ public final class ModelReloader implements AutoCloseable {
      * @param sideModel   the side model these files are of, or null for the primary
      */
     public record Watched(Path model, Path labels, String name, SessionSettings settings, int warmUpBatch,
-                          Duration interval, String sideModel) {
+                          Duration interval, String sideModel, ExplainSettings explain) {
 
         public Watched(Path model, Path labels, String name, SessionSettings settings, int warmUpBatch,
                        Duration interval) {
-            this(model, labels, name, settings, warmUpBatch, interval, null);
+            this(model, labels, name, settings, warmUpBatch, interval, null, ExplainSettings.NONE);
+        }
+
+        public Watched(Path model, Path labels, String name, SessionSettings settings, int warmUpBatch,
+                       Duration interval, String sideModel) {
+            this(model, labels, name, settings, warmUpBatch, interval, sideModel, ExplainSettings.NONE);
         }
 
         private String settingPrefix() {
@@ -151,7 +156,8 @@ public final class ModelReloader implements AutoCloseable {
         long t0 = System.nanoTime();
         LoadedModel candidate;
         try {
-            candidate = LoadedModel.load(watched.model(), watched.labels(), watched.name(), watched.settings());
+            candidate = LoadedModel.load(watched.model(), watched.labels(), watched.name(), watched.settings(),
+                    watched.explain());
         } catch (ModelException | IOException | RuntimeException e) {
             refuse(contents, files, "it does not load: " + e.getMessage());
             return;

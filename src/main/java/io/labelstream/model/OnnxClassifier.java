@@ -25,6 +25,8 @@ public final class OnnxClassifier implements AutoCloseable {
     private final ModelInput input;
     private final String outputName;
     private final int classes;
+    /** The feature map's channels, rows and columns when the session puts it out; null when it does not. */
+    private int[] mapShape;
 
     private OnnxClassifier(OrtEnvironment environment, OrtSession session, ModelInput input, String outputName,
                            int classes) {
@@ -37,7 +39,7 @@ public final class OnnxClassifier implements AutoCloseable {
 
     /** One CPU session with {@code settings}' threads and optimization level. */
     public static OnnxClassifier load(Path modelFile, SessionSettings settings) throws ModelException {
-        return load(modelFile, settings, ExecutionProvider.Kind.CPU, 0, settings.intraOpThreads(), null);
+        return load(modelFile, settings, ExecutionProvider.Kind.CPU, 0, settings.intraOpThreads(), null, null);
     }
 
     /**
@@ -46,9 +48,11 @@ public final class OnnxClassifier implements AutoCloseable {
      * @param intraOpThreads 0 lets ORT use every core
      * @param cacheFile      where to keep the optimized model (loaded instead of {@code modelFile} when it exists);
      *                       null for none
+     * @param rewritten      the model to run instead of the file's, which puts out its feature map as
+     *                       {@link ClassActivationMaps#MAP_OUTPUT} too; null for the file's own
      */
     static OnnxClassifier load(Path modelFile, SessionSettings settings, ExecutionProvider.Kind kind, int device,
-                               int intraOpThreads, Path cacheFile) throws ModelException {
+                               int intraOpThreads, Path cacheFile, byte[] rewritten) throws ModelException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session = null;
         boolean cached = cacheFile != null && java.nio.file.Files.isRegularFile(cacheFile);
@@ -69,9 +73,13 @@ public final class OnnxClassifier implements AutoCloseable {
                 }
                 case CPU -> { }
             }
-            session = environment.createSession((cached ? cacheFile : modelFile).toString(), options);
+            session = cached ? environment.createSession(cacheFile.toString(), options) : rewritten != null
+                    ? environment.createSession(rewritten, options)
+                    : environment.createSession(modelFile.toString(), options);
             ModelInput input = describeInput(session, modelFile);
-            Map.Entry<String, NodeInfo> output = single(session.getOutputInfo(), "output", modelFile);
+            Map<String, NodeInfo> outputs = new java.util.LinkedHashMap<>(session.getOutputInfo());
+            boolean withMaps = outputs.remove(ClassActivationMaps.MAP_OUTPUT) != null;
+            Map.Entry<String, NodeInfo> output = single(outputs, "output", modelFile);
             TensorInfo outInfo = tensorInfo(output.getValue(), modelFile);
             long[] outShape = outInfo.getShape();
             if (outShape.length != 2 || outShape[1] <= 0
@@ -86,7 +94,12 @@ public final class OnnxClassifier implements AutoCloseable {
                         + " kernels saturate on such weights and its labels can be wrong: quantize it again with"
                         + " --weight-range portable", modelFile);
             }
-            return new OnnxClassifier(environment, session, input, output.getKey(), (int) outShape[1]);
+            OnnxClassifier classifier = new OnnxClassifier(environment, session, input, output.getKey(),
+                    (int) outShape[1]);
+            if (withMaps) {
+                classifier.mapShape = classifier.measureMap();
+            }
+            return classifier;
         } catch (OrtException | java.io.IOException e) {
             closeQuietly(session);
             throw new ModelException("ONNX Runtime cannot load " + modelFile + " on " + kind.name().toLowerCase(
@@ -186,6 +199,17 @@ public final class OnnxClassifier implements AutoCloseable {
      * several workers share. For a fixed-batch model {@code from} is a multiple of its batch.
      */
     public float[] run(TensorBatch batch, int from, int count) throws ModelException {
+        return run(batch, from, count, null);
+    }
+
+    /**
+     * As {@link #run(TensorBatch, int, int)}, also writing each image's feature map into {@code maps} at its slot
+     * ({@link #mapValues()} values per slot) when it is not null: the same run's second output.
+     */
+    public float[] run(TensorBatch batch, int from, int count, float[] maps) throws ModelException {
+        if (maps != null && mapShape == null) {
+            throw new IllegalStateException("this session was loaded without its feature map");
+        }
         int chunk = input.dynamicBatch() ? count : input.fixedBatch();
         float[] scores = new float[count * classes];
         OnnxJavaType type = input.elementType() == ModelInput.ElementType.FLOAT32 ? OnnxJavaType.FLOAT
@@ -199,8 +223,13 @@ public final class OnnxClassifier implements AutoCloseable {
             }
             try (OnnxTensor tensor = OnnxTensor.createTensor(environment, batch.view(start, runImages),
                     input.shape(runImages), type);
-                 OrtSession.Result result = session.run(Map.of(input.name(), tensor))) {
-                OnnxTensor out = (OnnxTensor) result.get(0);
+                 OrtSession.Result result = session.run(Map.of(input.name(), tensor), maps == null
+                         ? java.util.Set.of(outputName) : java.util.Set.of(outputName, ClassActivationMaps.MAP_OUTPUT))) {
+                OnnxTensor out = (OnnxTensor) result.get(outputName).orElseThrow();
+                if (maps != null) {
+                    ((OnnxTensor) result.get(ClassActivationMaps.MAP_OUTPUT).orElseThrow()).getFloatBuffer()
+                            .get(maps, start * mapValues(), images * mapValues());
+                }
                 if (out.getInfo().type == OnnxJavaType.FLOAT16) {
                     java.nio.ShortBuffer halves = out.getShortBuffer();
                     for (int i = 0; i < images * classes; i++) {
@@ -214,6 +243,37 @@ public final class OnnxClassifier implements AutoCloseable {
             }
         }
         return scores;
+    }
+
+    /** The feature map's channels, rows and columns; null when the session does not put it out. */
+    public int[] mapShape() {
+        return mapShape == null ? null : mapShape.clone();
+    }
+
+    /** Values of one image's feature map. */
+    public int mapValues() {
+        return mapShape[0] * mapShape[1] * mapShape[2];
+    }
+
+    /** The feature map's shape, from one blank run: the graph declares it only as [batch, ?, ?, ?]. */
+    private int[] measureMap() throws ModelException {
+        int images = input.dynamicBatch() ? 1 : input.fixedBatch();
+        TensorBatch blank = allocateBatch(images);
+        OnnxJavaType type = input.elementType() == ModelInput.ElementType.FLOAT32 ? OnnxJavaType.FLOAT
+                : OnnxJavaType.FLOAT16;
+        try (OnnxTensor tensor = OnnxTensor.createTensor(environment, blank.view(0, images), input.shape(images), type);
+             OrtSession.Result result = session.run(Map.of(input.name(), tensor),
+                     java.util.Set.of(ClassActivationMaps.MAP_OUTPUT))) {
+            OnnxTensor map = (OnnxTensor) result.get(0);
+            long[] shape = map.getInfo().getShape();
+            if (shape.length != 4 || map.getInfo().type != OnnxJavaType.FLOAT) {
+                throw new ModelException("the feature map entering the global pooling is " + map.getInfo().type + " "
+                        + java.util.Arrays.toString(shape) + "; expected float [batch, channels, rows, cols]");
+            }
+            return new int[] {(int) shape[1], (int) shape[2], (int) shape[3]};
+        } catch (OrtException e) {
+            throw new ModelException("cannot run the model to measure its feature map: " + e.getMessage(), e);
+        }
     }
 
     /**

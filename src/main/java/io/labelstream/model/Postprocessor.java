@@ -3,7 +3,10 @@ package io.labelstream.model;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The last part of labeling a batch: one image's raw output to probabilities, then its top k, named. */
+/**
+ * The last part of labeling a batch: one image's raw output to probabilities, then its top k, named, with the
+ * image's feature map when the model puts it out (each class's map is made from it only when a record needs it).
+ */
 final class Postprocessor {
 
     private final LabelSet labels;
@@ -19,12 +22,17 @@ final class Postprocessor {
     }
 
     ImageOutcome.Labeled labeled(float[] raw, int slot) {
+        return labeled(raw, slot, null);
+    }
+
+    /** @param maps the image's feature map, or null when its model puts none out */
+    ImageOutcome.Labeled labeled(float[] raw, int slot, ImageMaps maps) {
         float[] probabilities = Scores.probabilities(raw, slot * classes, classes, outputKind);
         int[] best = Scores.topK(probabilities, topK);
         List<ClassScore> top = new ArrayList<>(best.length);
         for (int index : best) {
             top.add(new ClassScore(index, labels.name(index), probabilities[index]));
         }
-        return new ImageOutcome.Labeled(top, probabilities);
+        return new ImageOutcome.Labeled(top, probabilities, maps);
     }
 }

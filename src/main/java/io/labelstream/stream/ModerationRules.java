@@ -205,8 +205,9 @@ public final class ModerationRules {
                 }
             }
             if (best >= 0) {
+                // The map, if any, is added where the image's feature map is at hand (Records.explained).
                 flags.add(new ModerationFlag(rule.name, best, rule.labels.name(best), probabilities[best],
-                        rule.threshold));
+                        rule.threshold, null));
             }
         }
         return flags;

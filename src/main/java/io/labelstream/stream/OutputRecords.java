@@ -64,8 +64,9 @@ final class OutputRecords {
             metrics.fromCache();
         } else {
             BatchItem.Inferred labeled = (BatchItem.Inferred) outcome;
-            List<Label> labels = Records.labels(labeled.labels().top());
-            List<ModerationFlag> flags = model.rules().evaluate(labeled.labels().probabilities());
+            List<Label> labels = Records.labels(labeled.labels().top(), labeled.labels().maps());
+            List<ModerationFlag> flags = Records.explained(model.rules().evaluate(labeled.labels().probabilities()),
+                    labeled.labels().maps());
             BatchOutcome batch = item.batch();
             emitLabels(item, labels, flags, batch.inferred(), new Timings(
                     (double) (item.batchTakenAt() - r.getBufferedAt()), batch.preprocessMs(), batch.inferenceMs()),
@@ -94,10 +95,12 @@ final class OutputRecords {
             return; // not an image: the primary's failure record is its output
         }
         boolean shadow = shadowModels.contains(sideModel.name());
-        List<ModerationFlag> flags = shadow ? List.of() : model.rules().evaluate(sideModel.name(), labeled.probabilities());
+        List<ModerationFlag> flags = shadow ? List.of() : Records.explained(model.rules().evaluate(sideModel.name(),
+                labeled.probabilities()), labeled.maps());
         BatchOutcome batch = item.batch();
         ImageLabels value = labelsRecord(item, Records.modelIdentity(sideModel.model()),
-                new RecipeIdentity(sideModel.recipeName(), sideModel.recipeHash()), Records.labels(labeled.top()),
+                new RecipeIdentity(sideModel.recipeName(), sideModel.recipeHash()),
+                Records.labels(labeled.top(), labeled.maps()),
                 flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
                         batch.preprocessMs(), sideModel.inferenceMs()), false, Instant.now());
         forwardLabels(r, value, LabelingTopology.sideLabelsSink(sideModel.name()));

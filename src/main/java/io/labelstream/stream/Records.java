@@ -1,12 +1,18 @@
 package io.labelstream.stream;
 
+import io.labelstream.image.SourceRegion;
+import io.labelstream.model.Activation;
 import io.labelstream.model.ClassScore;
+import io.labelstream.model.ImageMaps;
 import io.labelstream.model.ModelId;
+import io.labelstream.schema.ActivationMap;
 import io.labelstream.schema.FailureReason;
 import io.labelstream.schema.Header;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.Label;
 import io.labelstream.schema.ModelIdentity;
+import io.labelstream.schema.ModerationFlag;
+import io.labelstream.schema.SourceBox;
 import io.labelstream.schema.SourceCoordinates;
 import io.labelstream.schema.internal.BufferedRecord;
 import org.apache.kafka.common.header.Headers;
@@ -127,11 +133,32 @@ final class Records {
     }
 
     static List<Label> labels(List<ClassScore> top) {
+        return labels(top, null);
+    }
+
+    /** The best classes, the first {@code explain.top} with their class activation maps when {@code maps} has them. */
+    static List<Label> labels(List<ClassScore> top, ImageMaps maps) {
+        int explained = maps == null ? 0 : maps.explain().top();
         List<Label> labels = new ArrayList<>(top.size());
         for (ClassScore c : top) {
-            labels.add(new Label(c.index(), c.label(), c.score()));
+            labels.add(new Label(c.index(), c.label(), c.score(),
+                    labels.size() < explained ? activationMap(maps.activation(c.index())) : null));
         }
         return labels;
+    }
+
+    /** {@code flags}, each with the map of the class it fired on when the image's maps are kept for flags. */
+    static List<ModerationFlag> explained(List<ModerationFlag> flags, ImageMaps maps) {
+        if (maps != null && maps.explain().forFlags()) {
+            flags.forEach(f -> f.setActivation(activationMap(maps.activation(f.getClassIndex()))));
+        }
+        return flags;
+    }
+
+    static ActivationMap activationMap(Activation map) {
+        SourceRegion box = map.box();
+        return new ActivationMap(map.rows(), map.cols(), ByteBuffer.wrap(map.cells()),
+                new SourceBox(box.x(), box.y(), box.width(), box.height()));
     }
 
     static List<Header> toAvro(Headers headers) {

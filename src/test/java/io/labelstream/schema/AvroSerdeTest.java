@@ -1,9 +1,12 @@
 package io.labelstream.schema;
 
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.junit.jupiter.api.Test;
 
@@ -46,10 +49,10 @@ class AvroSerdeTest {
     void labelsAndFailuresRoundTrip() throws Exception {
         AvroSerde<ImageLabels> labels = AvroSerdes.imageLabels();
         ImageLabels l = ImageLabels.newBuilder().setId("x")
-                .setLabels(List.of(new Label(3, "tiger shark", 0.5f)))
+                .setLabels(List.of(new Label(3, "tiger shark", 0.5f, null)))
                 .setModel(new ModelIdentity("resnet50", "1", "00ff"))
                 .setRecipe(new RecipeIdentity("imagenet", "0123456789abcdef"))
-                .setFlags(List.of(new ModerationFlag("weapons", 413, "assault rifle", 0.9f, 0.8f)))
+                .setFlags(List.of(new ModerationFlag("weapons", 413, "assault rifle", 0.9f, 0.8f, null)))
                 .setBatchSize(8).setTimings(new Timings(1.5, 2.5, 3.5))
                 .setSource(new SourceCoordinates("images", 2, 99L)).setLabeledAt(now).build();
         assertThat(labels.decode(labels.encode(l))).isEqualTo(l);
@@ -151,6 +154,38 @@ class AvroSerdeTest {
         assertThat(read.getFlags()).isEmpty();
         assertThat(read.getRecipe().getHash()).isEmpty();
         assertThat(read.getLabels().get(0).getClassIndex()).isEqualTo(3);
+    }
+
+    @Test
+    void aReaderOfThePublishedV2SchemaReadsLabelsAndFlagsThatCarryMaps() throws Exception {
+        ActivationMap map = new ActivationMap(2, 3, ByteBuffer.wrap(new byte[] {0, 10, (byte) 255, 4, 5, 6}),
+                new SourceBox(12.5f, 0f, 300f, 300f));
+        ImageLabels current = ImageLabels.newBuilder().setId("with-maps")
+                .setLabels(List.of(new Label(3, "tiger shark", 0.5f, map), new Label(4, "x", 0.25f, null)))
+                .setModel(new ModelIdentity("resnet50", "1", "00ff"))
+                .setRecipe(new RecipeIdentity("imagenet", "0123456789abcdef"))
+                .setFlags(List.of(new ModerationFlag("sharks", 3, "tiger shark", 0.5f, 0.4f, map)))
+                .setBatchSize(8).setTimings(new Timings(1.5, 2.5, 3.5))
+                .setSource(new SourceCoordinates("images", 2, 99L)).setLabeledAt(now).build();
+        byte[] bytes = AvroSerdes.imageLabels().encode(current);
+        assertThat(AvroSerdes.imageLabels().decode(bytes)).isEqualTo(current);
+
+        Schema v2 = SchemaHistory.load(getClass().getClassLoader(), SchemaHistory.DEFAULT_FOLDER, "ImageLabels")
+                .stream().filter(s -> s.getDoc().contains("before class activation maps")).findFirst().orElseThrow();
+        // The new field is optional (null first, default null): the old schema reads the new record, resolved.
+        assertThat(SchemaCompatibility.checkReaderWriterCompatibility(v2, ImageLabels.getClassSchema()).getType())
+                .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        assertThat(SchemaCompatibility.checkReaderWriterCompatibility(ImageLabels.getClassSchema(), v2).getType())
+                .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+        GenericRecord old = new GenericDatumReader<GenericRecord>(ImageLabels.getClassSchema(), v2).read(null,
+                DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, null));
+        assertThat(old.get("id").toString()).isEqualTo("with-maps");
+        GenericRecord label = (GenericRecord) ((List<?>) old.get("labels")).get(0);
+        assertThat(label.get("classIndex")).isEqualTo(3);
+        assertThat(label.getSchema().getField("activation")).isNull();
+        GenericRecord flag = (GenericRecord) ((List<?>) old.get("flags")).get(0);
+        assertThat(flag.get("rule").toString()).isEqualTo("sharks");
+        assertThat(((GenericRecord) old.get("source")).get("offset")).isEqualTo(99L);
     }
 
     @Test

@@ -8,17 +8,16 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.labelstream.model.ClassifierTail;
 import io.labelstream.model.ModelException;
 import io.labelstream.model.quantize.OnnxTensors;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
-import static io.labelstream.model.quantize.OnnxTensors.describe;
+import static io.labelstream.model.OnnxNodes.describe;
 
 /**
  * Where a pretrained classifier's features are, and the graph that computes only them: the input of the final
@@ -33,14 +32,6 @@ public final class FeatureCut {
     static final String FEATURES = "labelstream_features";
     static final String LOGITS = "logits";
 
-    /** Ops that may follow the classifier on the way to the output, through their first input. */
-    private static final Set<String> AFTER_CLASSIFIER = Set.of("Softmax", "LogSoftmax", "Identity", "Dropout",
-            "DequantizeLinear", "QuantizeLinear", "Reshape", "Flatten", "Squeeze", "Cast", "Add", "QLinearAdd",
-            "Sigmoid");
-    /** Ops that keep a quantized tensor's scale and zero point, so the walk back to its producer goes on. */
-    private static final Set<String> KEEP_QUANTIZATION = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze",
-            "Transpose", "MaxPool", "Identity");
-
     /**
      * @param backbone    the source graph up to the features, ending in {@link #FEATURES} (float, flattened)
      * @param tensor      the source tensor the features are
@@ -50,20 +41,11 @@ public final class FeatureCut {
     }
 
     private final GraphProto graph;
-    private final Map<String, NodeProto> producers = new HashMap<>();
-    private final Set<String> constants = new HashSet<>();
+    private final ClassifierTail tail;
 
     private FeatureCut(GraphProto graph) {
         this.graph = graph;
-        for (NodeProto n : graph.getNodeList()) {
-            for (String o : n.getOutputList()) {
-                producers.put(o, n);
-            }
-            if (n.getOpType().equals("Constant")) {
-                constants.addAll(n.getOutputList());
-            }
-        }
-        graph.getInitializerList().forEach(t -> constants.add(t.getName()));
+        this.tail = new ClassifierTail(graph);
     }
 
     /**
@@ -79,82 +61,15 @@ public final class FeatureCut {
     private record Feature(String tensor, String scale, String zeroPoint, String description) {
     }
 
+    /** The classifier's input, as {@link ClassifierTail} finds it walking back from the output. */
     private Feature classifierInput() throws ModelException {
-        if (graph.getOutputCount() != 1) {
-            throw new ModelException("the model has " + graph.getOutputCount() + " outputs; name the feature node"
-                    + " with --feature-node");
+        try {
+            ClassifierTail.Classifier classifier = tail.classifier();
+            return new Feature(classifier.features(), classifier.scale(), classifier.zeroPoint(),
+                    classifier.description());
+        } catch (ModelException e) {
+            throw new ModelException(e.getMessage() + "; name the feature node with --feature-node");
         }
-        String tensor = graph.getOutput(0).getName();
-        List<String> path = new ArrayList<>();
-        while (true) {
-            NodeProto node = producers.get(tensor);
-            if (node == null) {
-                throw new ModelException("no classifier (Gemm, MatMul, QLinearMatMul, QGemm) found walking back from"
-                        + " the output over " + path + "; name the feature node with --feature-node");
-            }
-            String op = node.getOpType();
-            switch (op) {
-                case "Gemm", "QGemm" -> {
-                    if (OnnxTensors.intAttribute(node, "transA", 0) != 0) {
-                        throw rightMultiplied(node);
-                    }
-                    // QGemm (com.microsoft): A, a_scale, a_zero_point, B, …
-                    return op.equals("Gemm") ? atClassifier(node, null, null)
-                            : atClassifier(node, node.getInput(1), input(node, 2));
-                }
-                case "MatMul" -> {
-                    if (constants.contains(node.getInput(0))) {
-                        throw rightMultiplied(node);
-                    }
-                    return atClassifier(node, null, null);
-                }
-                case "QLinearMatMul" -> {
-                    // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
-                    if (constants.contains(node.getInput(0))) {
-                        throw rightMultiplied(node);
-                    }
-                    return atClassifier(node, node.getInput(1), node.getInput(2));
-                }
-                default -> {
-                    if (!AFTER_CLASSIFIER.contains(op)) {
-                        throw new ModelException("walking back from the output, " + describe(node) + " is neither a"
-                                + " classifier (Gemm, MatMul, QLinearMatMul, QGemm) nor what follows one; name the"
-                                + " feature node with --feature-node");
-                    }
-                    path.add(op);
-                    tensor = firstActivation(node);
-                }
-            }
-        }
-    }
-
-    /** The features would come out [features, batch]: a head cannot be put after them as they are. */
-    private static ModelException rightMultiplied(NodeProto classifier) {
-        return new ModelException("the classifier " + describe(classifier) + " takes its features transposed (weights"
-                + " on the left, or transA=1); name an untransposed feature node with --feature-node");
-    }
-
-    /** An optional input: its name, or "" when the node leaves it out (a zero point defaults to 0). */
-    private static String input(NodeProto node, int index) {
-        return index < node.getInputCount() ? node.getInput(index) : "";
-    }
-
-    /** The classifier's first input, the features it reads (with their scale and zero point when quantized). */
-    private Feature atClassifier(NodeProto classifier, String scale, String zeroPoint) {
-        String tensor = classifier.getInput(0);
-        NodeProto producer = producers.get(tensor);
-        String from = producer == null ? "" : ", the output of " + describe(producer);
-        return new Feature(tensor, scale, zeroPoint, "'" + tensor + "'" + from + ", the input of the classifier "
-                + describe(classifier));
-    }
-
-    private String firstActivation(NodeProto node) {
-        for (String in : node.getInputList()) {
-            if (!constants.contains(in) && !in.isEmpty()) {
-                return in;
-            }
-        }
-        return node.getInput(0);
     }
 
     private Feature named(String name) throws ModelException {
@@ -164,14 +79,14 @@ public final class FeatureCut {
                 tensor = n.getOutput(0);
             }
         }
-        if (tensor == null && producers.containsKey(name)) {
+        if (tensor == null && tail.producer(name) != null) {
             tensor = name;
         }
         if (tensor == null) {
             throw new ModelException("--feature-node: the model has no node or tensor named '" + name + "'");
         }
-        String[] quantization = quantizationOf(tensor);
-        NodeProto producer = producers.get(tensor);
+        String[] quantization = tail.quantizationOf(tensor);
+        NodeProto producer = tail.producer(tensor);
         int declared = declaredType(tensor);
         if (quantization == null && (declared == TensorProto.DataType.UINT8_VALUE
                 || declared == TensorProto.DataType.INT8_VALUE)) {
@@ -198,28 +113,6 @@ public final class FeatureCut {
             }
         }
         return 0;
-    }
-
-    /** The scale and zero point a quantized tensor was written with, or null for a float tensor. */
-    private String[] quantizationOf(String tensor) {
-        NodeProto node = producers.get(tensor);
-        while (node != null && KEEP_QUANTIZATION.contains(node.getOpType())) {
-            node = producers.get(node.getInput(0));
-        }
-        if (node == null) {
-            return null;
-        }
-        return switch (node.getOpType()) {
-            case "QuantizeLinear" -> new String[] {node.getInput(1), input(node, 2)};
-            case "QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul" ->
-                    new String[] {node.getInput(6), node.getInput(7)};
-            case "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSigmoid", "QLinearLeakyRelu" ->
-                    new String[] {node.getInput(3), node.getInput(4)};
-            // QGemm's y_scale (input 7) is there only when its output is quantized.
-            case "QGemm" -> node.getInputCount() > 7 && !node.getInput(7).isEmpty()
-                    ? new String[] {node.getInput(7), input(node, 8)} : null;
-            default -> null;
-        };
     }
 
     /** The nodes, initializers and inputs the feature needs, then (DequantizeLinear and) Flatten to [batch, F]. */

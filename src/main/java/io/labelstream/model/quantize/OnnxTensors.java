@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import io.labelstream.model.ModelException;
+import io.labelstream.model.OnnxNodes;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,11 +29,7 @@ public final class OnnxTensors {
     }
 
     static int elementCount(TensorProto t) {
-        long n = 1;
-        for (long d : t.getDimsList()) {
-            n *= d;
-        }
-        return Math.toIntExact(n);
+        return OnnxNodes.elementCount(t);
     }
 
     /** A float tensor's values, whether stored as raw little-endian bytes or in {@code float_data}. */
@@ -40,20 +37,7 @@ public final class OnnxTensors {
         if (!isFloat(t)) {
             throw new IllegalArgumentException("initializer '" + t.getName() + "' is not float32");
         }
-        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-            throw new IllegalArgumentException("initializer '" + t.getName() + "' is stored in an external file;"
-                    + " save the model with its weights inside it");
-        }
-        int n = elementCount(t);
-        float[] out = new float[n];
-        if (!t.getRawData().isEmpty()) {
-            t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
-        } else {
-            for (int i = 0; i < n; i++) {
-                out[i] = t.getFloatData(i);
-            }
-        }
-        return out;
+        return OnnxNodes.values(t);
     }
 
     public static TensorProto floatTensor(String name, float[] values, long... dims) {
@@ -92,22 +76,15 @@ public final class OnnxTensors {
     }
 
     static AttributeProto attribute(NodeProto node, String name) {
-        for (AttributeProto a : node.getAttributeList()) {
-            if (a.getName().equals(name)) {
-                return a;
-            }
-        }
-        return null;
+        return OnnxNodes.attribute(node, name);
     }
 
     public static long intAttribute(NodeProto node, String name, long fallback) {
-        AttributeProto a = attribute(node, name);
-        return a == null ? fallback : a.getI();
+        return OnnxNodes.intAttribute(node, name, fallback);
     }
 
     static float floatAttribute(NodeProto node, String name, float fallback) {
-        AttributeProto a = attribute(node, name);
-        return a == null ? fallback : a.getF();
+        return OnnxNodes.floatAttribute(node, name, fallback);
     }
 
     static List<Long> intsAttribute(NodeProto node, String name) {
@@ -127,7 +104,7 @@ public final class OnnxTensors {
 
     /** A node's description for error messages: its name if it has one, its op and its first output. */
     public static String describe(NodeProto node) {
-        return node.getOpType() + " node '" + (node.getName().isEmpty() ? node.getOutput(0) : node.getName()) + "'";
+        return OnnxNodes.describe(node);
     }
 
     /** The version of the default ONNX operator set the model imports. */
