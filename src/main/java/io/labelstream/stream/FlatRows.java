@@ -1,12 +1,13 @@
 package io.labelstream.stream;
 
+import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabelRank;
 import io.labelstream.schema.ImageLabelRow;
 import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.Label;
 import io.labelstream.schema.ModerationFlag;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -21,8 +22,8 @@ final class FlatRows {
     private FlatRows() {
     }
 
-    /** @param eventTime the input event's own time; null when it had none */
-    static ImageLabelRow row(ImageLabels labels, Instant eventTime) {
+    /** @param event the input event {@code labels} are of */
+    static ImageLabelRow row(ImageLabels labels, ImageEvent event) {
         Label top = labels.getLabels().get(0);
         List<ModerationFlag> flags = labels.getFlags();
         return ImageLabelRow.newBuilder()
@@ -40,7 +41,8 @@ final class FlatRows {
                 .setSourceTopic(labels.getSource().getTopic())
                 .setSourcePartition(labels.getSource().getPartition())
                 .setSourceOffset(labels.getSource().getOffset())
-                .setEventTime(eventTime)
+                .setImageUri(event.getImage() instanceof ImageReference ref ? ref.getUri() : null)
+                .setEventTime(event.getEventTime())
                 .setLabeledAt(labels.getLabeledAt())
                 .setFromCache(labels.getFromCache())
                 .build();

@@ -126,7 +126,7 @@ final class OutputRecords {
                 fromCache, labeledAt);
         forwardLabels(item.record(), value, LabelingTopology.LABELS_SINK);
         var event = item.event();
-        forwardRows(item.record(), value, event.getEventTime());
+        forwardRows(item.record(), value, event);
         metrics.labeled(timings.getQueueMs(), event.getEventTime() == null ? 0 : event.getEventTime().toEpochMilli(),
                 labeledAt.toEpochMilli());
     }
@@ -143,10 +143,10 @@ final class OutputRecords {
     }
 
     /** To the flat outputs that are on; like every output, with the input's key, timestamp and headers. */
-    private void forwardRows(BufferedRecord r, ImageLabels value, Instant eventTime) {
+    private void forwardRows(BufferedRecord r, ImageLabels value, io.labelstream.schema.ImageEvent event) {
         byte[] key = Records.key(r);
         if (rows) {
-            context.forward(new Record<byte[], SpecificRecord>(key, FlatRows.row(value, eventTime), r.getTimestamp(),
+            context.forward(new Record<byte[], SpecificRecord>(key, FlatRows.row(value, event), r.getTimestamp(),
                     Records.toKafka(Records.headers(r))), LabelingTopology.ROWS_SINK);
         }
         if (ranks) {

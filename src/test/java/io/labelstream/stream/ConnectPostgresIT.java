@@ -4,9 +4,12 @@ import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ConfluentFraming;
+import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageLabelRow;
 import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.Topics;
 import io.labelstream.testing.ConnectWorker;
 import io.labelstream.testing.PipelineSettings;
@@ -106,6 +109,8 @@ class ConnectPostgresIT {
         s.put("labels.ranks.topic", RANKS);
         s.put("topics.partitions", "2");
         s.put("schema.registry.url", registry.url());
+        Path images = java.nio.file.Files.createDirectories(dir.resolve("images"));
+        s.put("fetch.file.roots", images.toString());
         LabelstreamConfig config = LabelstreamConfig.of(s);
         TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
 
@@ -123,22 +128,35 @@ class ConnectPostgresIT {
             List<String> ids = traffic.publishImages("images", "photo", 4, 96, 64);
             traffic.publishRaw("images", "broken", TopicTraffic.event("broken",
                     "not an image".getBytes(StandardCharsets.UTF_8)));
+            // One image by reference: its row carries the URI a catalogue joins on.
+            Path referenced = java.nio.file.Files.write(images.resolve("by-reference.png"),
+                    io.labelstream.image.SyntheticImages.png(io.labelstream.image.SyntheticImages.image(96, 64, 7)));
+            String uri = referenced.toUri().toString();
+            traffic.publishRaw("images", "by-reference", AvroSerdes.imageEvent().encode(ImageEvent.newBuilder()
+                    .setId("by-reference").setEventTime(java.time.Instant.now())
+                    .setImage(new ImageReference(uri, "image/png", null, null)).build()));
+            List<String> labeledIds = new ArrayList<>(ids);
+            labeledIds.add("by-reference");
 
             await("the three connectors and their tasks run").atMost(WAIT).pollInterval(Duration.ofMillis(500))
                     .until(worker::connectors, c -> c.size() == 3
                             && c.values().stream().allMatch(v -> v.equals("RUNNING [RUNNING]")));
             await("a row per labeled image, its ranks, and the failure").atMost(WAIT)
                     .pollInterval(Duration.ofMillis(500)).failFast(() -> failFast(pipeline, worker))
-                    .until(() -> count(sql, "image_labels") == 4 && count(sql, "image_failures") == 1
-                            && count(sql, "image_label_ranks") == 4 * 5);
+                    .until(() -> count(sql, "image_labels") == 5 && count(sql, "image_failures") == 1
+                            && count(sql, "image_label_ranks") == 5 * 5);
+            // What the sink made of the schemas, in the test's output (docs/connect.md shows it).
+            for (String table : List.of("image_labels", "image_label_ranks", "image_failures")) {
+                System.out.println(table + ": " + columnTypes(sql, table));
+            }
 
             // The rows say what the labels topic says.
             Map<String, ImageLabels> labels = labelsById(config);
-            assertThat(labels).containsOnlyKeys(ids);
+            assertThat(labels).containsOnlyKeys(labeledIds);
             Map<String, Long> firstOffsets = new HashMap<>();
             try (ResultSet rows = sql.createStatement().executeQuery("SELECT id, model_name, model_sha256, label, "
                     + "class_index, score, ranks, flagged, flags, source_topic, source_partition, source_offset, "
-                    + "event_time, labeled_at, from_cache FROM image_labels")) {
+                    + "image_uri, event_time, labeled_at, from_cache FROM image_labels")) {
                 while (rows.next()) {
                     ImageLabels expected = labels.get(rows.getString("id"));
                     var top = expected.getLabels().get(0);
@@ -153,6 +171,8 @@ class ConnectPostgresIT {
                     assertThat(rows.getString("source_topic")).isEqualTo("images");
                     assertThat(rows.getInt("source_partition")).isEqualTo(expected.getSource().getPartition());
                     assertThat(rows.getLong("source_offset")).isEqualTo(expected.getSource().getOffset());
+                    assertThat(rows.getString("image_uri"))
+                            .isEqualTo(rows.getString("id").equals("by-reference") ? uri : null);
                     assertThat(rows.getTimestamp("event_time")).isNotNull();
                     assertThat(rows.getTimestamp("labeled_at").toInstant().toEpochMilli())
                             .isEqualTo(expected.getLabeledAt().toEpochMilli());
@@ -160,7 +180,7 @@ class ConnectPostgresIT {
                     firstOffsets.put(rows.getString("id"), rows.getLong("source_offset"));
                 }
             }
-            for (String id : ids) {
+            for (String id : labeledIds) {
                 List<String> ranked = new ArrayList<>();
                 try (ResultSet r = sql.createStatement().executeQuery("SELECT rank, label, score FROM "
                         + "image_label_ranks WHERE id = '" + id + "' ORDER BY rank")) {
@@ -193,9 +213,10 @@ class ConnectPostgresIT {
             await("every row updated from its replayed input").atMost(WAIT).pollInterval(Duration.ofMillis(500))
                     .failFast(() -> failFast(pipeline, worker))
                     .until(() -> offsets(sql).entrySet().stream()
+                            .filter(e -> ids.contains(e.getKey()))
                             .allMatch(e -> e.getValue() > firstOffsets.get(e.getKey())));
-            assertThat(count(sql, "image_labels")).isEqualTo(4);
-            assertThat(count(sql, "image_label_ranks")).isEqualTo(4 * 5);
+            assertThat(count(sql, "image_labels")).isEqualTo(5);
+            assertThat(count(sql, "image_label_ranks")).isEqualTo(5 * 5);
 
             // A later version of the row schema with a new optional field: the sink adds the column.
             String subject = ROWS + "-value";
@@ -217,7 +238,7 @@ class ConnectPostgresIT {
             List<String> later = traffic.publishImages("images", "later", 1, 96, 64);
             await("a row from labelstream after the evolution").atMost(WAIT).pollInterval(Duration.ofMillis(500))
                     .failFast(() -> failFast(pipeline, worker))
-                    .until(() -> count(sql, "image_labels") == 6);
+                    .until(() -> count(sql, "image_labels") == 7);
             assertThat(single(sql, "SELECT coalesce(note, 'null') FROM image_labels WHERE id = '" + later.get(0) + "'"))
                     .isEqualTo("null");
             assertThat(worker.connectors()).allSatisfy((name, state) -> assertThat(state).as(name)
@@ -279,6 +300,17 @@ class ConnectPostgresIT {
             }
         }
         return names;
+    }
+
+    private static Map<String, String> columnTypes(Connection sql, String table) throws SQLException {
+        Map<String, String> types = new java.util.LinkedHashMap<>();
+        try (ResultSet r = sql.createStatement().executeQuery("SELECT column_name, data_type, is_nullable FROM "
+                + "information_schema.columns WHERE table_name = '" + table + "' ORDER BY ordinal_position")) {
+            while (r.next()) {
+                types.put(r.getString(1), r.getString(2) + ("NO".equals(r.getString(3)) ? " not null" : ""));
+            }
+        }
+        return types;
     }
 
     private static Map<String, Long> offsets(Connection sql) throws SQLException {

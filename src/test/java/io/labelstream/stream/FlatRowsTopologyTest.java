@@ -92,6 +92,7 @@ class FlatRowsTopologyTest {
                     assertThat(row.getSourcePartition()).isEqualTo(source.getSource().getPartition());
                     assertThat(row.getSourceOffset()).isEqualTo(source.getSource().getOffset());
                     assertThat(row.getEventTime()).isEqualTo(EVENT_TIME);
+                    assertThat(row.getImageUri()).as("inline bytes").isNull();
                     assertThat(row.getLabeledAt()).isEqualTo(source.getLabeledAt());
                     assertThat(row.getFromCache()).isFalse();
 
