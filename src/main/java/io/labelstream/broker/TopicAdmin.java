@@ -36,7 +36,8 @@ public final class TopicAdmin {
     /**
      * Creates the configured topics that do not exist yet, with topics.partitions and topics.replication.factor:
      * the input topics (unless input.topic.pattern names them), labels, failures (which carry whole images, up to
-     * {@link #MAX_RECORD_BYTES}), and flagged when moderation rules are set. Existing topics are left as they are.
+     * {@link #MAX_RECORD_BYTES}), flagged when moderation rules are set, and the flat rows and ranks topics when
+     * they are set. Existing topics are left as they are.
      *
      * @param clientProps client or Streams properties; the admin client takes those it knows (bootstrap servers,
      *                    security)
@@ -56,6 +57,12 @@ public final class TopicAdmin {
         }
         plain.add(topics.labels());
         plain.addAll(topics.sideLabels().values());
+        if (topics.rows() != null) {
+            plain.add(topics.rows());
+        }
+        if (topics.ranks() != null) {
+            plain.add(topics.ranks());
+        }
         List<NewTopic> wanted = new ArrayList<>();
         for (Topic<?> topic : plain) {
             wanted.add(new NewTopic(topic.name(), Optional.of(partitions), Optional.of(replication)));

@@ -28,6 +28,12 @@ public final class Settings {
     public static final Setting<String> FLAGGED_TOPIC = new Setting<>("flagged.topic", "image-flagged",
             "Topic of ImageLabels records on which a moderation rule fired (they also go to labels.topic)",
             Setting.topic());
+    public static final Setting<String> LABELS_FLAT_TOPIC = new Setting<>("labels.flat.topic", "",
+            "Topic of ImageLabelRow records: the primary model's labels as one flat row per image (top-1, model, source,"
+                    + " flags), for JDBC sinks; empty: not written", Setting.optional(Setting.topic()));
+    public static final Setting<String> LABELS_RANKS_TOPIC = new Setting<>("labels.ranks.topic", "",
+            "Topic of ImageLabelRank records: the primary model's top-k as one flat row per image and rank, for JDBC"
+                    + " sinks; empty: not written", Setting.optional(Setting.topic()));
     public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
             "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
                     + " reaches the threshold is flagged", Setting.anyText());
@@ -275,8 +281,8 @@ public final class Settings {
     }
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
-            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, MODERATION_RULES, MODERATION_EXPLAIN,
-            DEDUP_ENABLED,
+            INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, LABELS_FLAT_TOPIC, LABELS_RANKS_TOPIC,
+            MODERATION_RULES, MODERATION_EXPLAIN, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, IDLE_POLL_MS, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,

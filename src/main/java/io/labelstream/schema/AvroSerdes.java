@@ -19,6 +19,14 @@ public final class AvroSerdes {
         return new AvroSerde<>(ImageLabels.class, ImageLabels.getClassSchema());
     }
 
+    public static AvroSerde<ImageLabelRow> imageLabelRow() {
+        return new AvroSerde<>(ImageLabelRow.class, ImageLabelRow.getClassSchema());
+    }
+
+    public static AvroSerde<ImageLabelRank> imageLabelRank() {
+        return new AvroSerde<>(ImageLabelRank.class, ImageLabelRank.getClassSchema());
+    }
+
     public static AvroSerde<ImageFailure> imageFailure() {
         return new AvroSerde<>(ImageFailure.class, ImageFailure.getClassSchema());
     }

@@ -24,11 +24,14 @@ import java.util.regex.Pattern;
  * @param failures     failures.topic
  * @param flagged      flagged.topic: the labels on which a moderation rule fired
  * @param sideLabels   models.NAME.topic: each side model's labels
+ * @param rows         labels.flat.topic: the primary model's labels as one flat row per image; null when not set
+ * @param ranks        labels.ranks.topic: the primary model's top-k as one flat row per rank; null when not set
  * @param registry     the schema registry the serdes use; null without one
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                      Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
-                     Map<String, Topic<ImageLabels>> sideLabels, SchemaRegistry registry) implements AutoCloseable {
+                     Map<String, Topic<ImageLabels>> sideLabels, Topic<ImageLabelRow> rows,
+                     Topic<ImageLabelRank> ranks, SchemaRegistry registry) implements AutoCloseable {
 
     public Topics {
         inputs = List.copyOf(inputs);
@@ -37,7 +40,7 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
 
     public Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                   Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
-        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null);
+        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null, null, null);
     }
 
     /** The configuration's topics, in single-object encoding; see {@link #withRegistry} for the registry's. */
@@ -51,7 +54,8 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
             String topic = config.sideModel(name, Settings.SIDE_MODEL_TOPIC);
             side.put(name, topic.isEmpty() ? config.get(Settings.LABELS_TOPIC) + "-" + name : topic);
         }
-        return topics.withSideLabels(side);
+        return topics.withSideLabels(side).withRows(config.get(Settings.LABELS_FLAT_TOPIC),
+                config.get(Settings.LABELS_RANKS_TOPIC));
     }
 
     /**
@@ -67,10 +71,29 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
     /** These topics with a labels topic for each side model: name to topic name. */
     public Topics withSideLabels(Map<String, String> topicBySideModel) {
         Map<String, Topic<ImageLabels>> side = new LinkedHashMap<>();
-        topicBySideModel.forEach((model, topic) -> side.put(model, registry == null
-                ? new Topic<>(topic, labels.valueSerde())
-                : registered(registry, topic, ImageLabels.class, ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
-        return new Topics(inputs, inputPattern, labels, failures, flagged, side, registry);
+        topicBySideModel.forEach((model, topic) -> side.put(model, typed(topic, ImageLabels.class,
+                ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
+        return new Topics(inputs, inputPattern, labels, failures, flagged, side, rows, ranks, registry);
+    }
+
+    /**
+     * These topics with the flat outputs for table sinks: {@code rowsTopic} gets an ImageLabelRow per labeled image,
+     * {@code ranksTopic} an ImageLabelRank per rank of its top-k; an empty name leaves that output off.
+     */
+    public Topics withRows(String rowsTopic, String ranksTopic) {
+        return new Topics(inputs, inputPattern, labels, failures, flagged, sideLabels,
+                rowsTopic.isEmpty() ? null : typed(rowsTopic, ImageLabelRow.class, ImageLabelRow.getClassSchema(),
+                        AvroSerdes.imageLabelRow()),
+                ranksTopic.isEmpty() ? null : typed(ranksTopic, ImageLabelRank.class,
+                        ImageLabelRank.getClassSchema(), AvroSerdes.imageLabelRank()),
+                registry);
+    }
+
+    /** A topic of {@code type} in these topics' encoding: under the registry when there is one. */
+    private <V extends SpecificRecordBase> Topic<V> typed(String topic, Class<V> type, Schema schema,
+                                                          AvroSerde<V> singleObject) {
+        return registry == null ? new Topic<>(topic, singleObject) : registered(registry, topic, type, schema,
+                singleObject);
     }
 
     /**
@@ -93,7 +116,12 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
                         AvroSerdes.imageFailure()),
                 registered(registry, flagged.name(), ImageLabels.class, ImageLabels.getClassSchema(),
                         AvroSerdes.imageLabels()),
-                side, registry);
+                side,
+                rows == null ? null : registered(registry, rows.name(), ImageLabelRow.class,
+                        ImageLabelRow.getClassSchema(), AvroSerdes.imageLabelRow()),
+                ranks == null ? null : registered(registry, ranks.name(), ImageLabelRank.class,
+                        ImageLabelRank.getClassSchema(), AvroSerdes.imageLabelRank()),
+                registry);
     }
 
     private static <V extends SpecificRecordBase> Topic<V> registered(SchemaRegistry registry, String topic,
@@ -109,6 +137,12 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
     public void registerOutputs() {
         List<Topic<?>> outputs = new ArrayList<>(List.of(labels, failures, flagged));
         outputs.addAll(sideLabels.values());
+        if (rows != null) {
+            outputs.add(rows);
+        }
+        if (ranks != null) {
+            outputs.add(ranks);
+        }
         for (Topic<?> t : outputs) {
             if (t.valueSerde() instanceof RegistrySerde<?> serde) {
                 serde.id();
@@ -118,8 +152,7 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
 
     /** A topic of ImageEvents named {@code name}, with the input topics' serde (for {@code produce --topic}). */
     public Topic<ImageEvent> inputNamed(String name) {
-        return registry == null ? new Topic<>(name, input().valueSerde()) : registered(registry, name,
-                ImageEvent.class, ImageEvent.getClassSchema(), AvroSerdes.imageEvent());
+        return typed(name, ImageEvent.class, ImageEvent.getClassSchema(), AvroSerdes.imageEvent());
     }
 
     /** The topics of these names, each with its single-object serde. */

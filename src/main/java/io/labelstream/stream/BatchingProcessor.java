@@ -79,7 +79,8 @@ final class BatchingProcessor implements Processor<byte[], byte[], byte[], Speci
                 wanted -> InputRecordReader.of(new StreamsConfig(context.appConfigs()),
                         context.applicationId() + "-" + context.taskId() + "-input-reader").read(wanted)),
                 dedup, options.metrics(), options.budget(), w::runNow);
-        outputs = new OutputRecords(context, model, recipe, dedup, options.metrics(), options.shadowModels());
+        outputs = new OutputRecords(context, model, recipe, dedup, options.metrics(), options.shadowModels(),
+                options.topics().rows() != null, options.topics().ranks() != null);
         // Records restored from the changelog are already due, so the first punctuation batches them.
         punctuateWhileBuffered();
     }

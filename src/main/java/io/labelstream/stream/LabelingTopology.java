@@ -23,7 +23,9 @@ import java.util.Map;
  *   input topics ──► "batcher" (BatchingProcessor + changelogged "batch-buffer" store: every record, in order)
  *                       ├─► "labels"   sink ─► labels topic   (ImageLabels)
  *                       ├─► "flagged"  sink ─► flagged topic  (ImageLabels on which a moderation rule fired)
- *                       └─► "failures" sink ─► failures topic (ImageFailure)
+ *                       ├─► "failures" sink ─► failures topic (ImageFailure)
+ *                       ├─► "rows"     sink ─► labels.flat.topic  (ImageLabelRow, when set)
+ *                       └─► "ranks"    sink ─► labels.ranks.topic (ImageLabelRank, when set)
  * </pre>
  * Input keys and values stay raw bytes up to the batcher, so a record that is not valid Avro reaches the
  * failures topic with its exact bytes instead of stopping the application in a deserializer.
@@ -35,6 +37,9 @@ public final class LabelingTopology {
     public static final String LABELS_SINK = "labels";
     public static final String FAILURES_SINK = "failures";
     public static final String FLAGGED_SINK = "flagged";
+    /** Not prefixed "labels-": a side model's sink is, and a side model may be called anything. */
+    public static final String ROWS_SINK = "rows";
+    public static final String RANKS_SINK = "ranks";
     public static final String BUFFER_STORE = "batch-buffer";
     public static final String DEDUP_STORE = "dedup-cache";
     public static final String DEDUP_ORDER_STORE = "dedup-order";
@@ -125,6 +130,12 @@ public final class LabelingTopology {
         addSink(topology, FAILURES_SINK, topics.failures());
         addSink(topology, FLAGGED_SINK, topics.flagged());
         topics.sideLabels().forEach((model, topic) -> addSink(topology, sideLabelsSink(model), topic));
+        if (topics.rows() != null) {
+            addSink(topology, ROWS_SINK, topics.rows());
+        }
+        if (topics.ranks() != null) {
+            addSink(topology, RANKS_SINK, topics.ranks());
+        }
         return topology;
     }
 

@@ -24,7 +24,9 @@ import java.util.Set;
  * {@link LabelingTopology#LABELS_SINK} (and to {@link LabelingTopology#FLAGGED_SINK} when a moderation rule fires),
  * or its failure to {@link LabelingTopology#FAILURES_SINK}; and, when it was an image, each side model's labels to
  * that model's sink or a failure record naming the model. Every output keeps its input's key, timestamp and
- * headers. A labeled image's labels also fill the dedup cache.
+ * headers. A labeled image's labels also fill the dedup cache. With flat outputs set, the primary's labels also go
+ * as a row to {@link LabelingTopology#ROWS_SINK} and as one row per rank to {@link LabelingTopology#RANKS_SINK}, in
+ * the same transaction as the labels.
  */
 final class OutputRecords {
 
@@ -34,16 +36,24 @@ final class OutputRecords {
     private final DedupCache dedup;
     private final PipelineMetrics metrics;
     private final Set<String> shadowModels;
+    private final boolean rows;
+    private final boolean ranks;
 
-    /** @param dedup null when dedup is off */
+    /**
+     * @param dedup null when dedup is off
+     * @param rows  whether the topology has {@link LabelingTopology#ROWS_SINK}
+     * @param ranks whether it has {@link LabelingTopology#RANKS_SINK}
+     */
     OutputRecords(ProcessorContext<byte[], SpecificRecord> context, TaskModel model, RecipeIdentity recipe,
-                  DedupCache dedup, PipelineMetrics metrics, Set<String> shadowModels) {
+                  DedupCache dedup, PipelineMetrics metrics, Set<String> shadowModels, boolean rows, boolean ranks) {
         this.context = context;
         this.model = model;
         this.recipe = recipe;
         this.dedup = dedup;
         this.metrics = metrics;
         this.shadowModels = shadowModels;
+        this.rows = rows;
+        this.ranks = ranks;
     }
 
     void emit(BatchItem item) {
@@ -119,6 +129,7 @@ final class OutputRecords {
                 fromCache, labeledAt);
         forwardLabels(item.record(), value, LabelingTopology.LABELS_SINK);
         var event = item.event();
+        forwardRows(item.record(), value, event);
         metrics.labeled(timings.getQueueMs(), event.getEventTime() == null ? 0 : event.getEventTime().toEpochMilli(),
                 labeledAt.toEpochMilli());
     }
@@ -131,6 +142,21 @@ final class OutputRecords {
         if (!value.getFlags().isEmpty()) {
             context.forward(out, LabelingTopology.FLAGGED_SINK);
             value.getFlags().forEach(f -> metrics.flagged(f.getRule()));
+        }
+    }
+
+    /** To the flat outputs that are on; like every output, with the input's key, timestamp and headers. */
+    private void forwardRows(BufferedRecord r, ImageLabels value, io.labelstream.schema.ImageEvent event) {
+        byte[] key = Records.key(r);
+        if (rows) {
+            context.forward(new Record<byte[], SpecificRecord>(key, FlatRows.row(value, event), r.getTimestamp(),
+                    Records.toKafka(Records.headers(r))), LabelingTopology.ROWS_SINK);
+        }
+        if (ranks) {
+            for (var rank : FlatRows.ranks(value)) {
+                context.forward(new Record<byte[], SpecificRecord>(key, rank, r.getTimestamp(),
+                        Records.toKafka(Records.headers(r))), LabelingTopology.RANKS_SINK);
+            }
         }
     }
 

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -17,13 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A real schema registry for tests: Apicurio Registry 3.3.3 (its Quarkus app, unpacked by the build into
@@ -94,8 +89,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
         Path java = registryJava();
         Path home = registryHome();
         Path logDir = Files.createDirectories(Path.of("target", "schema-registry").toAbsolutePath());
-        int httpPort = freePort();
-        int managementPort = freePort();
+        int httpPort = ChildServers.freePort();
+        int managementPort = ChildServers.freePort();
         Path log = logDir.resolve("registry-" + httpPort + ".log");
         Files.deleteIfExists(log);
         Path dataDir = Files.createTempDirectory("schema-registry-");
@@ -204,7 +199,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         try {
             stop();
         } finally {
-            deleteRecursively(dataDir);
+            ChildServers.deleteRecursively(dataDir);
             try {
                 Runtime.getRuntime().removeShutdownHook(reaper);
             } catch (IllegalStateException e) {
@@ -306,15 +301,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
     }
 
     private String logTail() {
-        try {
-            if (!Files.exists(log)) {
-                return "(no log)";
-            }
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(log unreadable: " + e + ")";
-        }
+        return ChildServers.logTail(log, 40);
     }
 
     private static void signal(String signal, long pid) throws IOException, InterruptedException {
@@ -358,30 +345,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
         return java;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     private static String encode(String segment) {
         return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private static void deleteRecursively(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // Best effort: target/tmp is cleaned by mvn clean.
-                }
-            });
-        } catch (IOException e) {
-            // Best effort, as above.
-        }
-    }
 }
