@@ -19,6 +19,10 @@ public final class AvroSerdes {
         return new AvroSerde<>(ImageLabels.class, ImageLabels.getClassSchema());
     }
 
+    public static AvroSerde<ImageReview> imageReview() {
+        return new AvroSerde<>(ImageReview.class, ImageReview.getClassSchema());
+    }
+
     public static AvroSerde<ImageFailure> imageFailure() {
         return new AvroSerde<>(ImageFailure.class, ImageFailure.getClassSchema());
     }

@@ -24,11 +24,16 @@ import java.util.regex.Pattern;
  * @param failures     failures.topic
  * @param flagged      flagged.topic: the labels on which a moderation rule fired
  * @param sideLabels   models.NAME.topic: each side model's labels
+ * @param reviews      reviews.topic: the review console's decisions on flagged images
  * @param registry     the schema registry the serdes use; null without one
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                      Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
-                     Map<String, Topic<ImageLabels>> sideLabels, SchemaRegistry registry) implements AutoCloseable {
+                     Map<String, Topic<ImageLabels>> sideLabels, Topic<ImageReview> reviews,
+                     SchemaRegistry registry) implements AutoCloseable {
+
+    /** reviews.topic's default, for topics named without one. */
+    private static final String DEFAULT_REVIEWS = "image-reviews";
 
     public Topics {
         inputs = List.copyOf(inputs);
@@ -37,7 +42,8 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
 
     public Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                   Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
-        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null);
+        this(inputs, inputPattern, labels, failures, flagged, Map.of(),
+                new Topic<>(DEFAULT_REVIEWS, AvroSerdes.imageReview()), null);
     }
 
     /** The configuration's topics, in single-object encoding; see {@link #withRegistry} for the registry's. */
@@ -45,7 +51,7 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         Topics topics = named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
                 config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
-                config.get(Settings.FLAGGED_TOPIC));
+                config.get(Settings.FLAGGED_TOPIC)).withReviews(config.get(Settings.REVIEWS_TOPIC));
         Map<String, String> side = new LinkedHashMap<>();
         for (String name : config.get(Settings.MODELS_EXTRA)) {
             String topic = config.sideModel(name, Settings.SIDE_MODEL_TOPIC);
@@ -70,7 +76,14 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         topicBySideModel.forEach((model, topic) -> side.put(model, registry == null
                 ? new Topic<>(topic, labels.valueSerde())
                 : registered(registry, topic, ImageLabels.class, ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
-        return new Topics(inputs, inputPattern, labels, failures, flagged, side, registry);
+        return new Topics(inputs, inputPattern, labels, failures, flagged, side, reviews, registry);
+    }
+
+    /** These topics with the review console's decisions on topic {@code name}. */
+    public Topics withReviews(String name) {
+        Topic<ImageReview> named = registry == null ? new Topic<>(name, AvroSerdes.imageReview())
+                : registered(registry, name, ImageReview.class, ImageReview.getClassSchema(), AvroSerdes.imageReview());
+        return new Topics(inputs, inputPattern, labels, failures, flagged, sideLabels, named, registry);
     }
 
     /**
@@ -93,7 +106,8 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
                         AvroSerdes.imageFailure()),
                 registered(registry, flagged.name(), ImageLabels.class, ImageLabels.getClassSchema(),
                         AvroSerdes.imageLabels()),
-                side, registry);
+                side, registered(registry, reviews.name(), ImageReview.class, ImageReview.getClassSchema(),
+                        AvroSerdes.imageReview()), registry);
     }
 
     private static <V extends SpecificRecordBase> Topic<V> registered(SchemaRegistry registry, String topic,
