@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-@Command(name = "review", mixinStandardHelpOptions = true,
+@Command(name = "review", mixinStandardHelpOptions = true, subcommands = ReviewExportCommand.class,
         description = {"Serves the moderation review console until stopped: the flagged images waiting for a "
                 + "decision, in a browser; Confirm, Dismiss and Relabel become ImageReview records on reviews.topic.",
                 "",

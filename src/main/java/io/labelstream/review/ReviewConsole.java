@@ -6,9 +6,6 @@ import io.labelstream.broker.KafkaClients;
 import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
-import io.labelstream.image.FetchSettings;
-import io.labelstream.image.ImageDecoder;
-import io.labelstream.image.ImageLimits;
 import io.labelstream.model.LabelSet;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReview;
@@ -56,8 +53,7 @@ public final class ReviewConsole implements AutoCloseable {
         this.token = token;
         this.topics = Topics.forConfig(config);
         KafkaClients clients = KafkaClients.of(config);
-        this.images = new ReviewImages(clients, topics, FetchSettings.fetcher(config), new ImageDecoder(
-                new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.IMAGE_MAX_PIXELS))));
+        this.images = ReviewImages.from(config, clients, topics);
         this.modelLabels = new TreeSet<>();
         String labelsPath = config.get(Settings.MODEL_LABELS_PATH);
         if (!labelsPath.isBlank()) {

@@ -1,7 +1,11 @@
 package io.labelstream.review;
 
 import io.labelstream.broker.KafkaClients;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
 import io.labelstream.image.ActivationOverlay;
+import io.labelstream.image.FetchSettings;
+import io.labelstream.image.ImageLimits;
 import io.labelstream.image.ImageDecoder;
 import io.labelstream.image.ImageRejectedException;
 import io.labelstream.image.ReferenceFetcher;
@@ -50,6 +54,12 @@ public final class ReviewImages {
         this.decoder = decoder;
     }
 
+    /** As the configuration says: its cluster, fetch.* settings and image limits. */
+    public static ReviewImages from(LabelstreamConfig config, KafkaClients clients, Topics topics) {
+        return new ReviewImages(clients, topics, FetchSettings.fetcher(config), new ImageDecoder(new ImageLimits(
+                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.IMAGE_MAX_PIXELS))));
+    }
+
     /** The image's encoded bytes as its producer sent them. */
     public byte[] encoded(SourceCoordinates at) throws IOException {
         ImageEvent event = topics.inputNamed(at.getTopic()).value(inputRecord(at));
@@ -68,20 +78,33 @@ public final class ReviewImages {
         return ((ReferenceFetcher.Fetched) result).bytes();
     }
 
+    /** The image as PNG, as its producer sent it (upright, decoded within the limits). */
+    public byte[] plainPng(SourceCoordinates at) throws IOException {
+        return png(decoded(at));
+    }
+
     /** The image as PNG, with the map of the class its first rule fired on laid over it when the record has one. */
     public byte[] png(ImageLabels item) throws IOException {
-        BufferedImage image;
-        try {
-            image = decoder.decode(encoded(item.getSource()));
-        } catch (ImageRejectedException e) {
-            throw new IOException("cannot decode " + item.getId() + ": " + e.getMessage(), e);
-        }
+        BufferedImage image = decoded(item.getSource());
         ActivationMap map = item.getFlags().isEmpty() ? null : item.getFlags().get(0).getActivation();
         if (map != null) {
             image = ActivationOverlay.render(image, map.getRows(), map.getCols(), bytes(map.getCells()),
                     new SourceRegion(map.getBox().getX(), map.getBox().getY(), map.getBox().getWidth(),
                             map.getBox().getHeight()));
         }
+        return png(image);
+    }
+
+    private BufferedImage decoded(SourceCoordinates at) throws IOException {
+        try {
+            return decoder.decode(encoded(at));
+        } catch (ImageRejectedException e) {
+            throw new IOException("cannot decode the image at " + at.getTopic() + "/" + at.getPartition() + "/"
+                    + at.getOffset() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] png(BufferedImage image) throws IOException {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(image, "png", png);
         return png.toByteArray();
