@@ -59,7 +59,8 @@ final class ReviewServer implements AutoCloseable {
             var h = exchange.getResponseHeaders();
             h.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
             h.set("X-Content-Type-Options", "nosniff");
-            h.set("Referrer-Policy", "no-referrer");
+            // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the console's own forms.
+            h.set("Referrer-Policy", "same-origin");
             h.set("Cache-Control", "no-store");
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
