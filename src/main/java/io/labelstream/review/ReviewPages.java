@@ -68,8 +68,8 @@ final class ReviewPages {
             a.append("<li>").append(escape(label.getLabel())).append(" <span class=\"score\">")
                     .append(score(label.getScore())).append("</span></li>");
         }
-        a.append("</ol><p class=\"model\">Model ").append(escape(item.getModel().getName())).append(' ')
-                .append(escape(item.getModel().getVersion())).append(" <code>")
+        a.append("</ol><p class=\"model\">Model ").append(escape(item.getModel().getName())).append(", version ")
+                .append(escape(item.getModel().getVersion())).append(", <code>")
                 .append(escape(item.getModel().getSha256().substring(0, Math.min(12, item.getModel().getSha256()
                         .length())))).append("</code></p>");
         a.append("<form method=\"post\" action=\"/decide\"><input type=\"hidden\" name=\"id\" value=\"").append(id)

@@ -113,6 +113,7 @@ class PythonClientIT {
         java.put("ImageEvent", hex(ImageEvent.getClassSchema()));
         java.put("ImageLabels", hex(ImageLabels.getClassSchema()));
         java.put("ImageFailure", hex(ImageFailure.getClassSchema()));
+        java.put("ImageReview", hex(ImageReview.getClassSchema()));
         String page = Files.readString(Path.of("docs/topics-and-schemas.md"));
         for (String record : List.of("ImageLabels", "ImageFailure")) {
             List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientIT.class.getClassLoader(),
