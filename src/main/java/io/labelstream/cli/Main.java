@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
                 "  labelstream classify --model m.onnx --labels synset.txt photo.jpg",
                 "  labelstream <command> --help                       # each command's options and examples"},
         subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, ClassifyCommand.class, ConfigCommand.class,
-                ProduceCommand.class, TailCommand.class, HealthCommand.class, ModelCommand.class,
+                ProduceCommand.class, TailCommand.class, HealthCommand.class, ModelCommand.class, ReviewCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -34,6 +34,16 @@ public final class Settings {
     public static final Setting<String> LABELS_RANKS_TOPIC = new Setting<>("labels.ranks.topic", "",
             "Topic of ImageLabelRank records: the primary model's top-k as one flat row per image and rank, for JDBC"
                     + " sinks; empty: not written", Setting.optional(Setting.topic()));
+    public static final Setting<String> REVIEWS_TOPIC = new Setting<>("reviews.topic", "image-reviews",
+            "Topic of ImageReview records: the decisions people take on flagged images in the review console",
+            Setting.topic());
+    public static final Setting<String> REVIEW_BIND = new Setting<>("review.bind", "127.0.0.1:9480",
+            "Address and port the review console listens on (HOST:PORT, port 0 picks a free one); the default is"
+                    + " reachable from this machine only: put a TLS reverse proxy in front to open it wider",
+            Setting.pattern("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}", "HOST:PORT, e.g. 127.0.0.1:9480"));
+    public static final Setting<String> REVIEW_TOKEN = new Setting<>("review.token", "",
+            "The secret reviewers enter on the console's login form (a secret: masked, never logged); empty: one is"
+                    + " generated and printed once at start-up", Setting.anyText());
     public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
             "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
                     + " reaches the threshold is flagged", Setting.anyText());
@@ -282,7 +292,7 @@ public final class Settings {
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, LABELS_FLAT_TOPIC, LABELS_RANKS_TOPIC,
-            MODERATION_RULES, MODERATION_EXPLAIN, DEDUP_ENABLED,
+            REVIEWS_TOPIC, REVIEW_BIND, REVIEW_TOKEN, MODERATION_RULES, MODERATION_EXPLAIN, DEDUP_ENABLED,
             DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, IDLE_POLL_MS, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,

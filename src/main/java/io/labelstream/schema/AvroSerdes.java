@@ -27,6 +27,10 @@ public final class AvroSerdes {
         return new AvroSerde<>(ImageLabelRank.class, ImageLabelRank.getClassSchema());
     }
 
+    public static AvroSerde<ImageReview> imageReview() {
+        return new AvroSerde<>(ImageReview.class, ImageReview.getClassSchema());
+    }
+
     public static AvroSerde<ImageFailure> imageFailure() {
         return new AvroSerde<>(ImageFailure.class, ImageFailure.getClassSchema());
     }

@@ -26,12 +26,17 @@ import java.util.regex.Pattern;
  * @param sideLabels   models.NAME.topic: each side model's labels
  * @param rows         labels.flat.topic: the primary model's labels as one flat row per image; null when not set
  * @param ranks        labels.ranks.topic: the primary model's top-k as one flat row per rank; null when not set
+ * @param reviews      reviews.topic: the review console's decisions on flagged images
  * @param registry     the schema registry the serdes use; null without one
  */
 public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                      Topic<ImageFailure> failures, Topic<ImageLabels> flagged,
                      Map<String, Topic<ImageLabels>> sideLabels, Topic<ImageLabelRow> rows,
-                     Topic<ImageLabelRank> ranks, SchemaRegistry registry) implements AutoCloseable {
+                     Topic<ImageLabelRank> ranks, Topic<ImageReview> reviews, SchemaRegistry registry)
+        implements AutoCloseable {
+
+    /** reviews.topic's default, for topics named without one. */
+    private static final String DEFAULT_REVIEWS = "image-reviews";
 
     public Topics {
         inputs = List.copyOf(inputs);
@@ -40,7 +45,8 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
 
     public Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic<ImageLabels> labels,
                   Topic<ImageFailure> failures, Topic<ImageLabels> flagged) {
-        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null, null, null);
+        this(inputs, inputPattern, labels, failures, flagged, Map.of(), null, null,
+                new Topic<>(DEFAULT_REVIEWS, AvroSerdes.imageReview()), null);
     }
 
     /** The configuration's topics, in single-object encoding; see {@link #withRegistry} for the registry's. */
@@ -48,7 +54,7 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         String pattern = config.get(Settings.INPUT_TOPIC_PATTERN);
         Topics topics = named(config.get(Settings.INPUT_TOPICS), pattern.isEmpty() ? null : Pattern.compile(pattern),
                 config.get(Settings.LABELS_TOPIC), config.get(Settings.FAILURES_TOPIC),
-                config.get(Settings.FLAGGED_TOPIC));
+                config.get(Settings.FLAGGED_TOPIC)).withReviews(config.get(Settings.REVIEWS_TOPIC));
         Map<String, String> side = new LinkedHashMap<>();
         for (String name : config.get(Settings.MODELS_EXTRA)) {
             String topic = config.sideModel(name, Settings.SIDE_MODEL_TOPIC);
@@ -73,7 +79,7 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         Map<String, Topic<ImageLabels>> side = new LinkedHashMap<>();
         topicBySideModel.forEach((model, topic) -> side.put(model, typed(topic, ImageLabels.class,
                 ImageLabels.getClassSchema(), AvroSerdes.imageLabels())));
-        return new Topics(inputs, inputPattern, labels, failures, flagged, side, rows, ranks, registry);
+        return new Topics(inputs, inputPattern, labels, failures, flagged, side, rows, ranks, reviews, registry);
     }
 
     /**
@@ -86,7 +92,13 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
                         AvroSerdes.imageLabelRow()),
                 ranksTopic.isEmpty() ? null : typed(ranksTopic, ImageLabelRank.class,
                         ImageLabelRank.getClassSchema(), AvroSerdes.imageLabelRank()),
-                registry);
+                reviews, registry);
+    }
+
+    /** These topics with the review console's decisions on topic {@code name}. */
+    public Topics withReviews(String name) {
+        return new Topics(inputs, inputPattern, labels, failures, flagged, sideLabels, rows, ranks,
+                typed(name, ImageReview.class, ImageReview.getClassSchema(), AvroSerdes.imageReview()), registry);
     }
 
     /** A topic of {@code type} in these topics' encoding: under the registry when there is one. */
@@ -121,7 +133,8 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
                         ImageLabelRow.getClassSchema(), AvroSerdes.imageLabelRow()),
                 ranks == null ? null : registered(registry, ranks.name(), ImageLabelRank.class,
                         ImageLabelRank.getClassSchema(), AvroSerdes.imageLabelRank()),
-                registry);
+                registered(registry, reviews.name(), ImageReview.class, ImageReview.getClassSchema(),
+                        AvroSerdes.imageReview()), registry);
     }
 
     private static <V extends SpecificRecordBase> Topic<V> registered(SchemaRegistry registry, String topic,

@@ -26,6 +26,20 @@ class AvroSerdeTest {
     private final Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
     @Test
+    void anImageReviewRoundTripsAndTheTopicsPageGivesItsFingerprint() throws Exception {
+        AvroSerde<ImageReview> serde = AvroSerdes.imageReview();
+        ImageReview review = ImageReview.newBuilder().setId("a-1").setDecision(ReviewDecision.RELABELED)
+                .setLabel("cat").setReviewer("ana").setReviewedAt(now).setRule("pets").setRuleLabel("dog")
+                .setModel(new ModelIdentity("m", "1", "ab")).setSource(new SourceCoordinates("images", 0, 7L))
+                .build();
+        assertThat(serde.decode(serde.encode(review))).isEqualTo(review);
+        String fingerprint = String.format("%016x", SchemaNormalization.parsingFingerprint64(
+                ImageReview.getClassSchema()));
+        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("docs/topics-and-schemas.md")))
+                .contains("| `ImageReview` | `" + fingerprint + "` |");
+    }
+
+    @Test
     void imageEventRoundTripsWithTheSingleObjectHeader() throws Exception {
         AvroSerde<ImageEvent> serde = AvroSerdes.imageEvent();
         ImageEvent event = ImageEvent.newBuilder().setId("a-1")

@@ -115,6 +115,7 @@ class PythonClientIT {
         java.put("ImageFailure", hex(ImageFailure.getClassSchema()));
         java.put("ImageLabelRow", hex(io.labelstream.schema.ImageLabelRow.getClassSchema()));
         java.put("ImageLabelRank", hex(io.labelstream.schema.ImageLabelRank.getClassSchema()));
+        java.put("ImageReview", hex(ImageReview.getClassSchema()));
         String page = Files.readString(Path.of("docs/topics-and-schemas.md"));
         for (String record : List.of("ImageLabels", "ImageFailure")) {
             List<org.apache.avro.Schema> older = SchemaHistory.load(PythonClientIT.class.getClassLoader(),

@@ -1,0 +1,204 @@
+package io.labelstream.review;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.labelstream.broker.KafkaClients;
+import io.labelstream.config.ConfigException;
+import io.labelstream.config.LabelstreamConfig;
+import io.labelstream.config.Settings;
+import io.labelstream.model.LabelSet;
+import io.labelstream.schema.ImageLabels;
+import io.labelstream.schema.ImageReview;
+import io.labelstream.schema.Label;
+import io.labelstream.schema.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code labelstream review}: the flagged images waiting for a person's decision, served to browsers, and the
+ * decisions written to the reviews topic. Started from a configuration as {@code run} is; closed, it lets go of
+ * its port, consumer and producer.
+ */
+public final class ReviewConsole implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Topics topics;
+    private final ReviewQueue queue = new ReviewQueue();
+    private final ReviewMetrics metrics = new ReviewMetrics(queue);
+    private final ReviewImages images;
+    private final SortedSet<String> modelLabels;
+    /** PNGs of waiting images, made once each; an image leaves when it is decided. */
+    private final Map<String, byte[]> pngs = new ConcurrentHashMap<>();
+    private final String token;
+    private ReviewFeed feed;
+    private ReviewLog log;
+    private ReviewServer server;
+
+    private ReviewConsole(LabelstreamConfig config, String token) throws IOException {
+        this.token = token;
+        this.topics = Topics.forConfig(config);
+        KafkaClients clients = KafkaClients.of(config);
+        this.images = ReviewImages.from(config, clients, topics);
+        this.modelLabels = new TreeSet<>();
+        String labelsPath = config.get(Settings.MODEL_LABELS_PATH);
+        if (!labelsPath.isBlank()) {
+            LabelSet labels = LabelSet.read(Path.of(labelsPath));
+            for (int i = 0; i < labels.size(); i++) {
+                modelLabels.add(labels.name(i));
+            }
+        }
+        createReviewsTopic(clients, config);
+        this.log = new ReviewLog(clients, topics);
+        this.feed = new ReviewFeed(clients, topics, queue, this::forget);
+        feed.start();
+        this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token));
+    }
+
+    /**
+     * Starts the console: reads the flagged and reviews topics and serves on review.bind.
+     *
+     * @throws ConfigException naming the setting when the configuration cannot serve a console
+     */
+    public static ReviewConsole start(LabelstreamConfig config) throws IOException {
+        if (!config.hasBootstrapServers()) {
+            throw new ConfigException(Settings.BOOTSTRAP_SERVERS.key() + " is required: the console reads "
+                    + Settings.FLAGGED_TOPIC.key() + " from an existing cluster");
+        }
+        String token = config.get(Settings.REVIEW_TOKEN);
+        return new ReviewConsole(config, token.isBlank() ? ConsoleAccess.generateToken() : token);
+    }
+
+    /** The token reviewers sign in with: review.token, or the one generated for this run. */
+    public String token() {
+        return token;
+    }
+
+    /** Where the console listens (the port chosen when review.bind asked for port 0). */
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    ReviewQueue queue() {
+        return queue;
+    }
+
+    ReviewMetrics metrics() {
+        return metrics;
+    }
+
+    /** Writes a decision once; the image leaves this console at once and the others when they read it back. */
+    void record(ImageReview review) {
+        log.write(review);
+        if (queue.decided(review)) {
+            forget(review);
+        }
+    }
+
+    private void forget(ImageReview firstDecision) {
+        metrics.count(firstDecision);
+        pngs.remove(firstDecision.getId());
+    }
+
+    /** The waiting image's PNG (map laid over when it has one); empty when no such image waits. */
+    Optional<byte[]> png(String id) throws IOException {
+        Optional<ImageLabels> item = queue.item(id);
+        if (item.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] png = pngs.get(id);
+        if (png == null) {
+            png = images.png(item.get());
+            if (queue.item(id).isPresent()) {
+                pngs.put(id, png);
+            }
+        }
+        return Optional.of(png);
+    }
+
+    String page(String reviewer, String notice) {
+        List<ImageLabels> items = queue.undecided();
+        SortedSet<String> suggestions = new TreeSet<>(modelLabels);
+        for (ImageLabels item : items) {
+            item.getLabels().stream().map(Label::getLabel).forEach(suggestions::add);
+        }
+        return ReviewPages.console(reviewer, items, suggestions, metrics.counts(), metrics, notice);
+    }
+
+    /** {@code {"depth": N, "ids": [...]}}: what the page polls to drop images decided elsewhere. */
+    String waitingJson() {
+        ObjectNode json = JSON.createObjectNode();
+        List<ImageLabels> items = queue.undecided();
+        json.put("depth", items.size());
+        items.forEach(i -> json.withArray("ids").add(i.getId()));
+        if (items.isEmpty()) {
+            json.putArray("ids");
+        }
+        return json.toString();
+    }
+
+    private static InetSocketAddress bind(LabelstreamConfig config) {
+        String bind = config.get(Settings.REVIEW_BIND);
+        int colon = bind.lastIndexOf(':');
+        String host = bind.substring(0, colon).replace("[", "").replace("]", "");
+        int port = Integer.parseInt(bind.substring(colon + 1));
+        if (port > 65535) {
+            throw ConfigException.invalid(Settings.REVIEW_BIND.key(), bind, "a port up to 65535");
+        }
+        return new InetSocketAddress(host, port);
+    }
+
+    private void createReviewsTopic(KafkaClients clients, LabelstreamConfig config) {
+        if (!"true".equals(config.get(Settings.TOPICS_CREATE))) {
+            return;
+        }
+        try (Admin admin = clients.admin()) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            if (!existing.contains(topics.reviews().name())) {
+                admin.createTopics(List.of(new NewTopic(topics.reviews().name(),
+                        Optional.of(config.get(Settings.TOPICS_PARTITIONS)),
+                        Optional.of(config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue()))))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create " + topics.reviews().name() + ": "
+                        + e.getCause().getMessage(), e);
+            }
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot create " + topics.reviews().name() + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        try {
+            if (feed != null) {
+                feed.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (log != null) {
+            log.close();
+        }
+        topics.close();
+    }
+}
