@@ -113,6 +113,10 @@ public final class TopicTraffic {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // One batch in flight: a topic just created can answer NOT_LEADER_OR_FOLLOWER until its broker has applied
+        // the new leadership, and with several idempotent batches in flight the retries were seen to loop on
+        // OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms, failing a test before it began.
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
