@@ -13,7 +13,6 @@ import io.labelstream.testing.TopicTraffic;
 import java.awt.Color;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,20 +31,8 @@ final class FlaggedTraffic {
 
     /** The pipeline's settings for application {@code app} on {@code kafka}, models written into {@code dir}. */
     static Map<String, String> settings(String app, EmbeddedKafka kafka, Path dir) throws Exception {
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", kafka.bootstrapServers());
-        s.put("application.id", app);
-        s.put("input.topics", app + "-in");
-        s.put("labels.topic", app + "-labels");
-        s.put("failures.topic", app + "-failures");
-        s.put("flagged.topic", app + "-flagged");
+        Map<String, String> s = ColourModel.flaggingPipeline(kafka.bootstrapServers(), app, dir);
         s.put("reviews.topic", app + "-reviews");
-        s.put("topics.partitions", "1");
-        s.put("model.path", ColourModel.write(dir.resolve("colour.onnx")).toString());
-        s.put("model.labels.path", ColourModel.labels(dir.resolve("labels.txt")).toString());
-        s.put("model.top.k", "2");
-        s.put("moderation.rules", "reds:label=red>=0.7");
-        s.put("state.dir", dir.resolve("state-" + app).toString());
         s.put("ops.port", "-1");
         return s;
     }

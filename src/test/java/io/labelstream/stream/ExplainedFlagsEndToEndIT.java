@@ -47,19 +47,7 @@ class ExplainedFlagsEndToEndIT {
     Path dir;
 
     private Map<String, String> settings(String app, String bootstrap) throws Exception {
-        Map<String, String> s = new HashMap<>();
-        s.put("bootstrap.servers", bootstrap);
-        s.put("application.id", app);
-        s.put("input.topics", app + "-in");
-        s.put("labels.topic", app + "-labels");
-        s.put("failures.topic", app + "-failures");
-        s.put("flagged.topic", app + "-flagged");
-        s.put("topics.partitions", "1");
-        s.put("model.path", ColourModel.write(dir.resolve("colour.onnx")).toString());
-        s.put("model.labels.path", ColourModel.labels(dir.resolve("labels.txt")).toString());
-        s.put("model.top.k", "2");
-        s.put("moderation.rules", "reds:label=red>=0.7"); // one red cell of 49: p(red) is about 0.78
-        s.put("state.dir", dir.resolve("state-" + app).toString());
+        Map<String, String> s = ColourModel.flaggingPipeline(bootstrap, app, dir);
         s.put("ops.port", "0");
         return s;
     }

@@ -30,6 +30,22 @@ public final class ColourModel {
 
     public static final List<String> LABELS = List.of("red", "green");
 
+    /**
+     * A pipeline on {@code bootstrap} that labels with this model (written into {@code dir}) and flags every image
+     * whose red cell makes p(red) reach 0.7 (one red cell of 49 gives about 0.78): one partition, top 2.
+     */
+    public static java.util.Map<String, String> flaggingPipeline(String bootstrap, String app, Path dir)
+            throws IOException {
+        java.util.Map<String, String> s = PipelineSettings.of(bootstrap, app, write(dir.resolve("colour.onnx")),
+                dir.resolve("state-" + app));
+        s.put("flagged.topic", app + "-flagged");
+        s.put("topics.partitions", "1");
+        s.put("model.labels.path", labels(dir.resolve("labels.txt")).toString());
+        s.put("model.top.k", "2");
+        s.put("moderation.rules", "reds:label=red>=0.7");
+        return s;
+    }
+
     private ColourModel() {
     }
 
