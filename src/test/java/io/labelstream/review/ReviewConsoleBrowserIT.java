@@ -105,7 +105,7 @@ class ReviewConsoleBrowserIT {
         browser.findElement(By.name("reviewer")).sendKeys(reviewer);
         browser.findElement(By.name("token")).sendKeys(token);
         browser.findElement(By.cssSelector("form[action='/login'] button")).click();
-        await("the answer to signing in").atMost(Duration.ofSeconds(30)).until(() ->
+        await("the answer to signing in").atMost(Duration.ofSeconds(90)).until(() ->
                 !browser.getCurrentUrl().endsWith("/login") || browser.getPageSource().contains("notice")
                         || browser.getPageSource().contains("may not"));
     }
@@ -121,7 +121,7 @@ class ReviewConsoleBrowserIT {
 
     private static void decide(WebDriver browser, String id, String button) {
         article(browser, id).findElement(By.xpath(".//button[normalize-space()='" + button + "']")).click();
-        await(id + " decided").atMost(Duration.ofSeconds(30)).until(() -> !shownIds(browser).contains(id));
+        await(id + " decided").atMost(Duration.ofSeconds(90)).until(() -> !shownIds(browser).contains(id));
     }
 
     @Test
@@ -141,7 +141,7 @@ class ReviewConsoleBrowserIT {
             assertThat(shownIds(bo)).containsExactlyElementsOf(RED);
             for (String id : RED) {
                 WebElement img = article(ana, id).findElement(By.tagName("img"));
-                await(id + "'s image").atMost(Duration.ofSeconds(30)).until(() -> ((Number) ((JavascriptExecutor) ana)
+                await(id + "'s image").atMost(Duration.ofSeconds(90)).until(() -> ((Number) ((JavascriptExecutor) ana)
                         .executeScript("return arguments[0].complete ? arguments[0].naturalWidth : 0", img))
                         .intValue() == 400);
                 assertThat(img.getAttribute("alt")).contains("with the map of red");
@@ -155,7 +155,7 @@ class ReviewConsoleBrowserIT {
             article(ana, "b-2").findElement(By.name("label")).sendKeys("crimson");
             decide(ana, "b-2", "Relabel");
             // Bo's page was never reloaded: its script drops what Ana decided.
-            await("Ana's decisions leave Bo's open console").atMost(Duration.ofSeconds(30))
+            await("Ana's decisions leave Bo's open console").atMost(Duration.ofSeconds(90))
                     .untilAsserted(() -> assertThat(shownIds(bo)).containsExactly("b-3"));
             assertThat(bo.findElement(By.id("depth")).getText()).isEqualTo("1");
 
@@ -186,7 +186,7 @@ class ReviewConsoleBrowserIT {
             try {
                 ana.get("http://localhost:" + elsewhere.getAddress().getPort() + "/");
                 ana.findElement(By.id("go")).click();
-                await("the refusal").atMost(Duration.ofSeconds(30))
+                await("the refusal").atMost(Duration.ofSeconds(90))
                         .until(() -> ana.getPageSource().contains("may not change anything"));
             } finally {
                 elsewhere.stop(0);
