@@ -31,6 +31,8 @@ public final class PipelineBenchmark {
      * @param seconds         roughly how long each in-process loop runs per round
      * @param pipelineSeconds the pipeline's backlog is sized to take this long at the ceiling's speed
      * @param loads         fractions of the measured pipeline capacity offered in the latency runs
+     * @param latencyRates  images per second offered in the latency runs instead of {@code loads}: one rate for
+     *                      every build compared, where a capacity measured anew each run would move the load
      * @param backlog       images in the memory run's backlog (0 skips it)
      * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
      * @param runJvm        JVM options of the cost and idle runs' {@code labelstream run} processes
@@ -44,7 +46,8 @@ public final class PipelineBenchmark {
     public record Options(List<BenchModel> models, List<int[]> sizes, List<Integer> batchSizes,
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
                           int streamThreads,
-                          String bootstrapServers, boolean peers, List<Double> loads, Duration latencyDuration,
+                          String bootstrapServers, boolean peers, List<Double> loads, List<Double> latencyRates,
+                          Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
                           List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir,
                           boolean cost, Duration idle, boolean sideModel, double costSeconds,
@@ -269,7 +272,7 @@ public final class PipelineBenchmark {
                                                Map<BenchModel, Path> models,
                                                Map<String, List<byte[]>> images) throws Exception {
         List<BenchChart.Latencies> all = new ArrayList<>();
-        if (options.loads().isEmpty()) {
+        if (options.loads().isEmpty() && options.latencyRates().isEmpty()) {
             return all;
         }
         String size = sizeName(options.latencySize());
@@ -292,8 +295,12 @@ public final class PipelineBenchmark {
             }
             double batchInferenceMs = ceiling.values().length == 0 ? Double.NaN : 1000.0 * batch / ceiling.median();
             double bound = delayMs + 2 * batchInferenceMs + 100;
-            for (double load : options.loads()) {
-                double rate = load * capacity.median();
+            double measured = capacity.median();
+            List<Double> rates = options.latencyRates().isEmpty()
+                    ? options.loads().stream().map(load -> load * measured).toList()
+                    : options.latencyRates();
+            for (double rate : rates) {
+                double load = rate / measured;
                 String name = String.format(Locale.ROOT, "bench-%s-latency-%s-%d", runId, modelName,
                         Math.round(load * 100));
                 PipelineRuns.Latency result = runs.latency(name, model.getValue(), jpegs, batch, rate,

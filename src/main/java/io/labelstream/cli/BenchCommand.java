@@ -148,6 +148,11 @@ final class BenchCommand {
                         + "(default ${DEFAULT-VALUE}).")
         List<Double> loads;
 
+        @Option(names = "--latency-rates", split = ",",
+                description = "Latency runs at these rates (images per second) instead of --loads: builds or settings "
+                        + "compared at one offered rate, where each run's own capacity measurement would move it.")
+        List<Double> latencyRates = List.of();
+
         @Option(names = "--latency-duration", defaultValue = "PT30S", description = "Per load level (default ${DEFAULT-VALUE}).")
         java.time.Duration latencyDuration;
 
@@ -215,6 +220,7 @@ final class BenchCommand {
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
+                    latencyRates.stream().filter(r -> r > 0).toList(),
                     latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
                     memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds, explainTops), System.out)
                     .run();
