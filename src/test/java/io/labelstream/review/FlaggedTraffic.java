@@ -91,4 +91,11 @@ final class FlaggedTraffic {
         return ColourModel.rectangleImage(400, 300, (int) (seen.x() + (7 - cells) * seen.width() / 7) + 1,
                 (int) seen.y() + 1 + shift, cells * side - 2, side - 2, Color.RED);
     }
+
+    /** {@code command} followed by every setting as {@code -s KEY=VALUE}: a command line for the same cluster. */
+    static String[] commandLine(Map<String, String> settings, String... command) {
+        List<String> args = new ArrayList<>(List.of(command));
+        settings.forEach((k, v) -> args.addAll(List.of("-s", k + "=" + v)));
+        return args.toArray(String[]::new);
+    }
 }

@@ -258,10 +258,8 @@ class ReviewConsoleIT {
         }
 
         Path exported = dir.resolve("adapt-exported");
-        List<String> export = new ArrayList<>(List.of("review", "export", "--out", exported.toString(),
-                "--negative-label", "other"));
-        s.forEach((k, v) -> export.addAll(List.of("-s", k + "=" + v)));
-        Captured exporting = ConsoleCapture.run(() -> CliTestAccess.execute(export.toArray(String[]::new)));
+        Captured exporting = ConsoleCapture.run(() -> CliTestAccess.execute(FlaggedTraffic.commandLine(s, "review",
+                "export", "--out", exported.toString(), "--negative-label", "other")));
         assertThat(exporting.exitCode()).as(exporting.err()).isZero();
         assertThat(exporting.out()).contains("exported 6 reviewed images from review-adapt-reviews");
         List<String> folders;
