@@ -1,14 +1,13 @@
 package io.labelstream.testing;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -81,21 +80,23 @@ public final class ChildInstance implements AutoCloseable {
      * Waits until a line of the output matches {@code pattern} and returns that match; stops waiting, quoting the
      * output, when the process has ended without it.
      */
-    public Matcher awaitLine(Pattern pattern, Duration atMost) {
-        AtomicReference<Matcher> found = new AtomicReference<>();
+    public Matcher awaitLine(Pattern pattern, Duration atMost) throws IOException {
         await("a line matching " + pattern + " in " + log).atMost(atMost).pollInSameThread()
-                .failFast(() -> assertThat(isAlive()).as("still running; its output:%n%s", log()).isTrue())
-                .until(() -> {
-                    for (String line : log().split("\\R")) {
-                        Matcher m = pattern.matcher(line);
-                        if (m.find()) {
-                            found.set(m);
-                            return true;
-                        }
-                    }
-                    return false;
-                });
-        return found.get();
+                .failFast(() -> assertThat(isAlive() || line(pattern) != null)
+                        .as("still running or done with the line; its output:%n%s", log()).isTrue())
+                .until(() -> line(pattern) != null);
+        return line(pattern);
+    }
+
+    /** The first line of the output that matches, or null. */
+    private Matcher line(Pattern pattern) throws IOException {
+        for (String line : log().split("\\R")) {
+            Matcher m = pattern.matcher(line);
+            if (m.find()) {
+                return m;
+            }
+        }
+        return null;
     }
 
     /** SIGKILL: the JVM gets no chance to commit, flush or close anything. */
