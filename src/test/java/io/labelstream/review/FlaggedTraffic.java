@@ -6,13 +6,17 @@ import io.labelstream.image.PreprocessRecipe;
 import io.labelstream.image.SourceRegion;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.schema.Topics;
 import io.labelstream.stream.Pipeline;
 import io.labelstream.testing.ColourModel;
+import io.labelstream.testing.CommittedRecords;
 import io.labelstream.testing.TopicTraffic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.awt.Color;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,25 +43,59 @@ final class FlaggedTraffic {
 
     /** Labels {@code redIds} (flagged, with maps) and one green image (not flagged); returns when all are out. */
     static void flag(Map<String, String> settings, EmbeddedKafka kafka, List<String> redIds) throws Exception {
+        LinkedHashMap<String, byte[]> events = new LinkedHashMap<>();
+        for (String id : redIds) {
+            events.put(id, TopicTraffic.event(id, redCells(1, 0)));
+        }
+        flag(settings, kafka, events);
+    }
+
+    /**
+     * Labels {@code redEvents} (input records, each an image the rule flags) and one green image (not flagged);
+     * returns when all are out.
+     */
+    static void flag(Map<String, String> settings, EmbeddedKafka kafka, LinkedHashMap<String, byte[]> redEvents)
+            throws Exception {
         String app = settings.get("application.id");
         LabelstreamConfig config = LabelstreamConfig.of(settings);
         try (LabelingEngine engine = EngineFactory.create(config);
              Pipeline pipeline = Pipeline.start(config, kafka.bootstrapServers(), engine)) {
             assertThat(pipeline.awaitRunning(Duration.ofMinutes(3))).isTrue();
-            SourceRegion seen = PreprocessRecipe.IMAGENET.region(400, 300);
-            int side = (int) (seen.width() / 7);
-            LinkedHashMap<String, byte[]> events = new LinkedHashMap<>();
-            for (String id : redIds) {
-                events.put(id, TopicTraffic.event(id, ColourModel.squareImage(400, 300,
-                        (int) (seen.x() + 6 * seen.width() / 7) + 1, (int) seen.y() + 1, side - 2, Color.RED)));
-            }
+            LinkedHashMap<String, byte[]> events = new LinkedHashMap<>(redEvents);
             events.put("green", TopicTraffic.event("green", ColourModel.squareImage(400, 300, 0, 0, 200,
                     Color.GREEN)));
             TopicTraffic traffic = new TopicTraffic(kafka.bootstrapServers());
             traffic.publishAll(app + "-in", events);
-            TopicTraffic.Outcome flagged = traffic.awaitOutcome(app + "-in", app + "-flagged", app + "-failures",
-                    redIds.size(), Duration.ofMinutes(2), pipeline::fatalError);
-            assertThat(flagged.labeledCounts()).containsOnlyKeys(redIds.toArray(String[]::new));
+            // Read as the console reads them: in the configuration's encoding, under its schema registry if any.
+            List<String> flagged = new ArrayList<>();
+            try (Topics topics = Topics.forConfig(config);
+                 CommittedRecords out = traffic.committed(app + "-flagged", app + "-failures")) {
+                for (ConsumerRecord<byte[], byte[]> r : out.awaitAll(app + "-in", redEvents.size(),
+                        Duration.ofMinutes(2), pipeline::fatalError).records()) {
+                    assertThat(r.topic()).as("no failure").isEqualTo(app + "-flagged");
+                    flagged.add(topics.flagged().value(r).getId());
+                }
+            }
+            assertThat(flagged).containsExactlyElementsOf(redEvents.keySet());
         }
+    }
+
+    /**
+     * A grey 400 × 300 PNG whose red square covers the last {@code cells} (1 to 6) cells of the top row of the
+     * colour model's 7 × 7 grid, {@code shift} (0 to 2) pixels down: the more cells, the higher p(red); one cell is
+     * enough for the rule.
+     */
+    static byte[] redCells(int cells, int shift) {
+        SourceRegion seen = PreprocessRecipe.IMAGENET.region(400, 300);
+        int side = (int) (seen.width() / 7);
+        return ColourModel.rectangleImage(400, 300, (int) (seen.x() + (7 - cells) * seen.width() / 7) + 1,
+                (int) seen.y() + 1 + shift, cells * side - 2, side - 2, Color.RED);
+    }
+
+    /** {@code command} followed by every setting as {@code -s KEY=VALUE}: a command line for the same cluster. */
+    static String[] commandLine(Map<String, String> settings, String... command) {
+        List<String> args = new ArrayList<>(List.of(command));
+        settings.forEach((k, v) -> args.addAll(List.of("-s", k + "=" + v)));
+        return args.toArray(String[]::new);
     }
 }

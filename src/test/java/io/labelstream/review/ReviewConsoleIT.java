@@ -2,12 +2,18 @@ package io.labelstream.review;
 
 import io.labelstream.broker.EmbeddedKafka;
 import io.labelstream.broker.KafkaClients;
+import io.labelstream.cli.CliTestAccess;
+import io.labelstream.model.LabelSet;
+import io.labelstream.model.LoadedModel;
+import io.labelstream.model.SessionSettings;
 import io.labelstream.model.adapt.LabeledImages;
 import io.labelstream.schema.Topics;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageReview;
 import io.labelstream.schema.ReviewDecision;
+import io.labelstream.testing.ConsoleCapture;
+import io.labelstream.testing.ConsoleCapture.Captured;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -20,14 +26,16 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +47,8 @@ import static org.awaitility.Awaitility.await;
  * The console over HTTP against the real broker and real flagged records: only a session from the token sees
  * anything, each decision is one record on the reviews topic read_committed, a second decision and a cross-site
  * POST are refused, the export is the folder layout {@code model adapt --train} reads, and a console started
- * afterwards knows what was decided.
+ * afterwards knows what was decided. Decisions exported by {@code review export} and adapted by {@code model adapt},
+ * both as a user runs them, give a model whose classes are the exported folders.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ReviewConsoleIT {
@@ -69,49 +78,32 @@ class ReviewConsoleIT {
     }
 
     private ReviewConsole console() throws Exception {
-        Map<String, String> s = new HashMap<>(settings);
+        return console(settings);
+    }
+
+    private static ReviewConsole console(Map<String, String> pipelineSettings) throws Exception {
+        Map<String, String> s = new HashMap<>(pipelineSettings);
         s.put("review.bind", "127.0.0.1:0");
         s.put("review.token", TOKEN);
         return ReviewConsole.start(LabelstreamConfig.of(s));
     }
 
     private static String base(ReviewConsole console) {
-        return "http://127.0.0.1:" + console.address().getPort();
+        return ConsoleHttp.of(console).base();
     }
 
     private HttpResponse<String> get(ReviewConsole console, String path, String cookie) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base(console) + path));
-        if (cookie != null) {
-            r.header("Cookie", cookie);
-        }
-        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        return ConsoleHttp.of(console).get(path, cookie);
     }
 
     private HttpResponse<String> post(ReviewConsole console, String path, String cookie, String origin,
                                       Map<String, String> form) throws Exception {
-        StringBuilder body = new StringBuilder();
-        form.forEach((k, v) -> body.append(body.length() == 0 ? "" : "&").append(k).append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base(console) + path))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-        if (cookie != null) {
-            r.header("Cookie", cookie);
-        }
-        if (origin != null) {
-            r.header("Origin", origin);
-        }
-        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        return ConsoleHttp.of(console).post(path, cookie, origin, form);
     }
 
     /** Signs in and returns the Cookie header to send. */
     private String signIn(ReviewConsole console, String reviewer) throws Exception {
-        HttpResponse<String> login = post(console, "/login", null, base(console),
-                Map.of("token", TOKEN, "reviewer", reviewer));
-        assertThat(login.statusCode()).isEqualTo(303);
-        String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-        assertThat(setCookie).contains("HttpOnly").contains("SameSite=Strict");
-        return setCookie.substring(0, setCookie.indexOf(';'));
+        return ConsoleHttp.of(console).signIn(TOKEN, reviewer);
     }
 
     @Test
@@ -234,5 +226,65 @@ class ReviewConsoleIT {
             assertThat(late.statusCode()).isEqualTo(409);
             assertThat(late.body()).contains("red-1 was already decided by ana (DISMISSED)");
         }
+    }
+
+    @Test
+    void decisionsExportedByTheCommandAdaptIntoAModelWhoseLabelsAreTheExportedFolders() throws Exception {
+        // Two images per class, as adapt's holdout needs at least two. The more red cells an image has, the higher
+        // the colour model's red feature (the input of its classifier, which adapt trains on), so the classes the
+        // reviewers make below lie apart where the new head looks.
+        Map<String, String> s = FlaggedTraffic.settings("review-adapt", kafka, dir);
+        LinkedHashMap<String, byte[]> events = new LinkedHashMap<>();
+        for (int cells = 1; cells <= 3; cells++) {
+            for (int i = 0; i < 2; i++) {
+                String id = "cells" + cells + "-" + i;
+                events.put(id, TopicTraffic.event(id, FlaggedTraffic.redCells(cells, i)));
+            }
+        }
+        FlaggedTraffic.flag(s, kafka, events);
+        try (ReviewConsole console = console(s)) {
+            String ana = signIn(console, "ana");
+            await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(get(console, "/api/items", ana)
+                    .body()).startsWith("{\"depth\":6,"));
+            String own = base(console);
+            for (int i = 0; i < 2; i++) {
+                assertThat(post(console, "/decide", ana, own, Map.of("id", "cells1-" + i, "decision", "CONFIRMED"))
+                        .statusCode()).isEqualTo(303);
+                assertThat(post(console, "/decide", ana, own, Map.of("id", "cells2-" + i, "decision", "RELABELED",
+                        "label", "crimson")).statusCode()).isEqualTo(303);
+                assertThat(post(console, "/decide", ana, own, Map.of("id", "cells3-" + i, "decision", "DISMISSED"))
+                        .statusCode()).isEqualTo(303);
+            }
+        }
+
+        Path exported = dir.resolve("adapt-exported");
+        Captured exporting = ConsoleCapture.run(() -> CliTestAccess.execute(FlaggedTraffic.commandLine(s, "review",
+                "export", "--out", exported.toString(), "--negative-label", "other")));
+        assertThat(exporting.exitCode()).as(exporting.err()).isZero();
+        assertThat(exporting.out()).contains("exported 6 reviewed images from review-adapt-reviews");
+        List<String> folders;
+        try (var listing = Files.list(exported)) {
+            folders = listing.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertThat(folders).containsExactly("crimson", "other", "red");
+
+        Path model = dir.resolve("adapted.onnx");
+        Captured adapting = ConsoleCapture.run(() -> CliTestAccess.execute("model", "adapt", "--model",
+                s.get("model.path"), "--train", exported.toString(), "--out", model.toString()));
+        assertThat(adapting.exitCode()).as(adapting.err()).isZero();
+        assertThat(adapting.out()).contains("trained on 6 images").contains("crimson 2, other 2, red 2");
+        Path labels = dir.resolve("adapted.labels.txt");
+        LabelSet loaded = LoadedModel.load(model, labels, null, SessionSettings.defaults()).labels();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < loaded.size(); i++) {
+            names.add(loaded.name(i));
+        }
+        assertThat(names).isEqualTo(folders);
+
+        // And it tells the reviewers' classes apart: a relabeled image is crimson to it.
+        Captured classify = ConsoleCapture.run(() -> CliTestAccess.execute("classify", "--model", model.toString(),
+                "--labels", labels.toString(), "--top", "1", exported.resolve("crimson/cells2-0.png").toString()));
+        assertThat(classify.exitCode()).as(classify.err()).isZero();
+        assertThat(classify.out()).containsPattern("cells2-0\\.png +crimson \\(");
     }
 }

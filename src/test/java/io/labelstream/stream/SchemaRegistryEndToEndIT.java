@@ -17,12 +17,10 @@ import io.labelstream.testing.SchemaRegistryServer;
 import io.labelstream.testing.TestModels;
 import io.labelstream.testing.TopicTraffic;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.GenericRecordBuilder;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -150,20 +148,6 @@ class SchemaRegistryEndToEndIT {
         return out.toByteArray();
     }
 
-    /** Reads a Confluent-framed value with the registry alone: its id, its writer schema from the registry. */
-    private static GenericRecord readByRegistry(byte[] value, Map<Integer, Schema> cache) throws Exception {
-        assertThat(value[0]).as("Confluent magic byte").isZero();
-        int id = ByteBuffer.wrap(value, 1, 4).getInt();
-        Schema writer = cache.get(id);
-        if (writer == null) {
-            JsonNode answer = get("/schemas/ids/" + id);
-            writer = new Schema.Parser().parse(answer.get("schema").asText());
-            cache.put(id, writer);
-        }
-        return new GenericDatumReader<GenericRecord>(writer).read(null,
-                DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null));
-    }
-
     private static JsonNode get(String path) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(registry.url() + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -183,11 +167,10 @@ class SchemaRegistryEndToEndIT {
         Map<String, Integer> labeled = new HashMap<>();
         List<GenericRecord> failures = new ArrayList<>();
         List<Integer> labelIds = new ArrayList<>();
-        Map<Integer, Schema> schemas = new HashMap<>();
         try (var outputs = new TopicTraffic(kafka.bootstrapServers()).committed(app + "-labels", app + "-failures")) {
             outputs.awaitAll(app + "-in", expected, WAIT, pipeline::fatalError);
             for (ConsumerRecord<byte[], byte[]> r : outputs.records()) {
-                GenericRecord value = readByRegistry(r.value(), schemas);
+                GenericRecord value = registry.read(r.value());
                 String id = String.valueOf(value.get("id"));
                 if (r.topic().endsWith("-labels")) {
                     labeled.merge(id, 1, Integer::sum);
@@ -322,9 +305,8 @@ class SchemaRegistryEndToEndIT {
             // In input order: each outage's own records first, the single-object one behind them.
             List<String> order = new ArrayList<>();
             try (var labels = traffic.committed(app + "-labels")) {
-                Map<Integer, Schema> schemas = new HashMap<>();
                 for (ConsumerRecord<byte[], byte[]> r : labels.awaitAtLeast(total, WAIT, () -> null).records()) {
-                    order.add(readByRegistry(r.value(), schemas).get("id").toString());
+                    order.add(registry.read(r.value()).get("id").toString());
                 }
             }
             assertThat(order).containsExactly("frozen-0", "frozen-1", "frozen-2", "frozen-3", "frozen-4",

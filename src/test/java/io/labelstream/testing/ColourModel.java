@@ -115,12 +115,21 @@ public final class ColourModel {
 
     /** As {@link #squareImage}, not yet encoded. */
     public static BufferedImage square(int width, int height, int x, int y, int side, Color colour) {
+        return rectangle(width, height, x, y, side, side, colour);
+    }
+
+    /** A grey {@code width × height} PNG with a red (or green) {@code w × h} rectangle at {@code (x, y)}. */
+    public static byte[] rectangleImage(int width, int height, int x, int y, int w, int h, Color colour) {
+        return SyntheticImages.png(rectangle(width, height, x, y, w, h, colour));
+    }
+
+    private static BufferedImage rectangle(int width, int height, int x, int y, int w, int h, Color colour) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setColor(new Color(128, 128, 128));
         g.fillRect(0, 0, width, height);
         g.setColor(colour);
-        g.fillRect(x, y, side, side);
+        g.fillRect(x, y, w, h);
         g.dispose();
         return image;
     }

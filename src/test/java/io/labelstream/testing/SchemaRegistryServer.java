@@ -2,6 +2,10 @@ package io.labelstream.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.DecoderFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -9,6 +13,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -72,6 +78,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Kills a registry a test left running when the test JVM exits, so no 260 MB orphan outlives the build. */
     private final Thread reaper = new Thread(this::kill, "schema-registry-reaper");
+    /** Writer schemas by id, as {@link #read} fetched them. */
+    private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private volatile Process process;
     private boolean frozen;
 
@@ -193,6 +201,30 @@ public final class SchemaRegistryServer implements AutoCloseable {
         call("PUT", "/config/" + encode(subject), JSON.writeValueAsString(Map.of("compatibility", level)));
     }
 
+    /** The schema of {@code subject}'s latest version. */
+    public Schema latestSchema(String subject) throws IOException, InterruptedException {
+        JsonNode answer = call("GET", "/subjects/" + encode(subject) + "/versions/latest", null);
+        return new Schema.Parser().parse(answer.get("schema").asText());
+    }
+
+    /**
+     * Reads a Confluent-framed value as a reader that knows nothing but this registry: the magic byte, the schema
+     * id, the writer schema fetched by that id, and the Avro binary read with it.
+     */
+    public GenericRecord read(byte[] value) throws IOException, InterruptedException {
+        if (value.length < 5 || value[0] != 0) {
+            throw new IOException("not Confluent-framed: no magic byte 0 and 4-byte schema id");
+        }
+        int id = ByteBuffer.wrap(value, 1, 4).getInt();
+        Schema writer = schemasById.get(id);
+        if (writer == null) {
+            writer = new Schema.Parser().parse(call("GET", "/schemas/ids/" + id, null).get("schema").asText());
+            schemasById.put(id, writer);
+        }
+        return new GenericDatumReader<GenericRecord>(writer).read(null,
+                DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null));
+    }
+
     /** Stops the registry (see {@link #stop()}) and deletes its store. */
     @Override
     public void close() throws InterruptedException {
@@ -283,7 +315,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", CONTENT_TYPE)
                 .header("Accept", CONTENT_TYPE + ", application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(body))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
                 .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {

@@ -4,6 +4,7 @@ import io.labelstream.image.SyntheticImages;
 import io.labelstream.schema.AvroSerde;
 import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageEvent;
+import io.labelstream.schema.ImageReference;
 import io.labelstream.schema.ImageFailure;
 import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.InlineImage;
@@ -65,6 +66,12 @@ public final class TopicTraffic {
     public static byte[] event(String id, byte[] image) {
         return EVENTS.encode(ImageEvent.newBuilder().setId(id)
                 .setImage(new InlineImage(ByteBuffer.wrap(image), "image/jpeg"))
+                .setEventTime(Instant.now()).build());
+    }
+
+    /** An ImageEvent whose image is a reference to {@code uri}, fetched by whoever reads it. */
+    public static byte[] referenceEvent(String id, String uri) {
+        return EVENTS.encode(ImageEvent.newBuilder().setId(id).setImage(new ImageReference(uri, null, null, null))
                 .setEventTime(Instant.now()).build());
     }
 
