@@ -63,9 +63,9 @@ public final class ReviewConsole implements AutoCloseable {
             }
         }
         createReviewsTopic(clients, config);
-        this.log = new ReviewLog(clients, topics);
         this.feed = new ReviewFeed(clients, topics, queue, this::forget);
         feed.start();
+        this.log = new ReviewLog(clients, topics, feed, queue::decision);
         this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token));
     }
 
@@ -101,12 +101,18 @@ public final class ReviewConsole implements AutoCloseable {
         return metrics;
     }
 
-    /** Writes a decision once; the image leaves this console at once and the others when they read it back. */
-    void record(ImageReview review) {
-        log.write(review);
-        if (queue.decided(review)) {
+    /**
+     * Writes a decision unless the image was decided already, by any console; written, the image leaves this
+     * console at once and the others when they read it back.
+     *
+     * @return empty when written; otherwise the image's first decision, and nothing was written
+     */
+    Optional<ImageReview> record(ImageReview review) {
+        Optional<ImageReview> first = log.write(review);
+        if (first.isEmpty() && queue.decided(review)) {
             forget(review);
         }
+        return first;
     }
 
     private void forget(ImageReview firstDecision) {

@@ -20,7 +20,6 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -57,8 +56,7 @@ class ReviewConsoleIT {
     @BeforeAll
     static void flagImages() throws Exception {
         kafka = EmbeddedKafka.start();
-        settings = FlaggedTraffic.settings("review-it", kafka, dir);
-        FlaggedTraffic.flag(settings, kafka, RED);
+        settings = FlaggedTraffic.flagged("review-it", kafka, dir, RED);
     }
 
     @AfterAll
@@ -69,49 +67,24 @@ class ReviewConsoleIT {
     }
 
     private ReviewConsole console() throws Exception {
-        Map<String, String> s = new HashMap<>(settings);
-        s.put("review.bind", "127.0.0.1:0");
-        s.put("review.token", TOKEN);
-        return ReviewConsole.start(LabelstreamConfig.of(s));
+        return ConsoleHttp.start(settings, TOKEN, Map.of());
     }
 
     private static String base(ReviewConsole console) {
-        return "http://127.0.0.1:" + console.address().getPort();
+        return ConsoleHttp.base(console);
     }
 
     private HttpResponse<String> get(ReviewConsole console, String path, String cookie) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base(console) + path));
-        if (cookie != null) {
-            r.header("Cookie", cookie);
-        }
-        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        return ConsoleHttp.get(http, console, path, cookie);
     }
 
     private HttpResponse<String> post(ReviewConsole console, String path, String cookie, String origin,
                                       Map<String, String> form) throws Exception {
-        StringBuilder body = new StringBuilder();
-        form.forEach((k, v) -> body.append(body.length() == 0 ? "" : "&").append(k).append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base(console) + path))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-        if (cookie != null) {
-            r.header("Cookie", cookie);
-        }
-        if (origin != null) {
-            r.header("Origin", origin);
-        }
-        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        return ConsoleHttp.post(http, console, path, cookie, origin, form);
     }
 
-    /** Signs in and returns the Cookie header to send. */
     private String signIn(ReviewConsole console, String reviewer) throws Exception {
-        HttpResponse<String> login = post(console, "/login", null, base(console),
-                Map.of("token", TOKEN, "reviewer", reviewer));
-        assertThat(login.statusCode()).isEqualTo(303);
-        String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-        assertThat(setCookie).contains("HttpOnly").contains("SameSite=Strict");
-        return setCookie.substring(0, setCookie.indexOf(';'));
+        return ConsoleHttp.signIn(http, console, TOKEN, reviewer);
     }
 
     @Test
