@@ -18,6 +18,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +67,8 @@ public final class ReviewConsole implements AutoCloseable {
         this.feed = new ReviewFeed(clients, topics, queue, this::forget);
         feed.start();
         this.log = new ReviewLog(clients, topics, feed, queue::decision);
-        this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token));
+        this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token,
+                config.get(Settings.REVIEW_SESSION_TIMEOUT), Clock.systemUTC()));
     }
 
     /**

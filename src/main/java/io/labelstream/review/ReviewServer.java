@@ -80,7 +80,10 @@ final class ReviewServer implements AutoCloseable {
             } else if (path.equals("/metrics") && bearer(exchange)) {
                 send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", console.metrics().scrape());
             } else {
-                Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"));
+                // The page's poll for decided images runs by itself: it does not keep an idle session alive.
+                boolean polled = path.equals("/api/items");
+                Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"),
+                        !polled);
                 if (reviewer.isEmpty()) {
                     refuseWithoutSession(exchange, path);
                 } else {
