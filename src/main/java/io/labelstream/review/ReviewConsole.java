@@ -63,12 +63,18 @@ public final class ReviewConsole implements AutoCloseable {
                 modelLabels.add(labels.name(i));
             }
         }
-        createReviewsTopic(clients, config);
-        this.feed = new ReviewFeed(clients, topics, queue, this::forget);
-        feed.start();
-        this.log = new ReviewLog(clients, topics, feed, queue::decision);
-        this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token,
-                config.get(Settings.REVIEW_SESSION_TIMEOUT), Clock.systemUTC()));
+        try {
+            createReviewsTopic(clients, config);
+            this.feed = new ReviewFeed(clients, topics, queue, this::forget);
+            feed.start();
+            this.log = new ReviewLog(topics, ReviewLog.cluster(clients), feed, queue::decision);
+            this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token,
+                    config.get(Settings.REVIEW_SESSION_TIMEOUT), Clock.systemUTC()));
+        } catch (IOException | RuntimeException e) {
+            // A console that did not start lets go of what it had started (the feed's thread, the producers).
+            close();
+            throw e;
+        }
     }
 
     /**

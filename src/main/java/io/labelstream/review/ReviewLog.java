@@ -6,11 +6,12 @@ import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -60,41 +61,87 @@ final class ReviewLog implements AutoCloseable {
         boolean awaitRead(TopicPartition partition, long offset, Duration timeout) throws InterruptedException;
     }
 
+    /** What the log needs of the cluster (a test's own stands in for it). */
+    interface Cluster extends AutoCloseable {
+        /** A new transactional producer with this id, not yet initialised. */
+        Producer<byte[], byte[]> producer(String transactionalId);
+
+        int partitions(String topic);
+
+        /** The partition's end offset for read_committed readers (its last stable offset). */
+        long committedEnd(TopicPartition partition);
+
+        @Override
+        void close();
+    }
+
     private static final Logger log = LoggerFactory.getLogger(ReviewLog.class);
     /** Writes tried before giving up on a decision; more than two consoles deciding one image at once is rare. */
-    private static final int ATTEMPTS = 6;
+    static final int ATTEMPTS = 6;
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private final KafkaClients clients;
     private final Topics topics;
-    private final Admin admin;
+    private final Cluster cluster;
     private final Reader reader;
     private final Function<String, Optional<ImageReview>> firstDecision;
     private final int partitions;
     private final Map<Integer, Partition> held = new ConcurrentHashMap<>();
 
     /**
+     * @param cluster       where the reviews topic is; closed with this log
      * @param firstDecision the first decision the console knows on an image id, from what {@code reader} read
      * @throws KafkaException when the reviews topic cannot be described
      */
-    ReviewLog(KafkaClients clients, Topics topics, Reader reader,
-              Function<String, Optional<ImageReview>> firstDecision) {
-        this.clients = clients;
+    ReviewLog(Topics topics, Cluster cluster, Reader reader, Function<String, Optional<ImageReview>> firstDecision) {
         this.topics = topics;
+        this.cluster = cluster;
         this.reader = reader;
         this.firstDecision = firstDecision;
-        this.admin = clients.admin();
-        String name = topics.reviews().name();
         try {
-            this.partitions = admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS)
-                    .get(name).partitions().size();
+            this.partitions = cluster.partitions(topics.reviews().name());
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /** The cluster {@code clients} reach, through their producers and an admin client. */
+    static Cluster cluster(KafkaClients clients) {
+        Admin admin = clients.admin();
+        return new Cluster() {
+            @Override
+            public Producer<byte[], byte[]> producer(String transactionalId) {
+                return clients.producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId));
+            }
+
+            @Override
+            public int partitions(String topic) {
+                return get(admin.describeTopics(List.of(topic)).allTopicNames(), "describe " + topic)
+                        .get(topic).partitions().size();
+            }
+
+            @Override
+            public long committedEnd(TopicPartition partition) {
+                return get(admin.listOffsets(Map.of(partition, OffsetSpec.latest()),
+                                new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).partitionResult(partition),
+                        "read the end offset of " + partition).offset();
+            }
+
+            @Override
+            public void close() {
+                admin.close(Duration.ofSeconds(5));
+            }
+        };
+    }
+
+    private static <T> T get(KafkaFuture<T> future, String what) {
+        try {
+            return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            admin.close();
-            throw new KafkaException("cannot describe " + name + ": " + e, e);
+            throw new KafkaException("cannot " + what + ": " + e, e);
         } catch (InterruptedException e) {
-            admin.close();
             Thread.currentThread().interrupt();
-            throw new KafkaException("interrupted describing " + name, e);
+            throw new KafkaException("interrupted: cannot " + what, e);
         }
     }
 
@@ -120,7 +167,7 @@ final class ReviewLog implements AutoCloseable {
 
         private final TopicPartition partition;
         private final String transactionalId;
-        private KafkaProducer<byte[], byte[]> producer;
+        private Producer<byte[], byte[]> producer;
 
         Partition(int partition) {
             this.partition = new TopicPartition(topics.reviews().name(), partition);
@@ -162,13 +209,10 @@ final class ReviewLog implements AutoCloseable {
             if (producer != null) {
                 return;
             }
-            KafkaProducer<byte[], byte[]> p = clients.producer(Map.of(
-                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId));
+            Producer<byte[], byte[]> p = cluster.producer(transactionalId);
             try {
                 p.initTransactions();
-                long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest()),
-                                new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-                        .partitionResult(partition).get(WAIT.toSeconds(), TimeUnit.SECONDS).offset();
+                long end = cluster.committedEnd(partition);
                 if (!reader.awaitRead(partition, end, WAIT)) {
                     throw new KafkaException("the console did not read " + partition + " up to " + end
                             + " within " + WAIT.toSeconds() + " s");
@@ -177,9 +221,6 @@ final class ReviewLog implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 p.close(Duration.ZERO);
                 throw new KafkaException("interrupted", e);
-            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                p.close(Duration.ZERO);
-                throw new KafkaException("cannot read the end offset of " + partition + ": " + e, e);
             } catch (RuntimeException e) {
                 p.close(Duration.ZERO);
                 throw e;
@@ -219,6 +260,6 @@ final class ReviewLog implements AutoCloseable {
                 p.release();
             }
         });
-        admin.close(Duration.ofSeconds(5));
+        cluster.close();
     }
 }
