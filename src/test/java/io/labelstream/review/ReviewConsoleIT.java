@@ -88,6 +88,23 @@ class ReviewConsoleIT {
     }
 
     @Test
+    void aSessionUnusedForReviewSessionTimeoutIsNoSession() throws Exception {
+        try (ReviewConsole console = ConsoleHttp.start(settings, TOKEN, Map.of("review.session.timeout", "PT2S"))) {
+            String dee = signIn(console, "dee");
+            assertThat(get(console, "/api/items", dee).statusCode()).isEqualTo(200);
+            // The page's poll does not count as use: the session ends while it polls.
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> get(console, "/api/items", dee).statusCode() == 401);
+            HttpResponse<String> page = get(console, "/", dee);
+            assertThat(page.statusCode()).isEqualTo(303);
+            assertThat(page.headers().firstValue("Location")).contains("/login");
+            assertThat(post(console, "/decide", dee, base(console), Map.of("id", "red-3", "decision", "DISMISSED"))
+                    .statusCode()).isEqualTo(401);
+            assertThat(get(console, "/api/items", signIn(console, "dee")).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void reviewersDecideEachWayOnceAndTheDecisionsAreOnTheReviewsTopic() throws Exception {
         try (ReviewConsole console = console()) {
             // Without a session, or with a wrong token, nothing is shown.
