@@ -150,7 +150,7 @@ final class ReviewLog implements AutoCloseable {
      *
      * @return empty when {@code review} is on the topic (now, or from an earlier try of this call whose outcome was
      *         unclear); otherwise the decision that was first, and nothing was written
-     * @throws KafkaException when the decision could not be written; it was not
+     * @throws KafkaException when the decision could not be written (nor, after a failed try, be found written)
      */
     Optional<ImageReview> write(ImageReview review) {
         byte[] key = review.getId().getBytes(StandardCharsets.UTF_8);
