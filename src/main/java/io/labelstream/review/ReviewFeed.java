@@ -129,6 +129,9 @@ final class ReviewFeed implements AutoCloseable, ReviewLog.Reader {
     @Override
     public void close() throws InterruptedException {
         closed = true;
+        synchronized (this) {
+            notifyAll(); // a decision waiting in awaitRead gives up now
+        }
         consumer.wakeup();
         thread.join(10_000);
     }
