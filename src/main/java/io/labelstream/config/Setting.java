@@ -35,6 +35,21 @@ public record Setting<T>(String key, String defaultValue, String description, Fu
         };
     }
 
+    /** An ISO-8601 duration above zero, e.g. PT8H or PT30M. */
+    static Function<String, java.time.Duration> positiveDuration() {
+        return text -> {
+            try {
+                java.time.Duration d = java.time.Duration.parse(text.trim());
+                if (!d.isNegative() && !d.isZero()) {
+                    return d;
+                }
+            } catch (java.time.format.DateTimeParseException ignored) {
+                // reported below with what is allowed
+            }
+            throw new IllegalArgumentException("must be a positive ISO-8601 duration, e.g. PT8H or PT30M");
+        };
+    }
+
     static Function<String, String> nonBlank() {
         return text -> {
             if (text == null || text.isBlank()) {

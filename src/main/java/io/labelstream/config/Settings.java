@@ -44,6 +44,10 @@ public final class Settings {
     public static final Setting<String> REVIEW_TOKEN = new Setting<>("review.token", "",
             "The secret reviewers enter on the console's login form (a secret: masked, never logged); empty: one is"
                     + " generated and printed once at start-up", Setting.anyText());
+    public static final Setting<java.time.Duration> REVIEW_SESSION_TIMEOUT = new Setting<>("review.session.timeout",
+            "PT8H", "How long a review console session lasts unused (ISO-8601 duration, e.g. PT8H, PT30M); then the"
+                    + " reviewer signs in again. The page's own background check for decided images does not count"
+                    + " as use", Setting.positiveDuration());
     public static final Setting<String> MODERATION_RULES = new Setting<>("moderation.rules", "",
             "Rules 'name:label=a|b>=0.8; name2:index=1,2>=0.5': an image whose probability for any listed class"
                     + " reaches the threshold is flagged", Setting.anyText());
@@ -292,8 +296,8 @@ public final class Settings {
 
     public static final List<Setting<?>> ALL = List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, INPUT_TOPICS,
             INPUT_TOPIC_PATTERN, LABELS_TOPIC, FAILURES_TOPIC, FLAGGED_TOPIC, LABELS_FLAT_TOPIC, LABELS_RANKS_TOPIC,
-            REVIEWS_TOPIC, REVIEW_BIND, REVIEW_TOKEN, MODERATION_RULES, MODERATION_EXPLAIN, DEDUP_ENABLED,
-            DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
+            REVIEWS_TOPIC, REVIEW_BIND, REVIEW_TOKEN, REVIEW_SESSION_TIMEOUT, MODERATION_RULES, MODERATION_EXPLAIN,
+            DEDUP_ENABLED, DEDUP_MAX_ENTRIES, DEDUP_MAX_AGE_MS, TOPICS_CREATE, TOPICS_PARTITIONS, TOPICS_REPLICATION_FACTOR,
             MAX_BATCH_SIZE, MAX_BATCH_DELAY_MS, MAX_BATCHES_IN_FLIGHT, IDLE_POLL_MS, BUFFER_CHANGELOG, PROCESSING_GUARANTEE, NUM_STREAM_THREADS, OPS_PORT,
             SHUTDOWN_TIMEOUT_MS, STATE_DIR, MODEL_PATH,
             MODEL_LABELS_PATH, MODEL_NAME, MODEL_RELOAD, MODEL_RELOAD_INTERVAL_MS, MODELS_EXTRA, MODEL_TOP_K, EXPLAIN_TOP, MODEL_OUTPUT, MODEL_INTRA_OP_THREADS, MODEL_INTER_OP_THREADS,

@@ -4,30 +4,51 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Who may use the console: the token (review.token) is entered once on the login form and exchanged for a random
- * session id held in an HttpOnly, SameSite=Strict cookie, so the token itself never sits in the browser. Sessions
- * live as long as the console process.
+ * session id held in an HttpOnly, SameSite=Strict cookie, so the token itself never sits in the browser. A session
+ * ends at logout, when the console process stops, or once it has gone unused for the idle timeout
+ * (review.session.timeout): an expired session is no session.
  */
 public final class ConsoleAccess {
 
     static final String COOKIE = "labelstream_review";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final byte[] tokenDigest;
-    /** Session id to the reviewer's name. */
-    private final Map<String, String> sessions = new ConcurrentHashMap<>();
+    /** A signed-in reviewer and when the session was last used. */
+    private record Session(String reviewer, Instant lastUsed) {
+    }
 
-    public ConsoleAccess(String token) {
+    private final byte[] tokenDigest;
+    private final Duration idleTimeout;
+    private final Clock clock;
+    /** Session id to its session. */
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+    /**
+     * @param idleTimeout how long a session may go unused before it ends; positive
+     * @param clock       what tells the time (a test's own clock)
+     */
+    public ConsoleAccess(String token, Duration idleTimeout, Clock clock) {
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("the review token must not be empty");
         }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("the session idle timeout must be positive, not " + idleTimeout);
+        }
         this.tokenDigest = sha256(token);
+        this.idleTimeout = idleTimeout;
+        this.clock = clock;
     }
 
     /** A fresh token for a console started without review.token: 32 random bytes, URL-safe base64. */
@@ -43,8 +64,11 @@ public final class ConsoleAccess {
         if (!isToken(offeredToken)) {
             return Optional.empty();
         }
+        Instant now = clock.instant();
+        sessions.values().removeIf(s -> expired(s, now));
         String session = randomId(24);
-        sessions.put(session, reviewer == null || reviewer.isBlank() ? "reviewer" : reviewer.strip());
+        sessions.put(session, new Session(reviewer == null || reviewer.isBlank() ? "reviewer" : reviewer.strip(),
+                now));
         return Optional.of(session);
     }
 
@@ -53,28 +77,54 @@ public final class ConsoleAccess {
         return offered != null && MessageDigest.isEqual(tokenDigest, sha256(offered));
     }
 
-    /** The reviewer whose session the request's Cookie header carries; empty without a valid one. */
+    /**
+     * The reviewer whose session the request's Cookie header carries; empty without a live one. The request counts
+     * as use of the session.
+     */
     public Optional<String> reviewer(String cookieHeader) {
-        return sessionIn(cookieHeader).map(sessions::get);
+        return reviewer(cookieHeader, true);
     }
 
-    /** Ends the session the Cookie header carries, if any. */
-    public void logout(String cookieHeader) {
-        sessionIn(cookieHeader).ifPresent(sessions::remove);
-    }
-
-    /** The first of the header's console cookies that names a live session. */
-    private Optional<String> sessionIn(String cookieHeader) {
-        if (cookieHeader == null) {
-            return Optional.empty();
-        }
-        for (String part : cookieHeader.split(";")) {
-            String[] pair = part.strip().split("=", 2);
-            if (pair.length == 2 && pair[0].equals(COOKIE) && sessions.containsKey(pair[1])) {
-                return Optional.of(pair[1]);
+    /**
+     * The reviewer whose session the request's Cookie header carries; empty without a live one (an expired session
+     * ends here).
+     *
+     * @param use whether the request is the reviewer's own doing and keeps the session alive; the page's
+     *            background polling is not
+     */
+    public Optional<String> reviewer(String cookieHeader, boolean use) {
+        Instant now = clock.instant();
+        for (String id : sessionIds(cookieHeader)) {
+            Session live = sessions.computeIfPresent(id, (k, s) -> expired(s, now) ? null
+                    : use ? new Session(s.reviewer(), now) : s);
+            if (live != null) {
+                return Optional.of(live.reviewer());
             }
         }
         return Optional.empty();
+    }
+
+    /** Ends the sessions the Cookie header carries, if any. */
+    public void logout(String cookieHeader) {
+        sessionIds(cookieHeader).forEach(sessions::remove);
+    }
+
+    private boolean expired(Session session, Instant now) {
+        return !now.isBefore(session.lastUsed().plus(idleTimeout));
+    }
+
+    /** The values of the header's console cookies, in order. */
+    private static List<String> sessionIds(String cookieHeader) {
+        List<String> ids = new ArrayList<>();
+        if (cookieHeader != null) {
+            for (String part : cookieHeader.split(";")) {
+                String[] pair = part.strip().split("=", 2);
+                if (pair.length == 2 && pair[0].equals(COOKIE)) {
+                    ids.add(pair[1]);
+                }
+            }
+        }
+        return ids;
     }
 
     /** The Set-Cookie value for a session: not readable by scripts, never sent along a cross-site request. */

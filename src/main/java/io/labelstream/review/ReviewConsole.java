@@ -18,6 +18,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,11 +63,18 @@ public final class ReviewConsole implements AutoCloseable {
                 modelLabels.add(labels.name(i));
             }
         }
-        createReviewsTopic(clients, config);
-        this.log = new ReviewLog(clients, topics);
-        this.feed = new ReviewFeed(clients, topics, queue, this::forget);
-        feed.start();
-        this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token));
+        try {
+            createReviewsTopic(clients, config);
+            this.feed = new ReviewFeed(clients, topics, queue, this::forget);
+            feed.start();
+            this.log = new ReviewLog(topics, ReviewLog.cluster(clients), feed, queue::decision);
+            this.server = new ReviewServer(bind(config), this, new ConsoleAccess(token,
+                    config.get(Settings.REVIEW_SESSION_TIMEOUT), Clock.systemUTC()));
+        } catch (IOException | RuntimeException e) {
+            // A console that did not start lets go of what it had started (the feed's thread, the producers).
+            close();
+            throw e;
+        }
     }
 
     /**
@@ -101,12 +109,18 @@ public final class ReviewConsole implements AutoCloseable {
         return metrics;
     }
 
-    /** Writes a decision once; the image leaves this console at once and the others when they read it back. */
-    void record(ImageReview review) {
-        log.write(review);
-        if (queue.decided(review)) {
+    /**
+     * Writes a decision unless the image was decided already, by any console; written, the image leaves this
+     * console at once and the others when they read it back.
+     *
+     * @return empty when written; otherwise the image's first decision, and nothing was written
+     */
+    Optional<ImageReview> record(ImageReview review) {
+        Optional<ImageReview> first = log.write(review);
+        if (first.isEmpty() && queue.decided(review)) {
             forget(review);
         }
+        return first;
     }
 
     private void forget(ImageReview firstDecision) {

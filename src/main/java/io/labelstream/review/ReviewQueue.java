@@ -56,8 +56,7 @@ public final class ReviewQueue {
     public synchronized Claim claim(String id, String reviewer) {
         ImageReview first = decisions.get(id);
         if (first != null) {
-            return new Refused(id + " was already decided by " + first.getReviewer() + " ("
-                    + first.getDecision() + (first.getLabel().isEmpty() ? "" : " " + first.getLabel()) + ")");
+            return alreadyDecided(first);
         }
         String deciding = pending.get(id);
         if (deciding != null) {
@@ -69,6 +68,17 @@ public final class ReviewQueue {
         }
         pending.put(id, reviewer);
         return new Granted(item);
+    }
+
+    /** The refusal of a decision on an image that {@code first} decided already, naming who took it. */
+    public static Refused alreadyDecided(ImageReview first) {
+        return new Refused(first.getId() + " was already decided by " + first.getReviewer() + " ("
+                + first.getDecision() + (first.getLabel().isEmpty() ? "" : " " + first.getLabel()) + ")");
+    }
+
+    /** The first decision known on image {@code id}. */
+    public synchronized Optional<ImageReview> decision(String id) {
+        return Optional.ofNullable(decisions.get(id));
     }
 
     /** Gives back a claimed image whose decision could not be written, for anyone to decide again. */

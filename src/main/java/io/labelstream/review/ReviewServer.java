@@ -80,7 +80,10 @@ final class ReviewServer implements AutoCloseable {
             } else if (path.equals("/metrics") && bearer(exchange)) {
                 send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", console.metrics().scrape());
             } else {
-                Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"));
+                // The page's poll for decided images runs by itself: it does not keep an idle session alive.
+                boolean polled = path.equals("/api/items");
+                Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"),
+                        !polled);
                 if (reviewer.isEmpty()) {
                     refuseWithoutSession(exchange, path);
                 } else {
@@ -145,13 +148,20 @@ final class ReviewServer implements AutoCloseable {
             page(exchange, 400, reviewer, e.getMessage());
             return;
         }
+        Optional<ImageReview> first;
         try {
-            console.record(review);
+            first = console.record(review);
         } catch (RuntimeException e) {
             console.queue().release(id);
             log.warn("Could not write the decision on {}: {}", id, e.toString());
             page(exchange, 503, reviewer, "The decision on " + id + " could not be written to the reviews topic ("
                     + e.getMessage() + "); nothing was recorded, try again.");
+            return;
+        }
+        if (first.isPresent()) {
+            // Another console decided it in the same instant; its decision is the one on the topic.
+            console.queue().release(id);
+            page(exchange, 409, reviewer, ReviewQueue.alreadyDecided(first.get()).reason());
             return;
         }
         redirect(exchange, "/");

@@ -65,6 +65,15 @@ class LabelstreamConfigTest {
                 .hasMessageContaining("labels.topic").hasMessageContaining("single topic");
         assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("input.topics", "bad topic!")))
                 .hasMessageContaining("input.topics");
+        for (String timeout : new String[] {"PT0S", "-PT1H", "8h", ""}) {
+            assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("review.session.timeout", timeout)))
+                    .isInstanceOf(ConfigException.class).hasMessage("Invalid setting review.session.timeout='"
+                            + timeout + "': must be a positive ISO-8601 duration, e.g. PT8H or PT30M");
+        }
+        assertThat(LabelstreamConfig.of(Map.of()).get(Settings.REVIEW_SESSION_TIMEOUT)).isEqualTo(
+                java.time.Duration.ofHours(8));
+        assertThat(LabelstreamConfig.of(Map.of("review.session.timeout", "PT30M"))
+                .get(Settings.REVIEW_SESSION_TIMEOUT)).isEqualTo(java.time.Duration.ofMinutes(30));
     }
 
     @Test

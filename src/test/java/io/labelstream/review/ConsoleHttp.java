@@ -1,5 +1,7 @@
 package io.labelstream.review;
 
+import io.labelstream.config.LabelstreamConfig;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -7,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +26,16 @@ final class ConsoleHttp {
     /** @param base e.g. {@code http://127.0.0.1:PORT}, no trailing slash */
     ConsoleHttp(String base) {
         this.base = base;
+    }
+
+    /** Starts a console in this JVM with {@code settings}, {@code token} and then {@code more}, on a free port. */
+    static ReviewConsole start(Map<String, String> settings, String token, Map<String, String> more)
+            throws Exception {
+        Map<String, String> s = new HashMap<>(settings);
+        s.put("review.bind", "127.0.0.1:0");
+        s.put("review.token", token);
+        s.putAll(more);
+        return ReviewConsole.start(LabelstreamConfig.of(s));
     }
 
     static ConsoleHttp of(ReviewConsole console) {

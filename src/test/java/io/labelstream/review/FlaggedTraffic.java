@@ -41,6 +41,33 @@ final class FlaggedTraffic {
         return s;
     }
 
+    /** {@link #settings} for application {@code app}, after {@link #flag flagging} {@code redIds}. */
+    static Map<String, String> flagged(String app, EmbeddedKafka kafka, Path dir, List<String> redIds)
+            throws Exception {
+        Map<String, String> settings = settings(app, kafka, dir);
+        flag(settings, kafka, redIds);
+        return settings;
+    }
+
+    /** A broker of its own with flagged images on it, for one test class; closing it stops the broker. */
+    record OnBroker(EmbeddedKafka kafka, Map<String, String> settings) implements AutoCloseable {
+        @Override
+        public void close() {
+            kafka.close();
+        }
+    }
+
+    /** Starts a broker and flags {@code redIds} on it for application {@code app}. */
+    static OnBroker onNewBroker(String app, Path dir, List<String> redIds) throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.start();
+        try {
+            return new OnBroker(kafka, flagged(app, kafka, dir, redIds));
+        } catch (Exception | Error e) {
+            kafka.close();
+            throw e;
+        }
+    }
+
     /** Labels {@code redIds} (flagged, with maps) and one green image (not flagged); returns when all are out. */
     static void flag(Map<String, String> settings, EmbeddedKafka kafka, List<String> redIds) throws Exception {
         LinkedHashMap<String, byte[]> events = new LinkedHashMap<>();

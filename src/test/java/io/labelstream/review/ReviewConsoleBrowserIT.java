@@ -110,9 +110,11 @@ class ReviewConsoleBrowserIT {
                         || browser.getPageSource().contains("may not"));
     }
 
+    /** Read in one script run: the page's own script may drop an article between two WebDriver calls. */
+    @SuppressWarnings("unchecked")
     private static List<String> shownIds(WebDriver browser) {
-        return browser.findElements(By.cssSelector("article[data-id]")).stream()
-                .map(a -> a.getAttribute("data-id")).toList();
+        return (List<String>) ((JavascriptExecutor) browser).executeScript(
+                "return Array.from(document.querySelectorAll('article[data-id]'), a => a.dataset.id);");
     }
 
     private static WebElement article(WebDriver browser, String id) {

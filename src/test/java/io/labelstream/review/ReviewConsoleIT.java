@@ -66,8 +66,7 @@ class ReviewConsoleIT {
     @BeforeAll
     static void flagImages() throws Exception {
         kafka = EmbeddedKafka.start();
-        settings = FlaggedTraffic.settings("review-it", kafka, dir);
-        FlaggedTraffic.flag(settings, kafka, RED);
+        settings = FlaggedTraffic.flagged("review-it", kafka, dir, RED);
     }
 
     @AfterAll
@@ -82,10 +81,7 @@ class ReviewConsoleIT {
     }
 
     private static ReviewConsole console(Map<String, String> pipelineSettings) throws Exception {
-        Map<String, String> s = new HashMap<>(pipelineSettings);
-        s.put("review.bind", "127.0.0.1:0");
-        s.put("review.token", TOKEN);
-        return ReviewConsole.start(LabelstreamConfig.of(s));
+        return ConsoleHttp.start(pipelineSettings, TOKEN, Map.of());
     }
 
     private static String base(ReviewConsole console) {
@@ -101,9 +97,25 @@ class ReviewConsoleIT {
         return ConsoleHttp.of(console).post(path, cookie, origin, form);
     }
 
-    /** Signs in and returns the Cookie header to send. */
     private String signIn(ReviewConsole console, String reviewer) throws Exception {
         return ConsoleHttp.of(console).signIn(TOKEN, reviewer);
+    }
+
+    @Test
+    void aSessionUnusedForReviewSessionTimeoutIsNoSession() throws Exception {
+        try (ReviewConsole console = ConsoleHttp.start(settings, TOKEN, Map.of("review.session.timeout", "PT2S"))) {
+            String dee = signIn(console, "dee");
+            assertThat(get(console, "/api/items", dee).statusCode()).isEqualTo(200);
+            // The page's poll does not count as use: the session ends while it polls.
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> get(console, "/api/items", dee).statusCode() == 401);
+            HttpResponse<String> page = get(console, "/", dee);
+            assertThat(page.statusCode()).isEqualTo(303);
+            assertThat(page.headers().firstValue("Location")).contains("/login");
+            assertThat(post(console, "/decide", dee, base(console), Map.of("id", "red-3", "decision", "DISMISSED"))
+                    .statusCode()).isEqualTo(401);
+            assertThat(get(console, "/api/items", signIn(console, "dee")).statusCode()).isEqualTo(200);
+        }
     }
 
     @Test

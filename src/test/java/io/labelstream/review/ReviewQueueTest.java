@@ -50,6 +50,9 @@ class ReviewQueueTest {
         assertThat(queue.claim("a", "bo")).isInstanceOf(ReviewQueue.Refused.class)
                 .hasToString("Refused[reason=a was already decided by ana (CONFIRMED red)]");
         assertThat(queue.decided(review)).as("read back from the topic").isFalse();
+        assertThat(queue.decision("a")).contains(review);
+        assertThat(queue.decision("b")).isEmpty();
+        assertThat(ReviewQueue.alreadyDecided(review)).isEqualTo(queue.claim("a", "cy"));
         assertThat(queue.claim("zzz", "bo")).isEqualTo(new ReviewQueue.Refused(
                 "no flagged image zzz is waiting for a decision"));
     }
