@@ -72,7 +72,17 @@ class ConnectFilesTest {
             assertThat(page).contains("deploy/connect/" + file);
         }
         assertThat(page).contains("deploy/connect/worker.properties", "deploy/connect/pom.xml",
-                "deploy/connect/compose.yaml", "deploy/connect/log4j2.properties");
+                "deploy/connect/compose.yaml", "deploy/connect/log4j2.properties", "deploy/connect/broker.properties");
+    }
+
+    @Test
+    void theTrialBrokerIsWhereTheWorkerLooks() throws IOException {
+        Properties broker = load("broker.properties");
+        assertThat(broker.getProperty("advertised.listeners"))
+                .isEqualTo("PLAINTEXT://" + load("worker.properties").getProperty("bootstrap.servers"));
+        assertThat(broker.getProperty("offsets.topic.replication.factor")).isEqualTo("1");
+        assertThat(broker.getProperty("transaction.state.log.replication.factor")).isEqualTo("1");
+        assertThat(broker.getProperty("transaction.state.log.min.isr")).isEqualTo("1");
     }
 
     private static Properties load(String file) throws IOException {

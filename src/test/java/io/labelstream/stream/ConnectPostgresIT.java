@@ -53,7 +53,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * flat outputs, and a Kafka Connect worker started from deploy/connect's property files (only hosts, ports and paths
  * replaced). Labeled images become one row each with the labels' top-1 and their top-k rows, a failure a row without
  * its bytes; replaying the inputs leaves the row counts as they were; a later schema version with a new optional
- * field adds a column, and labelstream's own records keep landing after it. Needs Debian's postgresql package:
+ * field adds a column, and labelstream's own records keep landing after it; values the converter cannot read go to
+ * the dead-letter topic with Connect's error headers while the sink carries on. Needs Debian's postgresql package:
  * skipped without it, required under CI (.ci/run installs it).
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -64,6 +65,7 @@ class ConnectPostgresIT {
     // The topic names deploy/connect's connectors read, so the connector files run unchanged.
     private static final String ROWS = "image-label-rows";
     private static final String RANKS = "image-label-ranks";
+    private static final String DEAD_LETTERS = "labelstream-connect-dlq";
 
     private static PostgresServer postgres;
     private static SchemaRegistryServer registry;
@@ -99,7 +101,7 @@ class ConnectPostgresIT {
     }
 
     @Test
-    void labelsBecomeRowsOnceEachAndANewOptionalFieldBecomesAColumn() throws Exception {
+    void labelsBecomeRowsOnceEachANewOptionalFieldBecomesAColumnAndUnreadableValuesBecomeDeadLetters() throws Exception {
         Map<String, String> s = PipelineSettings.of(kafka.bootstrapServers(), "connect-it", TestModels.resnet18(),
                 dir.resolve("state"));
         s.put("input.topics", "images");
@@ -241,9 +243,67 @@ class ConnectPostgresIT {
                     .until(() -> count(sql, "image_labels") == 7);
             assertThat(single(sql, "SELECT coalesce(note, 'null') FROM image_labels WHERE id = '" + later.get(0) + "'"))
                     .isEqualTo("null");
+
+            unreadableRowsGoToTheDeadLetterTopicAndGoodOnesKeepLanding(traffic, pipeline, worker, sql);
             assertThat(worker.connectors()).allSatisfy((name, state) -> assertThat(state).as(name)
                     .isEqualTo("RUNNING [RUNNING]"));
         }
+    }
+
+    /**
+     * Two values the converter cannot read, on the rows topic: a row in single-object encoding (labelstream without
+     * a registry) and the registry's framing around bytes that are not Avro. Each goes to the dead-letter topic as it
+     * was, with Connect's error headers, and a labelstream row published after them under the same key (so in the
+     * same partition, behind them) still becomes a row.
+     */
+    private static void unreadableRowsGoToTheDeadLetterTopicAndGoodOnesKeepLanding(TopicTraffic traffic,
+            Pipeline pipeline, ConnectWorker worker, Connection sql) throws Exception {
+        String after = "after-dead-letters-0000"; // the id, and key, publishImages gives its one image below
+        java.nio.ByteBuffer encoded = ImageLabelRow.newBuilder().setId("single-object").setModelName("resnet18")
+                .setModelVersion("1").setModelSha256("0".repeat(64)).setLabel("tabby").setClassIndex(281)
+                .setScore(0.9f).setRanks(0).setFlagged(false).setFlags("").setSourceTopic("images")
+                .setSourcePartition(0).setSourceOffset(0L).setImageUri(null).setEventTime(null)
+                .setLabeledAt(java.time.Instant.now()).setFromCache(false).build().toByteBuffer();
+        byte[] singleObject = new byte[encoded.remaining()];
+        encoded.get(singleObject);
+        int rowSchemaId = registry.register(ROWS + "-value", ImageLabelRow.getClassSchema().toString());
+        byte[] notAvro = ConfluentFraming.frame(rowSchemaId, "not avro".getBytes(StandardCharsets.UTF_8));
+        traffic.publishRaw(ROWS, after, singleObject);
+        traffic.publishRaw(ROWS, after, notAvro);
+        assertThat(traffic.publishImages("images", "after-dead-letters", 1, 96, 64)).containsExactly(after);
+
+        List<ConsumerRecord<byte[], byte[]>> dead = await("both unreadable values on the dead-letter topic")
+                .atMost(WAIT).pollInterval(Duration.ofMillis(500)).failFast(() -> failFast(pipeline, worker))
+                .until(() -> traffic.readAll(DEAD_LETTERS).stream().filter(r -> after.equals(key(r))).toList(),
+                        r -> r.size() == 2);
+        assertThat(dead).extracting(ConsumerRecord::value).containsExactly(singleObject, notAvro);
+        for (ConsumerRecord<byte[], byte[]> r : dead) {
+            assertThat(header(r, "topic")).isEqualTo(ROWS);
+            assertThat(header(r, "connector.name")).isEqualTo("labelstream-image-labels");
+            assertThat(header(r, "stage")).isEqualTo("VALUE_CONVERTER");
+            assertThat(header(r, "class.name")).isEqualTo("io.apicurio.registry.utils.converter.AvroConverter");
+            assertThat(header(r, "exception.class.name")).isNotBlank();
+            assertThat(header(r, "offset")).isNotBlank();
+        }
+        await("a row published after them").atMost(WAIT).pollInterval(Duration.ofMillis(500))
+                .failFast(() -> failFast(pipeline, worker))
+                .until(() -> single(sql, "SELECT label FROM image_labels WHERE id = '" + after + "'") != null);
+        assertThat(count(sql, "image_labels")).as("no row from an unreadable value").isEqualTo(8);
+        // Behind them indeed: labelstream's record of that key is in their partition, after both.
+        List<ConsumerRecord<byte[], byte[]>> sameKey = traffic.readAll(ROWS).stream()
+                .filter(r -> after.equals(key(r))).toList();
+        assertThat(sameKey).hasSize(3).extracting(ConsumerRecord::partition).containsOnly(sameKey.get(0).partition());
+        assertThat(sameKey).extracting(ConsumerRecord::value).startsWith(singleObject, notAvro);
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> record) {
+        return record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    }
+
+    /** One of the error headers Connect puts on a dead letter ({@code __connect.errors.NAME}), or null. */
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader("__connect.errors." + name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     private static void failFast(Pipeline pipeline, ConnectWorker worker) {
