@@ -65,6 +65,7 @@ public final class ReviewConsole implements AutoCloseable {
         }
         try {
             createReviewsTopic(clients, config);
+            topics.registerReviews();
             this.feed = new ReviewFeed(clients, topics, queue, this::forget);
             feed.start();
             this.log = new ReviewLog(topics, ReviewLog.cluster(clients), feed, queue::decision);

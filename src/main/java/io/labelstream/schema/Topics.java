@@ -156,10 +156,20 @@ public record Topics(List<Topic<ImageEvent>> inputs, Pattern inputPattern, Topic
         if (ranks != null) {
             outputs.add(ranks);
         }
-        for (Topic<?> t : outputs) {
-            if (t.valueSerde() instanceof RegistrySerde<?> serde) {
-                serde.id();
-            }
+        outputs.forEach(Topics::register);
+    }
+
+    /**
+     * Registers (or looks up) ImageReview's schema under the reviews topic's subject, as {@link #registerOutputs()}
+     * does for {@code run}: a registry that refuses it stops the review console's start-up, not its first decision.
+     */
+    public void registerReviews() {
+        register(reviews);
+    }
+
+    private static void register(Topic<?> topic) {
+        if (topic.valueSerde() instanceof RegistrySerde<?> serde) {
+            serde.id();
         }
     }
 

@@ -140,6 +140,8 @@ class ReviewCommandIT {
     void thePrintedTokenSignsInAWrongOneSeesNothingAndAReferencedImageIsServed() throws Exception {
         assertThat(console.log().split(Pattern.quote(token), -1)).as("the token, printed once:%n%s", console.log())
                 .hasSize(2);
+        assertThat(registry.latestSchema(settings.get("reviews.topic") + "-value"))
+                .as("registered at start-up, before any decision").isEqualTo(ImageReview.getClassSchema());
 
         HttpResponse<String> wrong = http.post("/login", null, http.base(), Map.of("token", token + "x",
                 "reviewer", "mallory"));
