@@ -96,6 +96,7 @@ final class ClassifyCommand implements Callable<Integer> {
             return 2;
         }
         int batchSize = config.get(Settings.MAX_BATCH_SIZE);
+        ImageLimits limits = ImageLimits.of(config);
         int failures = 0;
         ObjectMapper mapper = new ObjectMapper();
         // A batch gets the time `run` gives one, so a configuration bounds a bad batch's bisection alike in both
@@ -117,7 +118,7 @@ final class ClassifyCommand implements Callable<Integer> {
                     System.out.println(json ? jsonLine(mapper, engine, chunk.get(i), outcome)
                             : tableLine(chunk.get(i), outcome));
                     if (explainDir != null && outcome instanceof ImageOutcome.Labeled labeled) {
-                        writeOverlays(chunk.get(i), bytes.get(i), labeled);
+                        writeOverlays(chunk.get(i), bytes.get(i), labeled, limits);
                     }
                 }
             }
@@ -152,10 +153,12 @@ final class ClassifyCommand implements Callable<Integer> {
     }
 
     /** {@code DIR/<file name>-<rank>-<label>.png} for each explained label: its map over the upright image. */
-    private void writeOverlays(Path file, byte[] bytes, ImageOutcome.Labeled labeled) throws IOException {
+    /** @param limits the engine's own (image.max.*): an image it labeled decodes again within them */
+    private void writeOverlays(Path file, byte[] bytes, ImageOutcome.Labeled labeled, ImageLimits limits)
+            throws IOException {
         BufferedImage image;
         try {
-            image = new ImageDecoder(ImageLimits.defaults()).decode(bytes);
+            image = new ImageDecoder(limits).decode(bytes);
         } catch (ImageRejectedException e) {
             throw new IOException("cannot decode " + file + " again to draw its maps: " + e.getMessage(), e);
         }

@@ -10,6 +10,12 @@ import io.labelstream.schema.FailureReason;
  */
 public record ImageLimits(long maxEncodedBytes, long maxPixels) {
 
+    /** image.max.bytes and image.max.pixels, as every decoder of a labelstream process takes them. */
+    public static ImageLimits of(io.labelstream.config.LabelstreamConfig config) {
+        return new ImageLimits(config.get(io.labelstream.config.Settings.IMAGE_MAX_BYTES),
+                config.get(io.labelstream.config.Settings.IMAGE_MAX_PIXELS));
+    }
+
     public static ImageLimits defaults() {
         return new ImageLimits(20L * 1024 * 1024, 40_000_000L);
     }

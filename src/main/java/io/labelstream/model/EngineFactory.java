@@ -222,8 +222,7 @@ public final class EngineFactory {
 
     private static ImagePreprocessor preprocessor(LabelstreamConfig config, PreprocessRecipe recipe,
                                                   JpegDecoding jpegDecoding, ModelInput input) {
-        ImageDecoder decoder = new ImageDecoder(new ImageLimits(config.get(Settings.IMAGE_MAX_BYTES),
-                config.get(Settings.IMAGE_MAX_PIXELS)), jpegDecoding);
+        ImageDecoder decoder = new ImageDecoder(ImageLimits.of(config), jpegDecoding);
         return new ImagePreprocessor(recipe, decoder, input.layout());
     }
 
