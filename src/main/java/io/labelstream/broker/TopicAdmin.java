@@ -45,8 +45,6 @@ public final class TopicAdmin {
      */
     public static void createMissing(LabelstreamConfig config, Properties clientProps) {
         Topics topics = Topics.from(config);
-        int partitions = config.get(Settings.TOPICS_PARTITIONS);
-        short replication = config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue();
         List<Topic<?>> plain = new ArrayList<>();
         if (topics.inputPattern() == null) {
             plain.addAll(topics.inputs());
@@ -65,18 +63,33 @@ public final class TopicAdmin {
         }
         List<NewTopic> wanted = new ArrayList<>();
         for (Topic<?> topic : plain) {
-            wanted.add(new NewTopic(topic.name(), Optional.of(partitions), Optional.of(replication)));
+            wanted.add(newTopic(topic.name(), config));
         }
-        wanted.add(new NewTopic(topics.failures().name(), Optional.of(partitions), Optional.of(replication))
-                .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES))));
+        wanted.add(newTopic(topics.failures().name(), config).configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES))));
         Properties adminProps = new Properties();
         clientProps.forEach((k, v) -> {
             if (AdminClientConfig.configNames().contains(k.toString())) {
                 adminProps.put(k, v);
             }
         });
-        Object bootstrap = clientProps.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
-        try (Admin admin = Admin.create(adminProps)) {
+        createMissing(Admin.create(adminProps), clientProps.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG), wanted);
+    }
+
+    /** A topic named {@code name} with topics.partitions and topics.replication.factor. */
+    public static NewTopic newTopic(String name, LabelstreamConfig config) {
+        return new NewTopic(name, Optional.of(config.get(Settings.TOPICS_PARTITIONS)),
+                Optional.of(config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue()));
+    }
+
+    /**
+     * Creates those of {@code wanted} that do not exist yet through {@code admin}, which it closes; existing
+     * topics are left as they are.
+     *
+     * @param bootstrap where {@code admin} connects, for the messages
+     * @throws ConfigException when the cluster refuses the credentials, naming the settings to check
+     */
+    public static void createMissing(Admin admin, Object bootstrap, List<NewTopic> wanted) {
+        try (admin) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             if (missing.isEmpty()) {

@@ -40,7 +40,9 @@ public final class Settings {
     public static final Setting<String> REVIEW_BIND = new Setting<>("review.bind", "127.0.0.1:9480",
             "Address and port the review console listens on (HOST:PORT, port 0 picks a free one); the default is"
                     + " reachable from this machine only: put a TLS reverse proxy in front to open it wider",
-            Setting.pattern("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}", "HOST:PORT, e.g. 127.0.0.1:9480"));
+            // The port part is 0 … 65535, so `config` refuses what the console could not bind.
+            Setting.pattern("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}"
+                    + "|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])", "HOST:PORT, a port up to 65535, e.g. 127.0.0.1:9480"));
     public static final Setting<String> REVIEW_TOKEN = new Setting<>("review.token", "",
             "The secret reviewers enter on the console's login form (a secret: masked, never logged); empty: one is"
                     + " generated and printed once at start-up", Setting.anyText());

@@ -3,6 +3,7 @@ package io.labelstream.review;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelstream.broker.KafkaClients;
+import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.ConfigException;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.config.Settings;
@@ -11,9 +12,6 @@ import io.labelstream.schema.ImageLabels;
 import io.labelstream.schema.ImageReview;
 import io.labelstream.schema.Label;
 import io.labelstream.schema.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,12 +20,9 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code labelstream review}: the flagged images waiting for a person's decision, served to browsers, and the
@@ -159,10 +154,8 @@ public final class ReviewConsole implements AutoCloseable {
         ObjectNode json = JSON.createObjectNode();
         List<ImageLabels> items = queue.undecided();
         json.put("depth", items.size());
-        items.forEach(i -> json.withArray("ids").add(i.getId()));
-        if (items.isEmpty()) {
-            json.putArray("ids");
-        }
+        var ids = json.putArray("ids");
+        items.forEach(i -> ids.add(i.getId()));
         return json.toString();
     }
 
@@ -170,32 +163,13 @@ public final class ReviewConsole implements AutoCloseable {
         String bind = config.get(Settings.REVIEW_BIND);
         int colon = bind.lastIndexOf(':');
         String host = bind.substring(0, colon).replace("[", "").replace("]", "");
-        int port = Integer.parseInt(bind.substring(colon + 1));
-        if (port > 65535) {
-            throw ConfigException.invalid(Settings.REVIEW_BIND.key(), bind, "a port up to 65535");
-        }
-        return new InetSocketAddress(host, port);
+        return new InetSocketAddress(host, Integer.parseInt(bind.substring(colon + 1)));
     }
 
     private void createReviewsTopic(KafkaClients clients, LabelstreamConfig config) {
-        if (!"true".equals(config.get(Settings.TOPICS_CREATE))) {
-            return;
-        }
-        try (Admin admin = clients.admin()) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            if (!existing.contains(topics.reviews().name())) {
-                admin.createTopics(List.of(new NewTopic(topics.reviews().name(),
-                        Optional.of(config.get(Settings.TOPICS_PARTITIONS)),
-                        Optional.of(config.get(Settings.TOPICS_REPLICATION_FACTOR).shortValue()))))
-                        .all().get(30, TimeUnit.SECONDS);
-            }
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create " + topics.reviews().name() + ": "
-                        + e.getCause().getMessage(), e);
-            }
-        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("cannot create " + topics.reviews().name() + ": " + e, e);
+        if ("true".equals(config.get(Settings.TOPICS_CREATE))) {
+            TopicAdmin.createMissing(clients.admin(), config.get(Settings.BOOTSTRAP_SERVERS),
+                    List.of(TopicAdmin.newTopic(topics.reviews().name(), config)));
         }
     }
 

@@ -20,6 +20,7 @@ import io.labelstream.schema.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
 import javax.imageio.ImageIO;
@@ -56,13 +57,21 @@ public final class ReviewImages {
 
     /** As the configuration says: its cluster, fetch.* settings and image limits. */
     public static ReviewImages from(LabelstreamConfig config, KafkaClients clients, Topics topics) {
-        return new ReviewImages(clients, topics, FetchSettings.fetcher(config), new ImageDecoder(new ImageLimits(
-                config.get(Settings.IMAGE_MAX_BYTES), config.get(Settings.IMAGE_MAX_PIXELS))));
+        return new ReviewImages(clients, topics, FetchSettings.fetcher(config), new ImageDecoder(ImageLimits.of(config)));
     }
 
-    /** The image's encoded bytes as its producer sent them. */
+    /**
+     * The image's encoded bytes as its producer sent them.
+     *
+     * @throws IOException naming the input record's place when it is gone, unreadable or not an image event
+     */
     public byte[] encoded(SourceCoordinates at) throws IOException {
-        ImageEvent event = topics.inputNamed(at.getTopic()).value(inputRecord(at));
+        ImageEvent event;
+        try {
+            event = topics.inputNamed(at.getTopic()).value(inputRecord(at));
+        } catch (KafkaException e) {
+            throw new IOException("cannot read the image event at " + place(at) + ": " + e, e);
+        }
         if (event.getImage() instanceof InlineImage inline) {
             return bytes(inline.getData());
         }
@@ -99,8 +108,7 @@ public final class ReviewImages {
         try {
             return decoder.decode(encoded(at));
         } catch (ImageRejectedException e) {
-            throw new IOException("cannot decode the image at " + at.getTopic() + "/" + at.getPartition() + "/"
-                    + at.getOffset() + ": " + e.getMessage(), e);
+            throw new IOException("cannot decode the image at " + place(at) + ": " + e.getMessage(), e);
         }
     }
 
@@ -115,20 +123,35 @@ public final class ReviewImages {
         try (KafkaConsumer<byte[], byte[]> consumer = clients.readCommittedConsumer(
                 Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1))) {
             consumer.assign(List.of(partition));
+            // Below the log's start the consumer would reset and wait for newer records: say so at once.
+            if (consumer.beginningOffsets(List.of(partition), READ_TIMEOUT).getOrDefault(partition, 0L)
+                    > at.getOffset()) {
+                throw gone(at);
+            }
             consumer.seek(partition, at.getOffset());
             long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.offset() == at.getOffset() && r.value() == null) {
+                        throw new IOException("the input record at " + place(at) + " has no value");
+                    }
                     if (r.offset() == at.getOffset()) {
                         return r;
                     }
-                    throw new IOException("the input record at " + at.getTopic() + "/" + at.getPartition() + "/"
-                            + at.getOffset() + " is gone (retention or compaction)");
+                    throw gone(at);
                 }
             }
         }
-        throw new IOException("could not read the input record at " + at.getTopic() + "/" + at.getPartition()
-                + "/" + at.getOffset() + " within " + READ_TIMEOUT.toSeconds() + " s");
+        throw new IOException("could not read the input record at " + place(at) + " within "
+                + READ_TIMEOUT.toSeconds() + " s");
+    }
+
+    private static IOException gone(SourceCoordinates at) {
+        return new IOException("the input record at " + place(at) + " is gone (retention or compaction)");
+    }
+
+    private static String place(SourceCoordinates at) {
+        return at.getTopic() + "/" + at.getPartition() + "/" + at.getOffset();
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

@@ -98,9 +98,4 @@ public final class ReviewQueue {
     public synchronized int depth() {
         return undecided.size();
     }
-
-    /** Every decision known, first per image. */
-    public synchronized List<ImageReview> decisions() {
-        return new ArrayList<>(decisions.values());
-    }
 }

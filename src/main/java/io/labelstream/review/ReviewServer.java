@@ -56,42 +56,65 @@ final class ReviewServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            var h = exchange.getResponseHeaders();
-            h.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-            h.set("X-Content-Type-Options", "nosniff");
-            // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the console's own forms.
-            h.set("Referrer-Policy", "same-origin");
-            h.set("Cache-Control", "no-store");
-            String method = exchange.getRequestMethod();
-            String path = exchange.getRequestURI().getPath();
-            if (!method.equals("GET") && !method.equals("HEAD")) {
-                var r = exchange.getRequestHeaders();
-                Optional<String> refusal = OriginCheck.refusal(r.getFirst("Host"), r.getFirst("Origin"),
-                        r.getFirst("Sec-Fetch-Site"));
-                if (refusal.isPresent()) {
-                    send(exchange, 403, "text/plain; charset=utf-8", refusal.get());
-                    return;
-                }
+            try {
+                serve(exchange);
+            } catch (FormTooLarge e) {
+                answerIfUnanswered(exchange, 413, e.getMessage());
+            } catch (RuntimeException e) {
+                log.warn("Review console request failed: {}", e.toString(), e);
+                answerIfUnanswered(exchange, 500, "the console failed on this request: " + e);
             }
-            if (path.startsWith("/static/")) {
-                staticFile(exchange, path.substring("/static/".length()));
-            } else if (path.equals("/login")) {
-                login(exchange, method);
-            } else if (path.equals("/metrics") && bearer(exchange)) {
-                send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", console.metrics().scrape());
+        }
+    }
+
+    /** A reply to a request that failed before its answer began; one that began is only cut short. */
+    private static void answerIfUnanswered(HttpExchange exchange, int status, String text) throws IOException {
+        if (exchange.getResponseCode() == -1) {
+            send(exchange, status, "text/plain; charset=utf-8", text);
+        }
+    }
+
+    /** A form body over {@link #MAX_FORM_BYTES}: answered 413, not read. */
+    private static final class FormTooLarge extends IOException {
+        FormTooLarge() {
+            super("form over " + MAX_FORM_BYTES + " bytes");
+        }
+    }
+
+    private void serve(HttpExchange exchange) throws IOException {
+        var h = exchange.getResponseHeaders();
+        h.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+        h.set("X-Content-Type-Options", "nosniff");
+        // same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with the console's own forms.
+        h.set("Referrer-Policy", "same-origin");
+        h.set("Cache-Control", "no-store");
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getPath();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            var r = exchange.getRequestHeaders();
+            Optional<String> refusal = OriginCheck.refusal(r.getFirst("Host"), r.getFirst("Origin"),
+                    r.getFirst("Sec-Fetch-Site"));
+            if (refusal.isPresent()) {
+                send(exchange, 403, "text/plain; charset=utf-8", refusal.get());
+                return;
+            }
+        }
+        if (path.startsWith("/static/")) {
+            staticFile(exchange, path.substring("/static/".length()));
+        } else if (path.equals("/login")) {
+            login(exchange, method);
+        } else if (path.equals("/metrics") && bearer(exchange)) {
+            send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", console.metrics().scrape());
+        } else {
+            // The page's poll for decided images runs by itself: it does not keep an idle session alive.
+            boolean polled = path.equals("/api/items");
+            Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"),
+                    !polled);
+            if (reviewer.isEmpty()) {
+                refuseWithoutSession(exchange, path);
             } else {
-                // The page's poll for decided images runs by itself: it does not keep an idle session alive.
-                boolean polled = path.equals("/api/items");
-                Optional<String> reviewer = access.reviewer(exchange.getRequestHeaders().getFirst("Cookie"),
-                        !polled);
-                if (reviewer.isEmpty()) {
-                    refuseWithoutSession(exchange, path);
-                } else {
-                    signedIn(exchange, method, path, reviewer.get());
-                }
+                signedIn(exchange, method, path, reviewer.get());
             }
-        } catch (RuntimeException e) {
-            log.warn("Review console request failed: {}", e.toString(), e);
         }
     }
 
@@ -220,7 +243,7 @@ final class ReviewServer implements AutoCloseable {
     private static Map<String, String> form(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readNBytes(MAX_FORM_BYTES + 1);
         if (body.length > MAX_FORM_BYTES) {
-            throw new IOException("form over " + MAX_FORM_BYTES + " bytes");
+            throw new FormTooLarge();
         }
         Map<String, String> form = new HashMap<>();
         for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {

@@ -74,6 +74,13 @@ class LabelstreamConfigTest {
                 java.time.Duration.ofHours(8));
         assertThat(LabelstreamConfig.of(Map.of("review.session.timeout", "PT30M"))
                 .get(Settings.REVIEW_SESSION_TIMEOUT)).isEqualTo(java.time.Duration.ofMinutes(30));
+        for (String bind : new String[] {"127.0.0.1:65536", "[::1]:99999", "localhost:"}) {
+            assertThatThrownBy(() -> LabelstreamConfig.of(Map.of("review.bind", bind)))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("review.bind");
+        }
+        for (String bind : new String[] {"127.0.0.1:65535", "[::1]:0", "console.local:9480", "0.0.0.0:6553"}) {
+            assertThat(LabelstreamConfig.of(Map.of("review.bind", bind)).get(Settings.REVIEW_BIND)).isEqualTo(bind);
+        }
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.labelstream.review;
 
 import com.sun.net.httpserver.HttpServer;
 import io.labelstream.broker.EmbeddedKafka;
-import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.schema.AvroSerdes;
 import io.labelstream.schema.ImageReview;
 import io.labelstream.schema.ReviewDecision;
@@ -68,12 +67,8 @@ class ReviewConsoleBrowserIT {
         assumeTrue(present, "review console browser test skipped: no " + CHROMIUM + " / " + CHROMEDRIVER
                 + " (apt-get install chromium chromium-driver)");
         kafka = EmbeddedKafka.start();
-        settings = FlaggedTraffic.settings("review-browser", kafka, dir);
-        FlaggedTraffic.flag(settings, kafka, RED);
-        Map<String, String> s = new HashMap<>(settings);
-        s.put("review.bind", "127.0.0.1:0");
-        s.put("review.token", TOKEN);
-        console = ReviewConsole.start(LabelstreamConfig.of(s));
+        settings = FlaggedTraffic.flagged("review-browser", kafka, dir, RED);
+        console = ConsoleHttp.start(settings, TOKEN, Map.of());
     }
 
     @AfterAll

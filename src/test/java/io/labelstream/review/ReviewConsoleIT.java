@@ -103,7 +103,7 @@ class ReviewConsoleIT {
 
     @Test
     void aSessionUnusedForReviewSessionTimeoutIsNoSession() throws Exception {
-        try (ReviewConsole console = ConsoleHttp.start(settings, TOKEN, Map.of("review.session.timeout", "PT2S"))) {
+        try (ReviewConsole console = ConsoleHttp.start(settings, TOKEN, Map.of("review.session.timeout", "PT10S"))) {
             String dee = signIn(console, "dee");
             assertThat(get(console, "/api/items", dee).statusCode()).isEqualTo(200);
             // The page's poll does not count as use: the session ends while it polls.
@@ -159,6 +159,9 @@ class ReviewConsoleIT {
             HttpResponse<String> forged = post(console, "/decide", ana, "http://evil.example",
                     Map.of("id", "red-0", "decision", "DISMISSED"));
             assertThat(forged.statusCode()).isEqualTo(403);
+            HttpResponse<String> oversized = post(console, "/decide", ana, base(console),
+                    Map.of("id", "red-0", "decision", "RELABELED", "label", "x".repeat(20_000)));
+            assertThat(oversized.statusCode()).as(oversized.body()).isEqualTo(413);
             HttpRequest.Builder crossSite = HttpRequest.newBuilder(URI.create(base(console) + "/decide"))
                     .header("Cookie", ana).header("Sec-Fetch-Site", "cross-site")
                     .header("Content-Type", "application/x-www-form-urlencoded")
