@@ -24,6 +24,9 @@ public final class OnnxClassifier implements AutoCloseable {
     private final OrtSession session;
     private final ModelInput input;
     private final String outputName;
+    /** The outputs a run asks for: the scores, and the scores with the feature map. */
+    private final java.util.Set<String> scoresOnly;
+    private final java.util.Set<String> scoresAndMaps;
     private final int classes;
     /** The feature map's channels, rows and columns when the session puts it out; null when it does not. */
     private int[] mapShape;
@@ -34,6 +37,8 @@ public final class OnnxClassifier implements AutoCloseable {
         this.session = session;
         this.input = input;
         this.outputName = outputName;
+        this.scoresOnly = java.util.Set.of(outputName);
+        this.scoresAndMaps = java.util.Set.of(outputName, ClassActivationMaps.MAP_OUTPUT);
         this.classes = classes;
     }
 
@@ -223,8 +228,8 @@ public final class OnnxClassifier implements AutoCloseable {
             }
             try (OnnxTensor tensor = OnnxTensor.createTensor(environment, batch.view(start, runImages),
                     input.shape(runImages), type);
-                 OrtSession.Result result = session.run(Map.of(input.name(), tensor), maps == null
-                         ? java.util.Set.of(outputName) : java.util.Set.of(outputName, ClassActivationMaps.MAP_OUTPUT))) {
+                 OrtSession.Result result = session.run(Map.of(input.name(), tensor),
+                         maps == null ? scoresOnly : scoresAndMaps)) {
                 OnnxTensor out = (OnnxTensor) result.get(outputName).orElseThrow();
                 if (maps != null) {
                     ((OnnxTensor) result.get(ClassActivationMaps.MAP_OUTPUT).orElseThrow()).getFloatBuffer()

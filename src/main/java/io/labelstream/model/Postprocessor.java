@@ -21,10 +21,6 @@ final class Postprocessor {
         this.outputKind = outputKind;
     }
 
-    ImageOutcome.Labeled labeled(float[] raw, int slot) {
-        return labeled(raw, slot, null);
-    }
-
     /** @param maps the image's feature map, or null when its model puts none out */
     ImageOutcome.Labeled labeled(float[] raw, int slot, ImageMaps maps) {
         float[] probabilities = Scores.probabilities(raw, slot * classes, classes, outputKind);

@@ -76,7 +76,7 @@ final class OutputRecords {
             BatchItem.Inferred labeled = (BatchItem.Inferred) outcome;
             List<Label> labels = Records.labels(labeled.labels().top(), labeled.labels().maps());
             List<ModerationFlag> flags = Records.explained(model.rules().evaluate(labeled.labels().probabilities()),
-                    labeled.labels().maps());
+                    labels, labeled.labels().maps());
             BatchOutcome batch = item.batch();
             emitLabels(item, labels, flags, batch.inferred(), new Timings(
                     (double) (item.batchTakenAt() - r.getBufferedAt()), batch.preprocessMs(), batch.inferenceMs()),
@@ -105,13 +105,13 @@ final class OutputRecords {
             return; // not an image: the primary's failure record is its output
         }
         boolean shadow = shadowModels.contains(sideModel.name());
+        List<Label> labels = Records.labels(labeled.top(), labeled.maps());
         List<ModerationFlag> flags = shadow ? List.of() : Records.explained(model.rules().evaluate(sideModel.name(),
-                labeled.probabilities()), labeled.maps());
+                labeled.probabilities()), labels, labeled.maps());
         BatchOutcome batch = item.batch();
         ImageLabels value = labelsRecord(item, Records.modelIdentity(sideModel.model()),
                 new RecipeIdentity(sideModel.recipeName(), sideModel.recipeHash()),
-                Records.labels(labeled.top(), labeled.maps()),
-                flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
+                labels, flags, batch.inferred(), new Timings((double) (item.batchTakenAt() - r.getBufferedAt()),
                         batch.preprocessMs(), sideModel.inferenceMs()), false, Instant.now());
         forwardLabels(r, value, LabelingTopology.sideLabelsSink(sideModel.name()));
         // A shadow has the primary's classes: start-up and every reload check it (EngineFactory.checkShadowClasses).
@@ -127,15 +127,15 @@ final class OutputRecords {
         Instant labeledAt = Instant.now();
         ImageLabels value = labelsRecord(item, model.identity(), recipe, labels, flags, batchSize, timings,
                 fromCache, labeledAt);
-        forwardLabels(item.record(), value, LabelingTopology.LABELS_SINK);
+        Record<byte[], SpecificRecord> out = forwardLabels(item.record(), value, LabelingTopology.LABELS_SINK);
         var event = item.event();
-        forwardRows(item.record(), value, event);
+        forwardRows(out, value, event);
         metrics.labeled(timings.getQueueMs(), event.getEventTime() == null ? 0 : event.getEventTime().toEpochMilli(),
                 labeledAt.toEpochMilli());
     }
 
-    /** To {@code sink}, and to the flagged topic as well when a rule fired on it. */
-    private void forwardLabels(BufferedRecord r, ImageLabels value, String sink) {
+    /** To {@code sink}, and to the flagged topic as well when a rule fired on it; returns the record forwarded. */
+    private Record<byte[], SpecificRecord> forwardLabels(BufferedRecord r, ImageLabels value, String sink) {
         Record<byte[], SpecificRecord> out = new Record<>(Records.key(r), value, r.getTimestamp(),
                 Records.toKafka(Records.headers(r)));
         context.forward(out, sink);
@@ -143,19 +143,21 @@ final class OutputRecords {
             context.forward(out, LabelingTopology.FLAGGED_SINK);
             value.getFlags().forEach(f -> metrics.flagged(f.getRule()));
         }
+        return out;
     }
 
-    /** To the flat outputs that are on; like every output, with the input's key, timestamp and headers. */
-    private void forwardRows(BufferedRecord r, ImageLabels value, io.labelstream.schema.ImageEvent event) {
-        byte[] key = Records.key(r);
+    /**
+     * To the flat outputs that are on, with the labels record's key, timestamp and headers ({@code labels}, as
+     * forwarded): like every output, the input's.
+     */
+    private void forwardRows(Record<byte[], SpecificRecord> labels, ImageLabels value,
+                             io.labelstream.schema.ImageEvent event) {
         if (rows) {
-            context.forward(new Record<byte[], SpecificRecord>(key, FlatRows.row(value, event), r.getTimestamp(),
-                    Records.toKafka(Records.headers(r))), LabelingTopology.ROWS_SINK);
+            context.forward(labels.withValue(FlatRows.row(value, event)), LabelingTopology.ROWS_SINK);
         }
         if (ranks) {
             for (var rank : FlatRows.ranks(value)) {
-                context.forward(new Record<byte[], SpecificRecord>(key, rank, r.getTimestamp(),
-                        Records.toKafka(Records.headers(r))), LabelingTopology.RANKS_SINK);
+                context.forward(labels.withValue(rank), LabelingTopology.RANKS_SINK);
             }
         }
     }

@@ -132,10 +132,6 @@ final class Records {
         return new ModelIdentity(id.name(), id.version() == null ? UNKNOWN_MODEL_VERSION : id.version(), id.sha256());
     }
 
-    static List<Label> labels(List<ClassScore> top) {
-        return labels(top, null);
-    }
-
     /** The best classes, the first {@code explain.top} with their class activation maps when {@code maps} has them. */
     static List<Label> labels(List<ClassScore> top, ImageMaps maps) {
         int explained = maps == null ? 0 : maps.explain().top();
@@ -147,10 +143,18 @@ final class Records {
         return labels;
     }
 
-    /** {@code flags}, each with the map of the class it fired on when the image's maps are kept for flags. */
-    static List<ModerationFlag> explained(List<ModerationFlag> flags, ImageMaps maps) {
-        if (maps != null && maps.explain().forFlags()) {
-            flags.forEach(f -> f.setActivation(activationMap(maps.activation(f.getClassIndex()))));
+    /**
+     * {@code flags}, each with the map of the class it fired on when the image's maps are kept for flags: the map
+     * one of {@code labels} already carries for that class, or one made for it.
+     */
+    static List<ModerationFlag> explained(List<ModerationFlag> flags, List<Label> labels, ImageMaps maps) {
+        if (maps == null || !maps.explain().forFlags()) {
+            return flags;
+        }
+        for (ModerationFlag f : flags) {
+            ActivationMap made = labels.stream().filter(l -> l.getClassIndex() == f.getClassIndex()
+                    && l.getActivation() != null).map(Label::getActivation).findFirst().orElse(null);
+            f.setActivation(made != null ? made : activationMap(maps.activation(f.getClassIndex())));
         }
         return flags;
     }
