@@ -58,6 +58,8 @@ public final class ClassifierTail {
     private final GraphProto graph;
     private final Map<String, NodeProto> producers = new HashMap<>();
     private final Map<String, TensorProto> constants = new HashMap<>();
+    /** Every Constant node's output, whichever attribute holds its value (value_float, value_ints, …). */
+    private final java.util.Set<String> constantOutputs = new java.util.HashSet<>();
 
     public ClassifierTail(GraphProto graph) {
         this.graph = graph;
@@ -65,8 +67,11 @@ public final class ClassifierTail {
             for (String o : n.getOutputList()) {
                 producers.put(o, n);
             }
-            if (n.getOpType().equals("Constant") && OnnxNodes.attribute(n, "value") != null) {
-                constants.put(n.getOutput(0), OnnxNodes.attribute(n, "value").getT());
+            if (n.getOpType().equals("Constant")) {
+                constantOutputs.add(n.getOutput(0));
+                if (OnnxNodes.attribute(n, "value") != null) {
+                    constants.put(n.getOutput(0), OnnxNodes.attribute(n, "value").getT());
+                }
             }
         }
         graph.getInitializerList().forEach(t -> constants.put(t.getName(), t));
@@ -78,7 +83,7 @@ public final class ClassifierTail {
     }
 
     public boolean isConstant(String tensor) {
-        return constants.containsKey(tensor);
+        return constants.containsKey(tensor) || constantOutputs.contains(tensor);
     }
 
     /** An initializer's or Constant's value, or null when {@code tensor} is computed. */
@@ -178,7 +183,7 @@ public final class ClassifierTail {
         List<Long> values = new ArrayList<>();
         if (axes != null) {
             values.addAll(axes.getIntsList());
-        } else if (node.getInputCount() > 1 && isConstant(node.getInput(1))) { // opset 18 gives axes as an input
+        } else if (node.getInputCount() > 1 && constant(node.getInput(1)) != null) { // opset 18: axes as an input
             for (float a : OnnxNodes.values(constant(node.getInput(1)))) {
                 values.add((long) a);
             }
