@@ -299,10 +299,11 @@ public final class PipelineBenchmark {
             List<Double> rates = options.latencyRates().isEmpty()
                     ? options.loads().stream().map(load -> load * measured).toList()
                     : options.latencyRates();
-            for (double rate : rates) {
+            for (int level = 0; level < rates.size(); level++) {
+                double rate = rates.get(level);
                 double load = rate / measured;
-                String name = String.format(Locale.ROOT, "bench-%s-latency-%s-%d", runId, modelName,
-                        Math.round(load * 100));
+                // Named by its place in the list: two rates close together round to the same load.
+                String name = String.format(Locale.ROOT, "bench-%s-latency-%s-%d", runId, modelName, level);
                 PipelineRuns.Latency result = runs.latency(name, model.getValue(), jpegs, batch, rate,
                         options.latencyDuration());
                 Percentiles p = Percentiles.of(result.latencyMs());
