@@ -57,7 +57,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the dead-letter topic with Connect's error headers while the sink carries on. Needs Debian's postgresql package:
  * skipped without it, required under CI (.ci/run installs it).
  */
-@Timeout(value = 6, unit = TimeUnit.MINUTES)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ConnectPostgresIT {
 
     private static final Duration WAIT = Duration.ofMinutes(2);
@@ -211,12 +211,18 @@ class ConnectPostgresIT {
                     .doesNotContain("originalvalue", "originalkey", "headers", "original_value");
 
             // Replaying the same inputs updates the rows: each now points at its replayed input, none is added.
+            // The ranks come through a connector of their own: their newer labeled_at says they have landed too.
+            String ranksBefore = single(sql, "SELECT extract(epoch FROM max(labeled_at)) FROM image_label_ranks");
             traffic.publishImages("images", "photo", 4, 96, 64);
             await("every row updated from its replayed input").atMost(WAIT).pollInterval(Duration.ofMillis(500))
                     .failFast(() -> failFast(pipeline, worker))
                     .until(() -> offsets(sql).entrySet().stream()
                             .filter(e -> ids.contains(e.getKey()))
                             .allMatch(e -> e.getValue() > firstOffsets.get(e.getKey())));
+            await("every rank of the replayed images updated").atMost(WAIT).pollInterval(Duration.ofMillis(500))
+                    .failFast(() -> failFast(pipeline, worker))
+                    .until(() -> Long.parseLong(single(sql, "SELECT count(*) FROM image_label_ranks WHERE "
+                            + "extract(epoch FROM labeled_at) > " + ranksBefore)) == 4 * 5);
             assertThat(count(sql, "image_labels")).isEqualTo(5);
             assertThat(count(sql, "image_label_ranks")).isEqualTo(5 * 5);
 
@@ -245,7 +251,9 @@ class ConnectPostgresIT {
                     .isEqualTo("null");
 
             unreadableRowsGoToTheDeadLetterTopicAndGoodOnesKeepLanding(traffic, pipeline, worker, sql);
-            assertThat(worker.connectors()).allSatisfy((name, state) -> assertThat(state).as(name)
+            Map<String, String> states = await("the three connectors' states").atMost(WAIT)
+                    .until(worker::connectors, c -> c.size() == 3);
+            assertThat(states).allSatisfy((name, state) -> assertThat(state).as(name)
                     .isEqualTo("RUNNING [RUNNING]"));
         }
     }
