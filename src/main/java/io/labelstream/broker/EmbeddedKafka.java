@@ -20,7 +20,9 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -57,8 +59,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         Path dataDir = createDataDir();
         KafkaRaftServer server = null;
         try {
-            int port = freePort();
-            int controllerPort = freePort();
+            int[] ports = freePorts(2);
+            int port = ports[0];
+            int controllerPort = ports[1];
             format(formatter(CONTROLLER_NODE, Uuid.randomUuid().toString(), dataDir), dataDir);
             Properties settings = nodeSettings(CONTROLLER_NODE, controllerPort, dataDir, 1);
             settings.putAll(plaintextListeners(CONTROLLER_NODE, port, controllerPort));
@@ -211,12 +214,32 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * {@code count} distinct loopback ports free right now. Each socket stays open until all are chosen: a port
+     * closed before the next is asked for can be handed out again, and a broker given the same port for two
+     * listeners does not start.
+     */
+    public static int[] freePorts(int count) {
+        List<ServerSocket> sockets = new ArrayList<>(count);
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST));
+                sockets.add(socket);
+                socket.setReuseAddress(true);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot find a free port for the embedded Kafka broker", e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // the port was free a moment ago; closing it again cannot matter
+                }
+            }
         }
     }
 

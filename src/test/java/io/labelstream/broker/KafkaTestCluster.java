@@ -28,7 +28,7 @@ public final class KafkaTestCluster implements AutoCloseable {
 
     private final Path dataDir = EmbeddedKafka.createDataDir();
     private final String clusterId = Uuid.randomUuid().toString();
-    private final int controllerPort = EmbeddedKafka.freePort();
+    private final int controllerPort;
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, String> extraBrokerSettings;
     private final Security security;
@@ -44,8 +44,12 @@ public final class KafkaTestCluster implements AutoCloseable {
     private KafkaTestCluster(int brokers, Map<String, String> extraBrokerSettings, Security security) {
         this.extraBrokerSettings = Map.copyOf(extraBrokerSettings);
         this.security = security;
+        int perNode = security == null ? 1 : 2;
+        int[] ports = EmbeddedKafka.freePorts(1 + brokers * perNode);
+        this.controllerPort = ports[0];
         for (int id = 1; id <= brokers; id++) {
-            nodes.add(new Node(id, EmbeddedKafka.freePort(), security == null ? -1 : EmbeddedKafka.freePort(),
+            int first = 1 + (id - 1) * perNode;
+            nodes.add(new Node(id, ports[first], security == null ? -1 : ports[first + 1],
                     dataDir.resolve("node-" + id)));
         }
     }

@@ -24,6 +24,11 @@ public final class ChildServers {
         }
     }
 
+    /** {@code count} distinct loopback ports free right now, for a server that needs several. */
+    public static int[] freePorts(int count) {
+        return io.labelstream.broker.EmbeddedKafka.freePorts(count);
+    }
+
     /** The last {@code lines} lines of {@code log}, for a failure's message. */
     public static String logTail(Path log, int lines) {
         try {

@@ -97,8 +97,9 @@ public final class SchemaRegistryServer implements AutoCloseable {
         Path java = registryJava();
         Path home = registryHome();
         Path logDir = Files.createDirectories(Path.of("target", "schema-registry").toAbsolutePath());
-        int httpPort = ChildServers.freePort();
-        int managementPort = ChildServers.freePort();
+        int[] ports = ChildServers.freePorts(2);
+        int httpPort = ports[0];
+        int managementPort = ports[1];
         Path log = logDir.resolve("registry-" + httpPort + ".log");
         Files.deleteIfExists(log);
         Path dataDir = Files.createTempDirectory("schema-registry-");
