@@ -33,6 +33,7 @@ public final class PipelineBenchmark {
      * @param loads         fractions of the measured pipeline capacity offered in the latency runs
      * @param latencyRates  images per second offered in the latency runs instead of {@code loads}: one rate for
      *                      every build compared, where a capacity measured anew each run would move the load
+     * @param latencyWarmup how long each latency run offers its rate before the part that is timed
      * @param backlog       images in the memory run's backlog (0 skips it)
      * @param memoryJvm     JVM options of the memory run's {@code labelstream run} process
      * @param runJvm        JVM options of the cost and idle runs' {@code labelstream run} processes
@@ -47,7 +48,7 @@ public final class PipelineBenchmark {
                           int rounds, int threads, double seconds, double pipelineSeconds, int partitions,
                           int streamThreads,
                           String bootstrapServers, boolean peers, List<Double> loads, List<Double> latencyRates,
-                          Duration latencyDuration,
+                          Duration latencyWarmup, Duration latencyDuration,
                           int[] latencySize, int backlog, ResNetGenerator.Architecture backlogModel,
                           List<String> memoryJvm, List<String> runJvm, Map<String, String> settings, Path outDir,
                           boolean cost, Duration idle, boolean sideModel, double costSeconds,
@@ -124,9 +125,9 @@ public final class PipelineBenchmark {
             }
             BenchChart.write(options.outDir().resolve("bench.png"), "labelstream side by side ("
                     + Runtime.getRuntime().availableProcessors() + " cores)", figures.chartPoints(), latencies);
-            out.printf("%nWritten: %s, %s, %s, %s%n", options.outDir().resolve("bench-throughput.csv"),
-                    options.outDir().resolve("bench-latency.csv"), options.outDir().resolve("bench-summary.csv"),
-                    options.outDir().resolve("bench.png"));
+            out.printf("%nWritten: %s, %s, %s, %s, %s%n", options.outDir().resolve("bench-throughput.csv"),
+                    options.outDir().resolve("bench-latency.csv"), options.outDir().resolve("bench-latency-images.csv"),
+                    options.outDir().resolve("bench-summary.csv"), options.outDir().resolve("bench.png"));
         } finally {
             if (broker != null) {
                 broker.close();
@@ -281,8 +282,9 @@ public final class PipelineBenchmark {
                 : options.batchSizes().stream().mapToInt(Integer::intValue).max().orElse(8);
         long delayMs = Long.parseLong(io.labelstream.config.Settings.MAX_BATCH_DELAY_MS.defaultValue());
         out.printf("%nLatency under load: %s JPEGs, max.batch.size %d, max.batch.delay.ms %d, commit.interval.ms 100 "
-                        + "(exactly-once), %d s per level; event time → label visible to a read_committed consumer%n",
-                size, batch, delayMs, options.latencyDuration().toSeconds());
+                        + "(exactly-once), %d s per level after %d s at its rate untimed; event time → label visible "
+                        + "to a read_committed consumer%n", size, batch, delayMs, options.latencyDuration().toSeconds(),
+                options.latencyWarmup().toSeconds());
         out.printf("  %-9s %-5s %-10s %-9s %-9s %-9s %-10s %-32s%n", "model", "load", "offered/s", "p50 ms", "p95 ms",
                 "p99 ms", "mean batch", "target p99 ≤ delay + 2×b8 infer + commit");
         for (var model : models.entrySet()) {
@@ -305,21 +307,31 @@ public final class PipelineBenchmark {
                 // Named by its place in the list: two rates close together round to the same load.
                 String name = String.format(Locale.ROOT, "bench-%s-latency-%s-%d", runId, modelName, level);
                 PipelineRuns.Latency result = runs.latency(name, model.getValue(), jpegs, batch, rate,
-                        options.latencyDuration());
+                        options.latencyWarmup(), options.latencyDuration());
                 Percentiles p = Percentiles.of(result.latencyMs());
-                out.printf(Locale.ROOT, "  %-9s %-5s %-10.1f %-9.0f %-9.0f %-9.0f %-10.1f %.0f ms: %s%n", modelName,
+                double untimedP99 = result.untimedMs().length == 0 ? Double.NaN
+                        : Percentiles.of(result.untimedMs()).at(99);
+                out.printf(Locale.ROOT, "  %-9s %-5s %-10.1f %-9.0f %-9.0f %-9.0f %-10.1f %.0f ms: %s; untimed part "
+                                + "p99 %.0f ms; commits %.0f ms (longest %.0f)%n", modelName,
                         Math.round(load * 100) + "%", rate, p.at(50), p.at(95), p.at(99), result.meanBatch(), bound,
-                        p.at(99) <= bound ? "met" : "missed");
+                        p.at(99) <= bound ? "met" : "missed", untimedP99, result.commitMs()[0], result.commitMs()[1]);
                 all.add(new BenchChart.Latencies(String.format(Locale.ROOT, "%s %s at %d%% (%.0f/s)", modelName, size,
                         Math.round(load * 100), rate), result.latencyMs()));
-                latencyRows.add(String.format(Locale.ROOT, "%s,%s,%d,%d,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f", modelName, size,
-                        batch, Math.round(load * 100), rate, p.at(50), p.at(95), p.at(99), result.meanBatch(), bound));
+                latencyRows.add(String.format(Locale.ROOT, "%s,%s,%d,%d,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.1f,%.1f,%.1f",
+                        modelName, size, batch, Math.round(load * 100), rate, p.at(50), p.at(95), p.at(99),
+                        result.meanBatch(), bound, untimedP99, result.commitMs()[0], result.commitMs()[1]));
+                for (int i = 0; i < result.latencyMs().length; i++) {
+                    imageRows.add(String.format(Locale.ROOT, "%s,%d,%d,%.0f,%.0f,%d", modelName, level,
+                            Math.round(load * 100), result.sentMs()[i], result.latencyMs()[i], result.batchSize()[i]));
+                }
             }
         }
         return all;
     }
 
     private final List<String> latencyRows = new ArrayList<>();
+    /** Per image of every latency run: when it was sent, how long it took, the batch it was labeled in. */
+    private final List<String> imageRows = new ArrayList<>();
 
     private MemoryRun.Result memory(PipelineRuns runs, String runId, Map<BenchModel, Path> models,
                                     Map<String, List<byte[]>> images) throws Exception {
@@ -344,9 +356,12 @@ public final class PipelineBenchmark {
     private void writeCsv(List<BenchChart.Latencies> latencies, MemoryRun.Result memory) throws IOException {
         Files.write(options.outDir().resolve("bench-throughput.csv"), figures.throughputCsv());
         List<String> latency = new ArrayList<>(List.of("model,images,batch,load_percent,offered_per_second,p50_ms,"
-                + "p95_ms,p99_ms,mean_batch,target_p99_ms"));
+                + "p95_ms,p99_ms,mean_batch,target_p99_ms,untimed_p99_ms,commit_ms_mean,commit_ms_max"));
         latency.addAll(latencyRows);
         Files.write(options.outDir().resolve("bench-latency.csv"), latency);
+        List<String> images = new ArrayList<>(List.of("model,level,load_percent,sent_ms,latency_ms,batch_size"));
+        images.addAll(imageRows);
+        Files.write(options.outDir().resolve("bench-latency-images.csv"), images);
         List<String> summary = figures.summaryCsv();
         if (memory != null) {
             summary.add(String.format(Locale.ROOT, "memory,%d images 640×480,8,peak_rss_mb,%.0f,,,", memory.images(),

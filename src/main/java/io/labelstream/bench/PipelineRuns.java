@@ -5,6 +5,7 @@ import io.labelstream.broker.TopicAdmin;
 import io.labelstream.config.LabelstreamConfig;
 import io.labelstream.model.EngineFactory;
 import io.labelstream.model.LabelingEngine;
+import io.labelstream.ops.PipelineMetrics;
 import io.labelstream.schema.ImageEvent;
 import io.labelstream.schema.ImageEvents;
 import io.labelstream.schema.ImageLabels;
@@ -57,8 +58,16 @@ final class PipelineRuns {
                    double meanBatch) {
     }
 
-    /** @param latencyMs event time (the producer's send time) to label visible, per image */
-    record Latency(double offeredPerSecond, double[] latencyMs, double meanBatch) {
+    /**
+     * @param latencyMs event time (the producer's send time) to label visible, per image, in the order seen
+     * @param sentMs    per image, its send time from the start of the timed run
+     * @param batchSize per image, the size of the batch it was labeled in
+     * @param commitMs  the stream thread's commits over the whole run (warm-up included), during each of which it
+     *                  neither reads nor starts batches: mean and longest, in milliseconds
+     * @param untimedMs the latencies of the untimed part before, at the same rate
+     */
+    record Latency(double offeredPerSecond, double[] latencyMs, double[] sentMs, int[] batchSize, double meanBatch,
+                   double[] commitMs, double[] untimedMs) {
     }
 
     private final Setup setup;
@@ -104,60 +113,94 @@ final class PipelineRuns {
     }
 
     /**
-     * Offers events at a fixed rate for {@code duration} after a warm-up, each stamped with its send time, and
-     * records how long each took to become a visible label.
+     * Offers events at a fixed rate for {@code warmup} and then for {@code duration}, each stamped with its send time,
+     * and records how long each of the second part took to become a visible label. The first part, at the same rate
+     * and not counted, lets both JVMs compile the path at that rate: in the first minute after the capacity run
+     * their JIT compilers were seen taking a fifth of this host's two vCPUs.
      */
-    Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration duration)
-            throws Exception {
+    Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration warmup,
+                    Duration duration) throws Exception {
         LabelstreamConfig config = config(name, model, batch);
         Topics topics = Topics.forConfig(config);
         createTopic(topics.input());
+        PipelineMetrics metrics = PipelineMetrics.inMemory();
         try (LabelingEngine engine = EngineFactory.create(config, Duration.ofMillis(config.transactionTimeoutMs()));
-             Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine);
+             Pipeline pipeline = Pipeline.start(config, setup.bootstrapServers(), engine, metrics);
              var producer = producer();
              var labels = labelsConsumer(topics.labels(), 5)) {
             if (!pipeline.awaitRunning(Duration.ofMinutes(2))) {
                 throw new TimeoutException("pipeline " + name + " did not reach RUNNING in 2 minutes");
             }
-            int warmup = 4 * batch;
-            for (int i = 0; i < warmup; i++) {
+            int burst = 4 * batch;
+            for (int i = 0; i < burst; i++) {
                 producer.send(event(topics.input(), name + "-" + i, jpegs.get(i % jpegs.size()),
                         System.currentTimeMillis()));
             }
             producer.flush();
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            for (int seen = 0; seen < warmup; ) {
+            for (int seen = 0; seen < burst; ) {
                 seen += labels.poll(Duration.ofMillis(20)).count();
                 failIfStuck(pipeline, deadline, name);
             }
+            int untimed = (int) Math.round(perSecond * warmup.toMillis() / 1000.0);
             int offered = (int) Math.round(perSecond * duration.toMillis() / 1000.0);
-            List<Double> latencies = new ArrayList<>(offered);
+            int total = untimed + offered;
+            double[] latencies = new double[offered];
+            double[] sentMs = new double[offered];
+            int[] batchSizes = new int[offered];
+            double[] untimedMs = new double[untimed];
+            int seen = 0;
+            int seenUntimed = 0;
             long batchSum = 0;
             long start = System.nanoTime();
             long intervalNanos = (long) (1e9 / perSecond);
+            long timedFromWallMs = System.currentTimeMillis() + untimed * intervalNanos / 1_000_000;
             int sent = 0;
-            deadline = start + duration.toNanos() + TimeUnit.MINUTES.toNanos(5);
-            while (latencies.size() < offered) {
+            deadline = start + warmup.toNanos() + duration.toNanos() + TimeUnit.MINUTES.toNanos(5);
+            while (seen < offered) {
                 long now = System.nanoTime();
-                while (sent < offered && now >= start + sent * intervalNanos) {
-                    producer.send(event(topics.input(), name + "-" + (warmup + sent), jpegs.get(sent % jpegs.size()),
+                while (sent < total && now >= start + sent * intervalNanos) {
+                    producer.send(event(topics.input(), name + "-" + (burst + sent), jpegs.get(sent % jpegs.size()),
                             System.currentTimeMillis()));
                     producer.flush();
                     sent++;
                     now = System.nanoTime();
                 }
-                long untilNext = sent < offered ? start + sent * intervalNanos - now : 5_000_000;
+                long untilNext = sent < total ? start + sent * intervalNanos - now : 5_000_000;
                 var records = labels.poll(Duration.ofNanos(Math.max(0, Math.min(untilNext, 5_000_000))));
                 long visibleAt = System.currentTimeMillis();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    latencies.add((double) (visibleAt - r.timestamp()));
-                    batchSum += topics.labels().value(r).getBatchSize();
+                    if (sequence(r.key()) < burst + untimed) {
+                        untimedMs[seenUntimed++] = visibleAt - r.timestamp();
+                        continue;
+                    }
+                    if (seen == offered) {
+                        continue;
+                    }
+                    latencies[seen] = visibleAt - r.timestamp();
+                    sentMs[seen] = r.timestamp() - timedFromWallMs;
+                    batchSizes[seen] = topics.labels().value(r).getBatchSize();
+                    batchSum += batchSizes[seen++];
                 }
                 failIfStuck(pipeline, deadline, name);
             }
-            return new Latency(perSecond, latencies.stream().mapToDouble(Double::doubleValue).toArray(),
-                    (double) batchSum / latencies.size());
+            return new Latency(perSecond, latencies, sentMs, batchSizes, (double) batchSum / offered,
+                    new double[] {threadGauge(metrics, "kafka.stream.thread.commit.latency.avg"),
+                            threadGauge(metrics, "kafka.stream.thread.commit.latency.max")},
+                    java.util.Arrays.copyOf(untimedMs, seenUntimed));
         }
+    }
+
+    /** The number an event's key ends in: its place in the order the run sent them. */
+    private static long sequence(byte[] key) {
+        String id = new String(key, StandardCharsets.UTF_8);
+        return Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
+    }
+
+    /** A stream thread metric that Kafka Streams keeps over its own window (30 s); NaN when it has none yet. */
+    private static double threadGauge(PipelineMetrics metrics, String name) {
+        var gauge = metrics.registry().find(name).gauge();
+        return gauge == null ? Double.NaN : gauge.value();
     }
 
     LabelstreamConfig config(String name, Path model, int batch) throws java.io.IOException {

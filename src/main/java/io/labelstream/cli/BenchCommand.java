@@ -153,6 +153,11 @@ final class BenchCommand {
                         + "compared at one offered rate, where each run's own capacity measurement would move it.")
         List<Double> latencyRates = List.of();
 
+        @Option(names = "--latency-warmup", defaultValue = "PT30S",
+                description = "Per load level, offered at its rate before it is timed, so that the JVMs' JIT has "
+                        + "compiled that path (default ${DEFAULT-VALUE}).")
+        java.time.Duration latencyWarmup;
+
         @Option(names = "--latency-duration", defaultValue = "PT30S", description = "Per load level (default ${DEFAULT-VALUE}).")
         java.time.Duration latencyDuration;
 
@@ -221,7 +226,7 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyRates.stream().filter(r -> r > 0).toList(),
-                    latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
+                    latencyWarmup, latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
                     memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds, explainTops), System.out)
                     .run();
             return 0;

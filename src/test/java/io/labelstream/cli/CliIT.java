@@ -127,7 +127,7 @@ class CliIT {
             throws Exception {
         Captured run = capture(() -> Main.execute("bench", "pipeline", "--models", "resnet18", "--sizes", "224x224",
                 "--batch-sizes", "8", "--rounds", "1", "--seconds", "0.5", "--pipeline-seconds", "0.5",
-                "--cost-seconds", "0.5", "--loads", "0.5", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--idle", "PT2S",
+                "--cost-seconds", "0.5", "--loads", "0.5", "--latency-warmup", "PT2S", "--latency-duration", "PT3S", "--latency-size", "224x224", "--backlog", "48", "--idle", "PT2S",
                 "--out", out.toString()));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out())
@@ -145,7 +145,20 @@ class CliIT {
         assertThat(csv).anyMatch(l -> l.startsWith("resnet18,224×224,8,ceiling,1,"))
                 .anyMatch(l -> l.startsWith("resnet18,224×224,8,engine,1,"))
                 .anyMatch(l -> l.startsWith("resnet18,224×224,8,pipeline,1,"));
-        assertThat(java.nio.file.Files.readAllLines(out.resolve("bench-latency.csv"))).hasSize(2);
+        java.util.List<String> latency = java.nio.file.Files.readAllLines(out.resolve("bench-latency.csv"));
+        assertThat(latency).hasSize(2);
+        // Each image of the latency run has its row: as many as the run offered, sent within its 3 seconds.
+        java.util.List<String> images = java.nio.file.Files.readAllLines(out.resolve("bench-latency-images.csv"));
+        assertThat(images.get(0)).isEqualTo("model,level,load_percent,sent_ms,latency_ms,batch_size");
+        double offered = Double.parseDouble(latency.get(1).split(",")[4]);
+        assertThat(images).hasSize(1 + (int) Math.round(offered * 3));
+        assertThat(images.subList(1, images.size())).allSatisfy(row -> {
+            String[] f = row.split(",");
+            assertThat(f[0]).isEqualTo("resnet18");
+            assertThat(Double.parseDouble(f[3])).isBetween(-1000.0, 3000.0);
+            assertThat(Double.parseDouble(f[4])).isPositive();
+            assertThat(Integer.parseInt(f[5])).isBetween(1, 8);
+        });
         byte[] png = java.nio.file.Files.readAllBytes(out.resolve("bench.png"));
         assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png)).getWidth()).isGreaterThan(800);
     }
