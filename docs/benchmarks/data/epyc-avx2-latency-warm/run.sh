@@ -7,7 +7,7 @@
 # Sets a and b ran before latency runs had an untimed part (--latency-warmup did not exist yet; it is PT0S here).
 set -e
 common="bench pipeline --models resnet50 --sizes 640x480 --batch-sizes 8 --rounds 1 --backlog 0 --no-cost --idle PT0S --no-peers"
-# a-cold-loads: the command, six runs of each
+# a-cold-loads: the latency command of docs/benchmarks.md, six runs of each
 for i in 1 2 3 4 5 6; do for v in whole split; do
   java -jar $v.jar $common --loads 0.5,0.8 --latency-warmup PT0S --out a-$v-$i > a-$v-$i.log 2>&1
 done; done
@@ -16,7 +16,7 @@ done; done
 for i in 1 2 3 4; do for v in whole split; do
   java -jar $v.jar $common --latency-rates 14.8,14.8,14.8 --latency-warmup PT0S --out b-$v-$i > b-$v-$i.log 2>&1
 done; done
-# c-warm-loads: the command with the default 30-s untimed part per level; images-warm.csv
+# c-warm-loads: the same command with the default 30-s untimed part per level; images-warm.csv
 for i in 1 2 3; do for v in split whole; do
   java -jar $v.jar $common --loads 0.5,0.8 --out c-$v-$i > c-$v-$i.log 2>&1
 done; done
