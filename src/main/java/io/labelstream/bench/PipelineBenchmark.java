@@ -314,12 +314,12 @@ public final class PipelineBenchmark {
                 out.printf(Locale.ROOT, "  %-9s %-5s %-10.1f %-9.0f %-9.0f %-9.0f %-10.1f %.0f ms: %s; untimed part "
                                 + "p99 %.0f ms; commits %.0f ms (longest %.0f)%n", modelName,
                         Math.round(load * 100) + "%", rate, p.at(50), p.at(95), p.at(99), result.meanBatch(), bound,
-                        p.at(99) <= bound ? "met" : "missed", untimedP99, result.commitMs()[0], result.commitMs()[1]);
+                        p.at(99) <= bound ? "met" : "missed", untimedP99, result.commitMeanMs(), result.commitMaxMs());
                 all.add(new BenchChart.Latencies(String.format(Locale.ROOT, "%s %s at %d%% (%.0f/s)", modelName, size,
                         Math.round(load * 100), rate), result.latencyMs()));
                 latencyRows.add(String.format(Locale.ROOT, "%s,%s,%d,%d,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.1f,%.1f,%.1f",
                         modelName, size, batch, Math.round(load * 100), rate, p.at(50), p.at(95), p.at(99),
-                        result.meanBatch(), bound, untimedP99, result.commitMs()[0], result.commitMs()[1]));
+                        result.meanBatch(), bound, untimedP99, result.commitMeanMs(), result.commitMaxMs()));
                 for (int i = 0; i < result.latencyMs().length; i++) {
                     imageRows.add(String.format(Locale.ROOT, "%s,%d,%d,%.0f,%.0f,%d", modelName, level,
                             Math.round(load * 100), result.sentMs()[i], result.latencyMs()[i], result.batchSize()[i]));

@@ -62,12 +62,13 @@ final class PipelineRuns {
      * @param latencyMs event time (the producer's send time) to label visible, per image, in the order seen
      * @param sentMs    per image, its send time from the start of the timed run
      * @param batchSize per image, the size of the batch it was labeled in
-     * @param commitMs  the stream thread's commits over the whole run (warm-up included), during each of which it
-     *                  neither reads nor starts batches: mean and longest, in milliseconds
+     * @param commitMeanMs the stream thread's commits over Kafka Streams' last metrics window, during each of which
+     *                     it neither reads nor starts batches: their mean, in milliseconds
+     * @param commitMaxMs  the longest of them
      * @param untimedMs the latencies of the untimed part before, at the same rate
      */
     record Latency(double offeredPerSecond, double[] latencyMs, double[] sentMs, int[] batchSize, double meanBatch,
-                   double[] commitMs, double[] untimedMs) {
+                   double commitMeanMs, double commitMaxMs, double[] untimedMs) {
     }
 
     private final Setup setup;
@@ -116,7 +117,7 @@ final class PipelineRuns {
      * Offers events at a fixed rate for {@code warmup} and then for {@code duration}, each stamped with its send time,
      * and records how long each of the second part took to become a visible label. The first part, at the same rate
      * and not counted, lets both JVMs compile the path at that rate: in the first minute after the capacity run
-     * their JIT compilers were seen taking a fifth of this host's two vCPUs.
+     * their JIT compilers were seen taking up to a fifth of two vCPUs.
      */
     Latency latency(String name, Path model, List<byte[]> jpegs, int batch, double perSecond, Duration warmup,
                     Duration duration) throws Exception {
@@ -170,11 +171,13 @@ final class PipelineRuns {
                 var records = labels.poll(Duration.ofNanos(Math.max(0, Math.min(untilNext, 5_000_000))));
                 long visibleAt = System.currentTimeMillis();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    if (sequence(r.key()) < burst + untimed) {
-                        untimedMs[seenUntimed++] = visibleAt - r.timestamp();
-                        continue;
+                    boolean timed = sequence(r.key()) >= burst + untimed;
+                    if (timed ? seen == offered : seenUntimed == untimed) {
+                        throw new IllegalStateException(name + ": more labels than images sent, so one was "
+                                + "delivered twice (" + new String(r.key(), StandardCharsets.UTF_8) + ")");
                     }
-                    if (seen == offered) {
+                    if (!timed) {
+                        untimedMs[seenUntimed++] = visibleAt - r.timestamp();
                         continue;
                     }
                     latencies[seen] = visibleAt - r.timestamp();
@@ -185,8 +188,8 @@ final class PipelineRuns {
                 failIfStuck(pipeline, deadline, name);
             }
             return new Latency(perSecond, latencies, sentMs, batchSizes, (double) batchSum / offered,
-                    new double[] {threadGauge(metrics, "kafka.stream.thread.commit.latency.avg"),
-                            threadGauge(metrics, "kafka.stream.thread.commit.latency.max")},
+                    threadGauge(metrics, "kafka.stream.thread.commit.latency.avg"),
+                    threadGauge(metrics, "kafka.stream.thread.commit.latency.max"),
                     java.util.Arrays.copyOf(untimedMs, seenUntimed));
         }
     }

@@ -226,7 +226,8 @@ final class BenchCommand {
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),
                     latencyRates.stream().filter(r -> r > 0).toList(),
-                    latencyWarmup, latencyDuration, size(latencySize), backlog, ResNetGenerator.Architecture.parse(backlogModel),
+                    latencyWarmup, latencyDuration, size(latencySize), backlog,
+                    ResNetGenerator.Architecture.parse(backlogModel),
                     memoryJvm, runJvm, settings, outDir, cost, idle, sideModel, costSeconds, explainTops), System.out)
                     .run();
             return 0;

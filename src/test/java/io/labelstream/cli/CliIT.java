@@ -147,7 +147,8 @@ class CliIT {
                 .anyMatch(l -> l.startsWith("resnet18,224×224,8,pipeline,1,"));
         java.util.List<String> latency = java.nio.file.Files.readAllLines(out.resolve("bench-latency.csv"));
         assertThat(latency).hasSize(2);
-        // Each image of the latency run has its row: as many as the run offered, sent within its 3 seconds.
+        // Each image of the timed part has its row, as many as it offered, none sent in the first second of the
+        // untimed 2 before it (no upper bound: how late the timed ones went out depends on the machine's speed).
         java.util.List<String> images = java.nio.file.Files.readAllLines(out.resolve("bench-latency-images.csv"));
         assertThat(images.get(0)).isEqualTo("model,level,load_percent,sent_ms,latency_ms,batch_size");
         double offered = Double.parseDouble(latency.get(1).split(",")[4]);
@@ -155,7 +156,7 @@ class CliIT {
         assertThat(images.subList(1, images.size())).allSatisfy(row -> {
             String[] f = row.split(",");
             assertThat(f[0]).isEqualTo("resnet18");
-            assertThat(Double.parseDouble(f[3])).isBetween(-1000.0, 3000.0);
+            assertThat(Double.parseDouble(f[3])).isGreaterThan(-1000.0);
             assertThat(Double.parseDouble(f[4])).isPositive();
             assertThat(Integer.parseInt(f[5])).isBetween(1, 8);
         });
