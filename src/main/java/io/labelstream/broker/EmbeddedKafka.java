@@ -226,12 +226,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName(HOST));
                 sockets.add(socket);
-                socket.setReuseAddress(true);
                 ports[i] = socket.getLocalPort();
             }
             return ports;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port for the embedded Kafka broker", e);
+            throw new UncheckedIOException("cannot find " + count + " free loopback port(s)", e);
         } finally {
             for (ServerSocket socket : sockets) {
                 try {

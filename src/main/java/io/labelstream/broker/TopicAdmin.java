@@ -65,7 +65,8 @@ public final class TopicAdmin {
         for (Topic<?> topic : plain) {
             wanted.add(newTopic(topic.name(), config));
         }
-        wanted.add(newTopic(topics.failures().name(), config).configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES))));
+        wanted.add(newTopic(topics.failures().name(), config)
+                .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_RECORD_BYTES))));
         Properties adminProps = new Properties();
         clientProps.forEach((k, v) -> {
             if (AdminClientConfig.configNames().contains(k.toString())) {

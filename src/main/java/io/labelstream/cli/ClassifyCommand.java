@@ -96,7 +96,8 @@ final class ClassifyCommand implements Callable<Integer> {
             return 2;
         }
         int batchSize = config.get(Settings.MAX_BATCH_SIZE);
-        ImageLimits limits = ImageLimits.of(config);
+        // The engine's own limits (image.max.*): an image it labeled decodes again within them for its overlays.
+        ImageDecoder overlayDecoder = explainDir == null ? null : new ImageDecoder(ImageLimits.of(config));
         int failures = 0;
         ObjectMapper mapper = new ObjectMapper();
         // A batch gets the time `run` gives one, so a configuration bounds a bad batch's bisection alike in both
@@ -118,7 +119,7 @@ final class ClassifyCommand implements Callable<Integer> {
                     System.out.println(json ? jsonLine(mapper, engine, chunk.get(i), outcome)
                             : tableLine(chunk.get(i), outcome));
                     if (explainDir != null && outcome instanceof ImageOutcome.Labeled labeled) {
-                        writeOverlays(chunk.get(i), bytes.get(i), labeled, limits);
+                        writeOverlays(chunk.get(i), bytes.get(i), labeled, overlayDecoder);
                     }
                 }
             }
@@ -153,12 +154,11 @@ final class ClassifyCommand implements Callable<Integer> {
     }
 
     /** {@code DIR/<file name>-<rank>-<label>.png} for each explained label: its map over the upright image. */
-    /** @param limits the engine's own (image.max.*): an image it labeled decodes again within them */
-    private void writeOverlays(Path file, byte[] bytes, ImageOutcome.Labeled labeled, ImageLimits limits)
+    private void writeOverlays(Path file, byte[] bytes, ImageOutcome.Labeled labeled, ImageDecoder decoder)
             throws IOException {
         BufferedImage image;
         try {
-            image = new ImageDecoder(limits).decode(bytes);
+            image = decoder.decode(bytes);
         } catch (ImageRejectedException e) {
             throw new IOException("cannot decode " + file + " again to draw its maps: " + e.getMessage(), e);
         }

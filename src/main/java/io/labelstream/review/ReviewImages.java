@@ -57,7 +57,8 @@ public final class ReviewImages {
 
     /** As the configuration says: its cluster, fetch.* settings and image limits. */
     public static ReviewImages from(LabelstreamConfig config, KafkaClients clients, Topics topics) {
-        return new ReviewImages(clients, topics, FetchSettings.fetcher(config), new ImageDecoder(ImageLimits.of(config)));
+        return new ReviewImages(clients, topics, FetchSettings.fetcher(config),
+                new ImageDecoder(ImageLimits.of(config)));
     }
 
     /**
@@ -132,13 +133,13 @@ public final class ReviewImages {
             long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.offset() == at.getOffset() && r.value() == null) {
+                    if (r.offset() != at.getOffset()) {
+                        throw gone(at);
+                    }
+                    if (r.value() == null) {
                         throw new IOException("the input record at " + place(at) + " has no value");
                     }
-                    if (r.offset() == at.getOffset()) {
-                        return r;
-                    }
-                    throw gone(at);
+                    return r;
                 }
             }
         }

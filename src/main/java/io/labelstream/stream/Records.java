@@ -152,9 +152,9 @@ final class Records {
             return flags;
         }
         for (ModerationFlag f : flags) {
-            ActivationMap made = labels.stream().filter(l -> l.getClassIndex() == f.getClassIndex()
+            ActivationMap carried = labels.stream().filter(l -> l.getClassIndex() == f.getClassIndex()
                     && l.getActivation() != null).map(Label::getActivation).findFirst().orElse(null);
-            f.setActivation(made != null ? made : activationMap(maps.activation(f.getClassIndex())));
+            f.setActivation(carried != null ? carried : activationMap(maps.activation(f.getClassIndex())));
         }
         return flags;
     }

@@ -2,8 +2,6 @@ package io.labelstream.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +16,8 @@ public final class ChildServers {
     }
 
     /** A loopback port free right now. */
-    public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    public static int freePort() {
+        return freePorts(1)[0];
     }
 
     /** {@code count} distinct loopback ports free right now, for a server that needs several. */
