@@ -37,6 +37,15 @@ final class CostRun {
         double groupUsPerImage(String group) {
             return cpu.groupNanos().getOrDefault(group, 0L) / 1e3 / images;
         }
+
+        /**
+         * CPU ms per image of every thread but those running ONNX Runtime: what labelstream adds to the model's own
+         * work. Unlike the process total it hardly moves with the speed of inference, which drifts by several per
+         * cent within a minute on a shared host.
+         */
+        double outsideInferenceMsPerImage() {
+            return (cpu.threadNanos() - cpu.groupNanos().getOrDefault(ProcessCpu.INFERENCE, 0L)) / 1e6 / images;
+        }
     }
 
     /** @param broker the broker process's CPU over the same window, or null when it is not a process of its own */

@@ -56,17 +56,21 @@ final class CostTable {
                     + "process CPU time over the backlog's last two thirds (start-up and the JIT's first pass "
                     + "left out) ÷ the images labeled then; bare = the ONNX Runtime loop above (one session, all its "
                     + "intra-op threads), on a sixth of the backlog's images right before and right after the run, "
-                    + "process CPU ÷ images. Median (min–max) over rounds; ratios per round.%n",
+                    + "process CPU ÷ images. Outside inference = the run's threads other than those running ONNX "
+                    + "Runtime, per image; bare ÷ (bare + outside) = the ratio if the run's inference cost what the "
+                    + "bare loop's did. Median (min–max) over rounds; ratios per round.%n",
                     String.join(" ", runJvm));
-            out.printf("  %-26s %-22s %-22s %-20s %-20s%n", "configuration", "bare CPU ms/image",
-                    "run CPU ms/image", "bare ÷ run", "run images/s");
+            out.printf("  %-26s %-22s %-22s %-20s %-20s %-22s %-20s%n", "configuration", "bare CPU ms/image",
+                    "run CPU ms/image", "bare ÷ run", "run images/s", "outside inference ms", "bare ÷ (bare+outside)");
             for (var e : byConfig().entrySet()) {
                 List<Row> r = e.getValue();
-                out.printf(Locale.ROOT, "  %-26s %-22s %-22s %-20s %-20s%n", e.getKey(),
+                out.printf(Locale.ROOT, "  %-26s %-22s %-22s %-20s %-20s %-22s %-20s%n", e.getKey(),
                         samples(r, x -> x.bare().cpuMsPerImage()).format(""),
                         samples(r, x -> x.run().cpuMsPerImage()).format(""),
                         format3(samples(r, x -> x.bare().cpuMsPerImage() / x.run().cpuMsPerImage())),
-                        samples(r, x -> x.run().imagesPerSecond()).format(""));
+                        samples(r, x -> x.run().imagesPerSecond()).format(""),
+                        format2(samples(r, x -> x.run().outsideInferenceMsPerImage())),
+                        format3(samples(r, CostTable::bareOverBarePlusOutside)));
             }
             out.printf("%nWhere `labelstream run`'s CPU went, µs per image (threads by name; median over rounds):%n");
             StringBuilder header = new StringBuilder(String.format("  %-26s", "configuration"));
@@ -84,7 +88,8 @@ final class CostTable {
                         (x.run().cpu().totalNanos() - x.run().cpu().threadNanos()) / 1e3 / x.run().images())).median()));
                 out.println(line);
             }
-            out.println("  (engine = labelstream's batch and preprocess threads and ONNX Runtime's pool; the process "
+            out.println("  (inference = labelstream's batch threads, which call ONNX Runtime, and its pool; preprocess = "
+                    + "the threads that decode and resize a batch's images in parallel; the process "
                     + "total is counted in 10 ms ticks, the threads in ns, so the last column is only roughly "
                     + "threads that ended)");
             printKafka(out);
@@ -176,12 +181,14 @@ final class CostTable {
 
     void writeCsv(Path file) throws IOException {
         List<String> lines = new ArrayList<>(List.of("configuration,round,bare_cpu_ms_per_image,run_cpu_ms_per_image,"
-                + "bare_over_run,run_images_per_second," + String.join(",", groupColumns()) + ",commits_per_second,"
-                + "store_records_per_image,sent_bytes_per_image,fetched_bytes_per_image"));
+                + "bare_over_run,run_images_per_second,outside_inference_ms_per_image,bare_over_bare_plus_outside,"
+                + String.join(",", groupColumns()) + ",commits_per_second,store_records_per_image,"
+                + "sent_bytes_per_image,fetched_bytes_per_image"));
         for (Row r : rows) {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.4f,%.3f", r.config(),
-                    r.round(), r.bare().cpuMsPerImage(), r.run().cpuMsPerImage(),
-                    r.bare().cpuMsPerImage() / r.run().cpuMsPerImage(), r.run().imagesPerSecond()));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.4f,%.3f,%.3f,%.4f",
+                    r.config(), r.round(), r.bare().cpuMsPerImage(), r.run().cpuMsPerImage(),
+                    r.bare().cpuMsPerImage() / r.run().cpuMsPerImage(), r.run().imagesPerSecond(),
+                    r.run().outsideInferenceMsPerImage(), bareOverBarePlusOutside(r)));
             for (String g : ProcessCpu.GROUPS) {
                 line.append(String.format(Locale.ROOT, ",%.1f", r.run().groupUsPerImage(g)));
             }
@@ -219,6 +226,15 @@ final class CostTable {
 
     private static Samples samples(List<Row> rows, java.util.function.ToDoubleFunction<Row> f) {
         return new Samples(rows.stream().mapToDouble(f).toArray());
+    }
+
+    private static double bareOverBarePlusOutside(Row r) {
+        double bare = r.bare().cpuMsPerImage();
+        return bare / (bare + r.run().outsideInferenceMsPerImage());
+    }
+
+    private static String format2(Samples s) {
+        return String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", s.median(), s.min(), s.max());
     }
 
     private static String format3(Samples s) {

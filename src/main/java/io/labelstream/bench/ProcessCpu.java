@@ -34,8 +34,11 @@ final class ProcessCpu {
     }
 
     /** Thread groups in the order tables print them. */
-    static final String[] GROUPS = {"stream thread", "engine (decode, preprocess, ORT)", "Kafka client I/O", "GC",
-            "JIT", "other"};
+    static final String[] GROUPS = {"stream thread", "inference (batch threads, ORT)", "preprocess (decode, resize)",
+            "Kafka client I/O", "GC", "JIT", "other"};
+
+    /** The group of the threads that run ONNX Runtime: what the bare loop measures, the rest being overhead. */
+    static final String INFERENCE = GROUPS[1];
 
     private ProcessCpu() {
     }
@@ -73,21 +76,24 @@ final class ProcessCpu {
         }
         // A batch thread calls ONNX Runtime itself, as one of its intra-op threads; the others were started by
         // the thread that created the session (the main thread, named "java" by the launcher).
-        if (threadName.startsWith("labelstream-bat") || threadName.startsWith("labelstream-pre")
-                || threadName.startsWith("labelstream-par")
+        if (threadName.startsWith("labelstream-bat") || threadName.startsWith("labelstream-par")
                 || threadName.equals("java")) {
-            return GROUPS[1];
+            return INFERENCE;
+        }
+        // A batch of one is preprocessed on its batch thread, and counts as inference here; a backlog's are not.
+        if (threadName.startsWith("labelstream-pre")) {
+            return GROUPS[2];
         }
         if (threadName.startsWith("kafka-")) {
-            return GROUPS[2];
+            return GROUPS[3];
         }
         if (threadName.startsWith("GC Thread") || threadName.startsWith("G1 ") || threadName.startsWith("VM Periodic")
                 || threadName.equals("VM Thread")) {
-            return GROUPS[3];
-        }
-        if (threadName.contains("CompilerThre")) {
             return GROUPS[4];
         }
-        return GROUPS[5];
+        if (threadName.contains("CompilerThre")) {
+            return GROUPS[5];
+        }
+        return GROUPS[6];
     }
 }

@@ -138,8 +138,21 @@ class CliIT {
                 .containsPattern("labelstream run: [0-9.]+ +\\(")
                 .containsPattern("224×224 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+")
                 .contains("the idle broker beside it");
-        assertThat(java.nio.file.Files.readAllLines(out.resolve("bench-cost.csv")))
-                .anyMatch(l -> l.startsWith("resnet18 224×224 b8,1,"));
+        // The run's own work beside inference: CPU in its other threads, and the ratio it alone would leave.
+        assertThat(run.out()).containsPattern("resnet18 224×224 b8 +[0-9.]+ +\\([0-9.–]+\\) +[0-9.]+ +\\([0-9.–]+\\) "
+                + "+[0-9.]+ \\([0-9.–]+\\) +[0-9.]+ +\\([0-9.–]+\\) +[0-9]+\\.[0-9]{2} \\([0-9.–]+\\) +0\\.[0-9]{3} ");
+        java.util.List<String> cost = java.nio.file.Files.readAllLines(out.resolve("bench-cost.csv"));
+        assertThat(cost.get(0)).startsWith("configuration,round,bare_cpu_ms_per_image,run_cpu_ms_per_image,"
+                + "bare_over_run,run_images_per_second,outside_inference_ms_per_image,bare_over_bare_plus_outside,"
+                + "us_per_image_stream_thread,us_per_image_inference,us_per_image_preprocess,");
+        assertThat(cost).filteredOn(l -> l.startsWith("resnet18 224×224 b8,1,")).singleElement().satisfies(row -> {
+            String[] f = row.split(",");
+            double outside = Double.parseDouble(f[6]);
+            assertThat(outside).isPositive().isLessThan(Double.parseDouble(f[3]));
+            assertThat(Double.parseDouble(f[7])).isBetween(0.0, 1.0);
+            // The preprocess threads did work in a backlog of full batches.
+            assertThat(Double.parseDouble(f[10])).isPositive();
+        });
         java.util.List<String> csv = java.nio.file.Files.readAllLines(out.resolve("bench-throughput.csv"));
         assertThat(csv.get(0)).isEqualTo("model,images,batch,series,round,images_per_second");
         assertThat(csv).anyMatch(l -> l.startsWith("resnet18,224×224,8,ceiling,1,"))
