@@ -180,6 +180,12 @@ final class BenchCommand {
                         + "heap and the options docker/ and deploy/ start labelstream with (default ${DEFAULT-VALUE}).")
         List<String> runJvm;
 
+        @Option(names = "--jit-directives", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "The cost and idle runs also load the compiler directives the images start labelstream "
+                        + "with (C2 only for its image and model code; see ContainerJvm); --no-jit-directives leaves "
+                        + "the JVM's own compilation policy.")
+        boolean jitDirectives;
+
         @Option(names = "--cost", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Each round also runs `labelstream run` in its own JVM on the same backlog and prints "
                         + "the cost table (CPU per image beside the bare loop's); --no-cost skips it.")
@@ -222,6 +228,14 @@ final class BenchCommand {
                         "--side-model is measured in the cost runs: drop --no-cost");
             }
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+            List<String> runJvm = new java.util.ArrayList<>(this.runJvm);
+            if (jitDirectives) {
+                java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("labelstream-bench-jit");
+                dir.toFile().deleteOnExit();
+                java.nio.file.Path file = io.labelstream.ops.ContainerJvm.writeDirectives(dir);
+                file.toFile().deleteOnExit();
+                runJvm.addAll(io.labelstream.ops.ContainerJvm.jitOptions(file.toString()));
+            }
             new io.labelstream.bench.PipelineBenchmark(new io.labelstream.bench.PipelineBenchmark.Options(
                     measured.benchModels(), sizes.stream().map(Pipeline::size).toList(), measured.batchSizes, rounds,
                     t, seconds, pipelineSeconds, partitions, streamThreads, bootstrapServers, peers, loads.stream().filter(l -> l > 0).toList(),

@@ -1,5 +1,12 @@
 package io.labelstream.ops;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
 /**
  * The JVM options labelstream's images and manifests start it with (docker/, deploy/), and that the benchmark's
  * {@code labelstream run} processes get, so that what is measured is what is shipped. Both are about what an idle
@@ -12,10 +19,44 @@ package io.labelstream.ops;
  *       second instead of twenty times; jstat and jcmd still work. JDK 25 removed that sampling and ignores the
  *       option with a warning: drop it when the images move past JDK 17.</li>
  * </ul>
+ * Beside these, the images load {@link #DIRECTIVES_RESOURCE} ({@link #jitOptions}), which is about CPU under load.
  */
 public final class ContainerJvm {
 
     public static final String OPTIONS = "-XX:+UseSerialGC -XX:PerfDataSamplingInterval=1000";
+
+    /** Where the images keep {@link #DIRECTIVES_RESOURCE}. */
+    public static final String IMAGE_DIRECTIVES = "/app/jit-directives.json";
+
+    /**
+     * HotSpot compiler directives, a class-path resource beside this class: the optimising compiler (C2) only for
+     * labelstream's image and model packages, whose per-pixel and per-class loops need it; every other method
+     * stays with the quick compiler (C1). The Kafka clients' and Streams' per-request and per-record paths run a
+     * few times a second, so they reach C2's thresholds only after minutes, and C2 then compiles each with up to
+     * 8 KB of inlined bytecode, 0.2–0.7 s of a core's time apiece on a 2-vCPU host: about 1 ms of CPU per
+     * int8 ResNet-50 image through at least the first four minutes, a third of what labelstream adds to the model.
+     * With these directives that fell to 0.23 ms, and those paths cost about 0.04 ms per image more as C1 code
+     * (docs/benchmarks.md): a few seconds of CPU an hour for an instance that lives for days.
+     * A missing or malformed file stops the JVM at start-up.
+     */
+    public static final String DIRECTIVES_RESOURCE = "jit-directives.json";
+
+    /** The options that load compiler directives from {@code file}; the unlock must come first. */
+    public static List<String> jitOptions(String file) {
+        return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file);
+    }
+
+    /** Writes {@link #DIRECTIVES_RESOURCE} into {@code dir}, for a JVM started from here, and returns its path. */
+    public static Path writeDirectives(Path dir) throws IOException {
+        Path file = dir.resolve(DIRECTIVES_RESOURCE);
+        try (InputStream in = ContainerJvm.class.getResourceAsStream(DIRECTIVES_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(DIRECTIVES_RESOURCE + " is missing from the class path");
+            }
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return file;
+    }
 
     private ContainerJvm() {
     }

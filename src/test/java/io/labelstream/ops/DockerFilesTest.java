@@ -45,6 +45,12 @@ class DockerFilesTest {
         for (String option : ContainerJvm.OPTIONS.split(" ")) {
             assertThat(entrypoint).as("the benchmark measures labelstream with these options").contains('"' + option + '"');
         }
+        // The compiler directives the benchmark loads too, from the file the runtime stage copies in.
+        assertThat(entrypoint).contains(ContainerJvm.jitOptions(ContainerJvm.IMAGE_DIRECTIVES).stream()
+                .map(o -> '"' + o + '"').collect(java.util.stream.Collectors.joining(", ")));
+        assertThat(lines).contains("COPY --from=build /src/src/main/resources/io/labelstream/ops/"
+                + ContainerJvm.DIRECTIVES_RESOURCE + " " + ContainerJvm.IMAGE_DIRECTIVES);
+        assertThat(Path.of("src/main/resources/io/labelstream/ops", ContainerJvm.DIRECTIVES_RESOURCE)).exists();
         // The runtime stage installs libjpeg-turbo and insists on it, so a broken image stops at start-up.
         String runtime = text.substring(text.lastIndexOf("\nFROM "));
         assertThat(runtime).containsPattern("apt-get install [^\\n]*libturbojpeg")
@@ -67,7 +73,8 @@ class DockerFilesTest {
                 toolOptions = env.get("value").asText();
             }
         }
-        assertThat(toolOptions).as("JAVA_TOOL_OPTIONS").isNotNull().contains(ContainerJvm.OPTIONS);
+        assertThat(toolOptions).as("JAVA_TOOL_OPTIONS").isNotNull().contains(ContainerJvm.OPTIONS)
+                .contains(String.join(" ", ContainerJvm.jitOptions(ContainerJvm.IMAGE_DIRECTIVES)));
     }
 
     @Test
