@@ -203,7 +203,7 @@ final class CostTable {
                     r.row().bare().cpuMsPerImage() / r.withSide().cpuMsPerImage(), r.withSide().imagesPerSecond()));
         }
         for (CostRun.Idle i : idles) {
-            lines.add(String.format(Locale.ROOT, "idle,,,,,,total_ms_per_s=%.2f%s", i.msPerSecond(i.labelstream()),
+            lines.add(String.format(Locale.ROOT, "idle,,,,,,,,total_ms_per_s=%.2f%s", i.msPerSecond(i.labelstream()),
                     i.broker() == null ? "" : String.format(Locale.ROOT, " broker_ms_per_s=%.2f",
                             i.msPerSecond(i.broker()))));
         }

@@ -33,7 +33,7 @@ public final class ContainerJvm {
      * labelstream's image and model packages, whose per-pixel and per-class loops need it; every other method
      * stays with the quick compiler (C1). The Kafka clients' and Streams' per-request and per-record paths run a
      * few times a second, so they reach C2's thresholds only after minutes, and C2 then compiles each with up to
-     * 8 KB of inlined bytecode, 0.2–0.7 s of a core's time apiece on a 2-vCPU host: about 1 ms of CPU per
+     * about 9 KB of inlined bytecode, 0.2–0.7 s of a core's time apiece on a 2-vCPU host: about 1 ms of CPU per
      * int8 ResNet-50 image through at least the first four minutes, a third of what labelstream adds to the model.
      * With these directives that fell to 0.23 ms, and those paths cost about 0.04 ms per image more as C1 code
      * (docs/benchmarks.md): a few seconds of CPU an hour for an instance that lives for days.
@@ -41,9 +41,14 @@ public final class ContainerJvm {
      */
     public static final String DIRECTIVES_RESOURCE = "jit-directives.json";
 
-    /** The options that load compiler directives from {@code file}; the unlock must come first. */
+    /**
+     * The options that load compiler directives from {@code file}; the unlock must come first. The JVM announces
+     * the directives it added on standard output, which commands such as {@code tail --json} keep for their own
+     * output, so the VM's messages go to standard error.
+     */
     public static List<String> jitOptions(String file) {
-        return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file);
+        return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file,
+                "-XX:+DisplayVMOutputToStderr");
     }
 
     /** Writes {@link #DIRECTIVES_RESOURCE} into {@code dir}, for a JVM started from here, and returns its path. */

@@ -45,7 +45,8 @@ class DockerFilesTest {
         for (String option : ContainerJvm.OPTIONS.split(" ")) {
             assertThat(entrypoint).as("the benchmark measures labelstream with these options").contains('"' + option + '"');
         }
-        // The compiler directives the benchmark loads too, from the file the runtime stage copies in.
+        // The compiler directives the benchmark loads too, from the file the runtime stage copies in; the JVM's
+        // message that it added them goes to standard error (jitOptions).
         assertThat(entrypoint).contains(ContainerJvm.jitOptions(ContainerJvm.IMAGE_DIRECTIVES).stream()
                 .map(o -> '"' + o + '"').collect(java.util.stream.Collectors.joining(", ")));
         assertThat(lines).contains("COPY --from=build /src/src/main/resources/io/labelstream/ops/"
