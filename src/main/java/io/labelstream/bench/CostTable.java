@@ -67,10 +67,10 @@ final class CostTable {
                 out.printf(Locale.ROOT, "  %-26s %-22s %-22s %-20s %-20s %-22s %-20s%n", e.getKey(),
                         samples(r, x -> x.bare().cpuMsPerImage()).format(""),
                         samples(r, x -> x.run().cpuMsPerImage()).format(""),
-                        format3(samples(r, x -> x.bare().cpuMsPerImage() / x.run().cpuMsPerImage())),
+                        format(samples(r, x -> x.bare().cpuMsPerImage() / x.run().cpuMsPerImage()), 3),
                         samples(r, x -> x.run().imagesPerSecond()).format(""),
-                        format2(samples(r, x -> x.run().outsideInferenceMsPerImage())),
-                        format3(samples(r, CostTable::bareOverBarePlusOutside)));
+                        format(samples(r, x -> x.run().outsideInferenceMsPerImage()), 2),
+                        format(samples(r, CostTable::bareOverBarePlusOutside), 3));
             }
             out.printf("%nWhere `labelstream run`'s CPU went, µs per image (threads by name; median over rounds):%n");
             StringBuilder header = new StringBuilder(String.format("  %-26s", "configuration"));
@@ -170,7 +170,7 @@ final class CostTable {
                     sideSamples(r, x -> x.row().run().cpuMsPerImage()).format(""),
                     sideSamples(r, x -> x.withSide().cpuMsPerImage()).format(""),
                     sideSamples(r, SideRow::addedMsPerImage).format(""),
-                    format3(sideSamples(r, x -> x.addedMsPerImage() / x.row().bare().cpuMsPerImage())),
+                    format(sideSamples(r, x -> x.addedMsPerImage() / x.row().bare().cpuMsPerImage()), 3),
                     sideSamples(r, x -> x.withSide().imagesPerSecond()).format(""));
         }
     }
@@ -233,11 +233,9 @@ final class CostTable {
         return bare / (bare + r.run().outsideInferenceMsPerImage());
     }
 
-    private static String format2(Samples s) {
-        return String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", s.median(), s.min(), s.max());
-    }
-
-    private static String format3(Samples s) {
-        return String.format(Locale.ROOT, "%.3f (%.3f–%.3f)", s.median(), s.min(), s.max());
+    /** Median (min–max), each with {@code decimals} decimals. */
+    private static String format(Samples s, int decimals) {
+        String f = "%." + decimals + "f";
+        return String.format(Locale.ROOT, f + " (" + f + "–" + f + ")", s.median(), s.min(), s.max());
     }
 }

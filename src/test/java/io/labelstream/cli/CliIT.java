@@ -150,8 +150,11 @@ class CliIT {
             double outside = Double.parseDouble(f[6]);
             assertThat(outside).isPositive().isLessThan(Double.parseDouble(f[3]));
             assertThat(Double.parseDouble(f[7])).isBetween(0.0, 1.0);
-            // The preprocess threads did work in a backlog of full batches.
-            assertThat(Double.parseDouble(f[10])).isPositive();
+            // A backlog's full batches are decoded by the preprocess pool, one thread per core; with one core the
+            // batch thread decodes them itself and counts as inference.
+            if (Runtime.getRuntime().availableProcessors() > 1) {
+                assertThat(Double.parseDouble(f[10])).isPositive();
+            }
         });
         java.util.List<String> csv = java.nio.file.Files.readAllLines(out.resolve("bench-throughput.csv"));
         assertThat(csv.get(0)).isEqualTo("model,images,batch,series,round,images_per_second");
