@@ -163,8 +163,13 @@ class ZooFetcherTest {
         responsesToDrop.set(1);
         Path file = zoo().fetch(pinned(content), b -> { });
         assertThat(Files.readAllBytes(file)).isEqualTo(content);
+        // The CDN sends half and closes; how much of that half reaches the client before the close depends on the
+        // transport, so the second request must start past 0 and no later than what was sent, not at one offset.
         assertThat(cdnRanges).as("a full GET cut off halfway, then the rest asked for through the hub's redirect")
-                .containsExactly("", "bytes=" + content.length / 2 + "-");
+                .hasSize(2).first().isEqualTo("");
+        Matcher resumed = RANGE.matcher(cdnRanges.get(1));
+        assertThat(resumed.matches()).as(cdnRanges.get(1)).isTrue();
+        assertThat(Integer.parseInt(resumed.group(1))).isPositive().isLessThanOrEqualTo(content.length / 2);
         assertThat(hubRequests).hasSize(2);
         assertThat(cache.toFile().list()).containsExactly("tiny-v1-7.onnx");
     }
