@@ -1,6 +1,9 @@
 package io.labelstream.image;
 
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
+
+import static io.labelstream.image.PilResampleCoefficients.clip8;
 
 /**
  * Decodes an image and preprocesses it by a {@link PreprocessRecipe} into a caller-provided float array in the
@@ -11,25 +14,28 @@ import java.awt.image.BufferedImage;
  */
 public final class ImagePreprocessor {
 
+    /** Pillow's rounding term: half of the fixed-point one. */
+    private static final int HALF = 1 << (PilResampleCoefficients.PRECISION_BITS - 1);
+    /**
+     * An int sum shifted right by the precision lies in −512…511; the lookup tables cover that whole range, so
+     * the clamp to 0–255 is part of the table instead of two comparisons per value.
+     */
+    private static final int TABLE_OFFSET = 1 << (31 - PilResampleCoefficients.PRECISION_BITS);
+
     private final PreprocessRecipe recipe;
     private final ImageDecoder decoder;
     private final TensorLayout layout;
     /** A SHA-256 of the recipe: computed once, since the engine keys tensors by it on every batch. */
     private final String recipeHash;
-    /** For output channel c, the normalized float of each 8-bit value, computed in float like torchvision. */
-    private final float[][] normalized = new float[3][256];
 
-    /** The horizontal pass's output, about 1 MB for a 640×480 image: reused per thread, not allocated per image. */
-    private final ThreadLocal<int[]> rowScratch = ThreadLocal.withInitial(() -> new int[0]);
+    /**
+     * For output channel c, the normalized float of each vertical sum's 8-bit value, computed in float like
+     * torchvision, at index {@code (sum >> PRECISION_BITS) + TABLE_OFFSET}.
+     */
+    private final float[][] normalized = new float[3][2 * TABLE_OFFSET];
 
-    private int[] scratch(int size) {
-        int[] current = rowScratch.get();
-        if (current.length < size) {
-            current = new int[size];
-            rowScratch.set(current);
-        }
-        return current;
-    }
+    /** The horizontal pass's rows and the vertical pass's sums: reused per thread, not allocated per image. */
+    private final ThreadLocal<ResizeScratch> scratch = ThreadLocal.withInitial(ResizeScratch::new);
 
     public ImagePreprocessor(PreprocessRecipe recipe, ImageDecoder decoder, TensorLayout layout) {
         this.recipe = recipe;
@@ -39,9 +45,10 @@ public final class ImagePreprocessor {
         float[] mean = recipe.mean();
         float[] std = recipe.std();
         for (int c = 0; c < 3; c++) {
-            for (int v = 0; v < 256; v++) {
+            for (int i = 0; i < normalized[c].length; i++) {
+                int v = Math.max(0, Math.min(i - TABLE_OFFSET, 255));
                 float x = recipe.scale() == PreprocessRecipe.PixelScale.UNIT ? v / 255f : v;
-                normalized[c][v] = (x - mean[c]) / std[c];
+                normalized[c][i] = (x - mean[c]) / std[c];
             }
         }
     }
@@ -88,110 +95,141 @@ public final class ImagePreprocessor {
         return decoder.decodePixels(encoded, shorterSide);
     }
 
-    /** Writes {@link PreprocessRecipe#valuesPerImage()} values of decoded {@code pixels} into {@code out}. */
+    /**
+     * Writes {@link PreprocessRecipe#valuesPerImage()} values of decoded {@code pixels} into {@code out}. Pillow's
+     * two passes: a horizontal resize of the needed source rows, rounded to 8 bits, then a vertical one whose sums
+     * go through the normalization table into the model's layout and channel order.
+     */
     public void preprocess(RgbPixels pixels, float[] out) {
-        int w = pixels.width();
-        int h = pixels.height();
         int cropW = recipe.cropWidth();
         int cropH = recipe.cropHeight();
-        PreprocessRecipe.Geometry geometry = recipe.geometry(w, h);
-        int resizedW = geometry.resizedWidth();
-        int resizedH = geometry.resizedHeight();
-        int top = geometry.top();
-        int left = geometry.left();
-
+        PreprocessRecipe.Geometry geometry = recipe.geometry(pixels.width(), pixels.height());
         // Weights only for the output columns and rows inside the crop (indexed from 0 = left / top).
-        PilResampleCoefficients horizontal = PilResampleCoefficients.compute(w, resizedW, left, cropW);
-        PilResampleCoefficients vertical = PilResampleCoefficients.compute(h, resizedH, top, cropH);
+        PilResampleCoefficients horizontal = PilResampleCoefficients
+                .compute(pixels.width(), geometry.resizedWidth(), geometry.left(), cropW)
+                .withEqualCounts(pixels.width());
+        PilResampleCoefficients vertical = PilResampleCoefficients
+                .compute(pixels.height(), geometry.resizedHeight(), geometry.top(), cropH)
+                .withEqualCounts(pixels.height());
 
         int firstRow = vertical.first[0];
-        int lastRow = 0;
-        for (int y = 0; y < cropH; y++) {
-            lastRow = Math.max(lastRow, vertical.first[y] + vertical.count[y]);
+        int rows = vertical.first[cropH - 1] + vertical.kernelSize - firstRow;
+        ResizeScratch buffers = scratch.get();
+        // One row per source row and channel: row 3r + c holds channel c (R, G, B) of source row firstRow + r.
+        int[][] resized = buffers.rows(3 * rows, cropW);
+        for (int r = 0; r < rows; r++) {
+            resizeRow(pixels, firstRow + r, horizontal, cropW, resized[3 * r], resized[3 * r + 1], resized[3 * r + 2]);
         }
-        int rows = lastRow - firstRow;
 
-        // Pass 1, like Pillow: horizontal resize of the needed source rows, rounded to 8 bits, kept as R, G, B.
-        int[] temp = scratch(rows * cropW * 3);
+        int[] sums = buffers.sums(cropW);
+        boolean bgr = recipe.channelOrder() == PreprocessRecipe.ChannelOrder.BGR;
+        int plane = cropW * cropH;
+        for (int y = 0; y < cropH; y++) {
+            for (int c = 0; c < 3; c++) {
+                sumRows(resized, 3 * (vertical.first[y] - firstRow) + c, vertical, y, sums, cropW);
+                int outChannel = bgr ? 2 - c : c;
+                float[] table = normalized[outChannel];
+                if (layout == TensorLayout.NCHW) {
+                    int o = outChannel * plane + y * cropW;
+                    for (int x = 0; x < cropW; x++) {
+                        out[o + x] = table[(sums[x] >> PilResampleCoefficients.PRECISION_BITS) + TABLE_OFFSET];
+                    }
+                } else {
+                    int o = y * cropW * 3 + outChannel;
+                    for (int x = 0; x < cropW; x++) {
+                        out[o + 3 * x] = table[(sums[x] >> PilResampleCoefficients.PRECISION_BITS) + TABLE_OFFSET];
+                    }
+                }
+            }
+        }
+    }
+
+    /** The horizontal pass over one source row, into one 8-bit row per channel. */
+    private static void resizeRow(RgbPixels pixels, int row, PilResampleCoefficients taps, int width,
+                                  int[] red, int[] green, int[] blue) {
         byte[] data = pixels.data();
         int stride = pixels.pixelStride();
-        int rowStride = pixels.rowStride();
-        int red = pixels.red();
-        int green = pixels.green();
-        int blue = pixels.blue();
-        int[] hFirst = horizontal.first;
-        int[] hCount = horizontal.count;
-        int[] hWeights = horizontal.weights;
-        int hKernel = horizontal.kernelSize;
-        int half = 1 << (PilResampleCoefficients.PRECISION_BITS - 1);
-        int o = 0;
-        for (int r = 0; r < rows; r++) {
-            int rowBase = (firstRow + r) * rowStride;
-            for (int xx = 0; xx < cropW; xx++) {
-                int n = hCount[xx];
-                int k = xx * hKernel;
-                int sr = half;
-                int sg = half;
-                int sb = half;
-                int q = rowBase + hFirst[xx] * stride;
-                for (int i = 0; i < n; i++, q += stride) {
-                    int weight = hWeights[k + i];
-                    sr += (data[q + red] & 0xFF) * weight;
-                    sg += (data[q + green] & 0xFF) * weight;
-                    sb += (data[q + blue] & 0xFF) * weight;
-                }
-                temp[o] = PilResampleCoefficients.clip8(sr);
-                temp[o + 1] = PilResampleCoefficients.clip8(sg);
-                temp[o + 2] = PilResampleCoefficients.clip8(sb);
-                o += 3;
+        int rowBase = row * pixels.rowStride();
+        int r = rowBase + pixels.red();
+        int g = rowBase + pixels.green();
+        int b = rowBase + pixels.blue();
+        int[] first = taps.first;
+        int[] weights = taps.weights;
+        int n = taps.kernelSize;
+        if (n == 2) {
+            // Every upscale (a source side below the resized one) has two taps: the hot case, unrolled.
+            for (int x = 0; x < width; x++) {
+                int q = first[x] * stride;
+                int w0 = weights[2 * x];
+                int w1 = weights[2 * x + 1];
+                red[x] = clip8(HALF + (data[r + q] & 0xFF) * w0 + (data[r + q + stride] & 0xFF) * w1);
+                green[x] = clip8(HALF + (data[g + q] & 0xFF) * w0 + (data[g + q + stride] & 0xFF) * w1);
+                blue[x] = clip8(HALF + (data[b + q] & 0xFF) * w0 + (data[b + q + stride] & 0xFF) * w1);
+            }
+            return;
+        }
+        for (int x = 0; x < width; x++) {
+            int q = first[x] * stride;
+            int k = x * n;
+            int sr = HALF;
+            int sg = HALF;
+            int sb = HALF;
+            for (int i = 0; i < n; i++, q += stride) {
+                int weight = weights[k + i];
+                sr += (data[r + q] & 0xFF) * weight;
+                sg += (data[g + q] & 0xFF) * weight;
+                sb += (data[b + q] & 0xFF) * weight;
+            }
+            red[x] = clip8(sr);
+            green[x] = clip8(sg);
+            blue[x] = clip8(sb);
+        }
+    }
+
+    /**
+     * The vertical pass's fixed-point sums for output row {@code y} of one channel, whose first source row is
+     * {@code rows[row]} (the channel's next source rows follow every third row). Whole rows at a time, with the
+     * same index in every array: loops the JIT turns into SIMD.
+     */
+    private static void sumRows(int[][] rows, int row, PilResampleCoefficients taps, int y, int[] sums, int width) {
+        int k = y * taps.kernelSize;
+        if (taps.kernelSize == 2) {
+            int[] a = rows[row];
+            int[] b = rows[row + 3];
+            int w0 = taps.weights[k];
+            int w1 = taps.weights[k + 1];
+            for (int x = 0; x < width; x++) {
+                sums[x] = HALF + a[x] * w0 + b[x] * w1;
+            }
+            return;
+        }
+        Arrays.fill(sums, 0, width, HALF);
+        for (int i = 0; i < taps.kernelSize; i++) {
+            int[] a = rows[row + 3 * i];
+            int weight = taps.weights[k + i];
+            for (int x = 0; x < width; x++) {
+                sums[x] += a[x] * weight;
             }
         }
+    }
 
-        // Pass 2: vertical resize, then normalize into the output in the model's layout and channel order.
-        int plane = cropW * cropH;
-        int rowValues = cropW * 3;
-        boolean bgr = recipe.channelOrder() == PreprocessRecipe.ChannelOrder.BGR;
-        // Lookup tables per source component (R, G, B), already placed at their output channel's statistics.
-        float[] lutR = normalized[bgr ? 2 : 0];
-        float[] lutG = normalized[1];
-        float[] lutB = normalized[bgr ? 0 : 2];
-        int offR = bgr ? 2 : 0;
-        int offB = bgr ? 0 : 2;
-        boolean planar = layout == TensorLayout.NCHW;
-        int[] vFirst = vertical.first;
-        int[] vCount = vertical.count;
-        int[] vWeights = vertical.weights;
-        int vKernel = vertical.kernelSize;
-        // Row-at-a-time: each tap adds a whole source row, a loop the JIT turns into SIMD.
-        int[] acc = new int[rowValues];
-        for (int y = 0; y < cropH; y++) {
-            int yy = y;
-            int base = (vFirst[yy] - firstRow) * rowValues;
-            int n = vCount[yy];
-            int k = yy * vKernel;
-            java.util.Arrays.fill(acc, half);
-            for (int i = 0; i < n; i++, base += rowValues) {
-                int weight = vWeights[k + i];
-                for (int j = 0; j < rowValues; j++) {
-                    acc[j] += temp[base + j] * weight;
-                }
+    /** Per-thread buffers that grow to the largest image seen and are kept. */
+    private static final class ResizeScratch {
+        private int[][] rows = new int[0][0];
+        private int[] sums = new int[0];
+
+        int[][] rows(int count, int length) {
+            if (rows.length < count || (count > 0 && rows[0].length < length)) {
+                rows = new int[Math.max(count, rows.length)][Math.max(length, rows.length == 0 ? 0 : rows[0].length)];
             }
-            int rowStart = y * cropW;
-            for (int x = 0, j = 0; x < cropW; x++, j += 3) {
-                float vr = lutR[PilResampleCoefficients.clip8(acc[j])];
-                float vg = lutG[PilResampleCoefficients.clip8(acc[j + 1])];
-                float vb = lutB[PilResampleCoefficients.clip8(acc[j + 2])];
-                int pixel = rowStart + x;
-                if (planar) {
-                    out[offR * plane + pixel] = vr;
-                    out[plane + pixel] = vg;
-                    out[offB * plane + pixel] = vb;
-                } else {
-                    out[pixel * 3 + offR] = vr;
-                    out[pixel * 3 + 1] = vg;
-                    out[pixel * 3 + offB] = vb;
-                }
+            return rows;
+        }
+
+        int[] sums(int length) {
+            if (sums.length < length) {
+                sums = new int[length];
             }
+            return sums;
         }
     }
 }

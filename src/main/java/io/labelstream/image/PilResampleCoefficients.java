@@ -72,6 +72,30 @@ final class PilResampleCoefficients {
         return new PilResampleCoefficients(kernelSize, from, first, count, weights);
     }
 
+    /**
+     * The same weights with every output index using {@code max(count)} source pixels, the short ones padded with
+     * zero weights (their first index moved back where the edge requires it). The integer sums are unchanged, and
+     * a fixed count lets the resize loops run without a per-pixel length.
+     */
+    PilResampleCoefficients withEqualCounts(int inSize) {
+        int taps = 0;
+        for (int n : count) {
+            taps = Math.max(taps, n);
+        }
+        int length = first.length;
+        int[] paddedFirst = new int[length];
+        int[] paddedCount = new int[length];
+        int[] paddedWeights = new int[Math.multiplyExact(length, taps)];
+        for (int at = 0; at < length; at++) {
+            int start = Math.min(first[at], inSize - taps);
+            int shift = first[at] - start;
+            System.arraycopy(weights, at * kernelSize, paddedWeights, at * taps + shift, count[at]);
+            paddedFirst[at] = start;
+            paddedCount[at] = taps;
+        }
+        return new PilResampleCoefficients(taps, offset, paddedFirst, paddedCount, paddedWeights);
+    }
+
     private static double triangle(double x) {
         double a = Math.abs(x);
         return a < 1.0 ? 1.0 - a : 0.0;

@@ -1,0 +1,39 @@
+package io.labelstream.image;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PilResampleCoefficientsTest {
+
+    /** Upscales, the same size, downscales by small and large factors, and a crop window off the left edge. */
+    @ParameterizedTest(name = "{0} -> {1}, outputs {2}+{3}")
+    @CsvSource({"224,256,16,224", "256,256,0,256", "7,256,0,256", "1,256,0,256", "640,341,58,224", "4000,256,0,256",
+            "333,256,0,256", "2,3,0,3"})
+    void equalCountsKeepEverySumAndStayInsideTheSource(int inSize, int outSize, int from, int length) {
+        PilResampleCoefficients pillow = PilResampleCoefficients.compute(inSize, outSize, from, length);
+        PilResampleCoefficients padded = pillow.withEqualCounts(inSize);
+        int taps = padded.kernelSize;
+        Random random = new Random(inSize * 31L + outSize);
+        int[] source = random.ints(inSize, 0, 256).toArray();
+        int maxCount = 0;
+        for (int at = 0; at < length; at++) {
+            maxCount = Math.max(maxCount, pillow.count[at]);
+            assertThat(padded.count[at]).isEqualTo(taps);
+            assertThat(padded.first[at]).isBetween(0, inSize - taps);
+            assertThat(sum(padded, at, source)).as("output %d", at).isEqualTo(sum(pillow, at, source));
+        }
+        assertThat(taps).isEqualTo(maxCount);
+    }
+
+    private static int sum(PilResampleCoefficients c, int at, int[] source) {
+        int sum = 0;
+        for (int i = 0; i < c.count[at]; i++) {
+            sum += source[c.first[at] + i] * c.weights[at * c.kernelSize + i];
+        }
+        return sum;
+    }
+}
