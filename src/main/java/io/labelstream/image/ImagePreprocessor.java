@@ -10,7 +10,7 @@ import static io.labelstream.image.PilResampleCoefficients.clip8;
  * model's layout. Only the pixels inside the crop are ever resized: the crop is taken from the resize's output
  * grid, so the result equals resize-then-crop without computing the discarded border.
  *
- * <p>Thread-safe: it keeps no per-call state.
+ * <p>Thread-safe: its resize buffers are per thread.
  */
 public final class ImagePreprocessor {
 
@@ -144,8 +144,11 @@ public final class ImagePreprocessor {
         }
     }
 
-    /** The horizontal pass over one source row, into one 8-bit row per channel. */
-    private static void resizeRow(RgbPixels pixels, int row, PilResampleCoefficients taps, int width,
+    /**
+     * The horizontal pass over one source row, into one 8-bit row per channel; {@code r}, {@code g} and {@code b}
+     * are where the row's first red, green and blue samples are in the decoded bytes.
+     */
+    private static void resizeRow(RgbPixels pixels, int row, PilResampleCoefficients coefficients, int width,
                                   int[] red, int[] green, int[] blue) {
         byte[] data = pixels.data();
         int stride = pixels.pixelStride();
@@ -153,11 +156,11 @@ public final class ImagePreprocessor {
         int r = rowBase + pixels.red();
         int g = rowBase + pixels.green();
         int b = rowBase + pixels.blue();
-        int[] first = taps.first;
-        int[] weights = taps.weights;
-        int n = taps.kernelSize;
+        int[] first = coefficients.first;
+        int[] weights = coefficients.weights;
+        int n = coefficients.kernelSize;
         if (n == 2) {
-            // Every upscale (a source side below the resized one) has two taps: the hot case, unrolled.
+            // Upscales (such as a 224² image to 256) and same-size resizes need at most two taps: the hot case, unrolled.
             for (int x = 0; x < width; x++) {
                 int q = first[x] * stride;
                 int w0 = weights[2 * x];
@@ -191,22 +194,25 @@ public final class ImagePreprocessor {
      * {@code rows[row]} (the channel's next source rows follow every third row). Whole rows at a time, with the
      * same index in every array: loops the JIT turns into SIMD.
      */
-    private static void sumRows(int[][] rows, int row, PilResampleCoefficients taps, int y, int[] sums, int width) {
-        int k = y * taps.kernelSize;
-        if (taps.kernelSize == 2) {
+    private static void sumRows(int[][] rows, int row, PilResampleCoefficients coefficients, int y, int[] sums,
+                                int width) {
+        int taps = coefficients.kernelSize;
+        int[] weights = coefficients.weights;
+        int k = y * taps;
+        if (taps == 2) {
             int[] a = rows[row];
             int[] b = rows[row + 3];
-            int w0 = taps.weights[k];
-            int w1 = taps.weights[k + 1];
+            int w0 = weights[k];
+            int w1 = weights[k + 1];
             for (int x = 0; x < width; x++) {
                 sums[x] = HALF + a[x] * w0 + b[x] * w1;
             }
             return;
         }
         Arrays.fill(sums, 0, width, HALF);
-        for (int i = 0; i < taps.kernelSize; i++) {
+        for (int i = 0; i < taps; i++) {
             int[] a = rows[row + 3 * i];
-            int weight = taps.weights[k + i];
+            int weight = weights[k + i];
             for (int x = 0; x < width; x++) {
                 sums[x] += a[x] * weight;
             }

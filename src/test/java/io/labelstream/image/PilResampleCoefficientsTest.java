@@ -24,6 +24,8 @@ class PilResampleCoefficientsTest {
             maxCount = Math.max(maxCount, pillow.count[at]);
             assertThat(padded.count[at]).isEqualTo(taps);
             assertThat(padded.first[at]).isBetween(0, inSize - taps);
+            // The preprocessor counts the source rows it needs from the first and the last output alone.
+            assertThat(padded.first[at]).isGreaterThanOrEqualTo(at == 0 ? 0 : padded.first[at - 1]);
             assertThat(sum(padded, at, source)).as("output %d", at).isEqualTo(sum(pillow, at, source));
         }
         assertThat(taps).isEqualTo(maxCount);
