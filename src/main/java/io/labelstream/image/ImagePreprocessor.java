@@ -160,7 +160,8 @@ public final class ImagePreprocessor {
         int[] weights = coefficients.weights;
         int n = coefficients.kernelSize;
         if (n == 2) {
-            // Upscales (such as a 224² image to 256) and same-size resizes need at most two taps: the hot case, unrolled.
+            // Upscales (such as a 224² image to 256) and same-size resizes need at most two taps: the hot case,
+            // unrolled.
             for (int x = 0; x < width; x++) {
                 int q = first[x] * stride;
                 int w0 = weights[2 * x];
@@ -222,11 +223,13 @@ public final class ImagePreprocessor {
     /** Per-thread buffers that grow to the largest image seen and are kept. */
     private static final class ResizeScratch {
         private int[][] rows = new int[0][0];
+        private int rowLength;
         private int[] sums = new int[0];
 
         int[][] rows(int count, int length) {
-            if (rows.length < count || (count > 0 && rows[0].length < length)) {
-                rows = new int[Math.max(count, rows.length)][Math.max(length, rows.length == 0 ? 0 : rows[0].length)];
+            if (rows.length < count || rowLength < length) {
+                rowLength = Math.max(length, rowLength);
+                rows = new int[Math.max(count, rows.length)][rowLength];
             }
             return rows;
         }
