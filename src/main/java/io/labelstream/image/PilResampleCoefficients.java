@@ -22,6 +22,13 @@ final class PilResampleCoefficients {
     final int[] count;
     /** Fixed-point weights, {@code kernelSize} per output index. */
     final int[] weights;
+    /**
+     * Whether {@link #clip8} can never change a sum of these weights over 8-bit values: every weight is
+     * non-negative and every output's weights add up to little enough that 255 × their sum, plus the rounding
+     * half, stays below 256 in fixed point. The triangle filter's weights are non-negative and each is rounded
+     * by at most a half, so this holds for any resize that uses fewer than about 16,000 source pixels per output.
+     */
+    final boolean sumsStayInByte;
 
     private PilResampleCoefficients(int kernelSize, int offset, int[] first, int[] count, int[] weights) {
         this.kernelSize = kernelSize;
@@ -29,6 +36,25 @@ final class PilResampleCoefficients {
         this.first = first;
         this.count = count;
         this.weights = weights;
+        this.sumsStayInByte = sumsStayInByte(kernelSize, weights);
+    }
+
+    /** See {@link #sumsStayInByte}: checked over {@code kernelSize} weights per output. */
+    static boolean sumsStayInByte(int kernelSize, int[] weights) {
+        long limit = 256L << PRECISION_BITS;
+        for (int at = 0; at < weights.length; at += kernelSize) {
+            long sum = 0;
+            for (int i = at; i < at + kernelSize; i++) {
+                if (weights[i] < 0) {
+                    return false;
+                }
+                sum += weights[i];
+            }
+            if (255 * sum + (1L << (PRECISION_BITS - 1)) >= limit) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static PilResampleCoefficients compute(int inSize, int outSize) {

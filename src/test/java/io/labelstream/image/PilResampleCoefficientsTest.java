@@ -1,5 +1,6 @@
 package io.labelstream.image;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -29,6 +30,28 @@ class PilResampleCoefficientsTest {
             assertThat(sum(padded, at, source)).as("output %d", at).isEqualTo(sum(pillow, at, source));
         }
         assertThat(taps).isEqualTo(maxCount);
+    }
+
+    /** The preprocessor's unclamped two-tap loop runs for every upscale and same-size resize. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"224,256", "1,256", "2,3", "255,256", "256,256", "100,2000", "7,224"})
+    void upscalesUseTwoTapsWhoseSumsStayInAByte(int inSize, int outSize) {
+        PilResampleCoefficients padded = PilResampleCoefficients.compute(inSize, outSize).withEqualCounts(inSize);
+        assertThat(padded.kernelSize).isLessThanOrEqualTo(2);
+        assertThat(padded.sumsStayInByte).isTrue();
+    }
+
+    @Test
+    void sumsStayInAByteOnlyWithNonNegativeWeightsThatAddUpToAtMostOneAndALittle() {
+        int one = 1 << PilResampleCoefficients.PRECISION_BITS;
+        assertThat(PilResampleCoefficients.sumsStayInByte(2, new int[] {one, 0, one / 2, one / 2})).isTrue();
+        // 255 × (one + 1000) + a half is still below 256 × one; 255 × (one + 10,000) + a half is not.
+        assertThat(PilResampleCoefficients.sumsStayInByte(2, new int[] {one / 2, one / 2 + 1000})).isTrue();
+        assertThat(PilResampleCoefficients.sumsStayInByte(2, new int[] {one, 0, one / 2, one / 2 + 10_000}))
+                .isFalse();
+        assertThat(PilResampleCoefficients.sumsStayInByte(2, new int[] {-1, one + 1})).isFalse();
+        // Even a 300,000-pixel row into one output keeps the triangle's rounded weights within that margin.
+        assertThat(PilResampleCoefficients.compute(300_000, 1).sumsStayInByte).isTrue();
     }
 
     private static int sum(PilResampleCoefficients c, int at, int[] source) {
