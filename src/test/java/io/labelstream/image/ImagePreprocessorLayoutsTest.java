@@ -41,10 +41,11 @@ class ImagePreprocessorLayoutsTest {
     }
 
     @Test
-    void aThreadsBuffersServeLargerAndSmallerImagesInTurn() {
+    void aThreadsBuffersAndWeightsServeImagesOfChangingSizesInTurn() {
         PreprocessRecipe recipe = PreprocessRecipe.IMAGENET;
         ImagePreprocessor preprocessor = new ImagePreprocessor(recipe, new ImageDecoder(ImageLimits.defaults()));
-        int[][] sizes = {{300, 200}, {20, 10}, {640, 30}, {30, 640}, {224, 224}};
+        // Larger and smaller in turn, a size repeated, and sizes that keep one side of the one before.
+        int[][] sizes = {{300, 200}, {300, 200}, {20, 10}, {640, 30}, {640, 31}, {30, 640}, {31, 640}, {224, 224}};
         for (int[] size : sizes) {
             RgbPixels pixels = randomPixels(size[0], size[1], 3, 0, new int[] {0, 1, 2}, size[0] * 7L + size[1]);
             assertThat(preprocess(preprocessor, pixels)).as("%dx%d", size[0], size[1])
