@@ -30,13 +30,14 @@ final class PilResampleCoefficients {
      */
     final boolean sumsStayInByte;
 
-    private PilResampleCoefficients(int kernelSize, int offset, int[] first, int[] count, int[] weights) {
+    private PilResampleCoefficients(int kernelSize, int offset, int[] first, int[] count, int[] weights,
+                                    boolean sumsStayInByte) {
         this.kernelSize = kernelSize;
         this.offset = offset;
         this.first = first;
         this.count = count;
         this.weights = weights;
-        this.sumsStayInByte = sumsStayInByte(kernelSize, weights);
+        this.sumsStayInByte = sumsStayInByte;
     }
 
     /** See {@link #sumsStayInByte}: checked over {@code kernelSize} weights per output. */
@@ -95,7 +96,8 @@ final class PilResampleCoefficients {
             first[at] = xmin;
             count[at] = xmax;
         }
-        return new PilResampleCoefficients(kernelSize, from, first, count, weights);
+        return new PilResampleCoefficients(kernelSize, from, first, count, weights,
+                sumsStayInByte(kernelSize, weights));
     }
 
     /**
@@ -119,7 +121,8 @@ final class PilResampleCoefficients {
             paddedFirst[at] = start;
             paddedCount[at] = taps;
         }
-        return new PilResampleCoefficients(taps, offset, paddedFirst, paddedCount, paddedWeights);
+        // Zero weights change no sum, so the padded set keeps this one's bound.
+        return new PilResampleCoefficients(taps, offset, paddedFirst, paddedCount, paddedWeights, sumsStayInByte);
     }
 
     private static double triangle(double x) {

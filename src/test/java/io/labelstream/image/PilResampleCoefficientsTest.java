@@ -32,10 +32,10 @@ class PilResampleCoefficientsTest {
         assertThat(taps).isEqualTo(maxCount);
     }
 
-    /** The preprocessor's unclamped two-tap loop runs for every upscale and same-size resize. */
+    /** What lets the preprocessor's unclamped two-tap loop serve upscales and same-size resizes. */
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({"224,256", "1,256", "2,3", "255,256", "256,256", "100,2000", "7,224"})
-    void upscalesUseTwoTapsWhoseSumsStayInAByte(int inSize, int outSize) {
+    void upscalesUseAtMostTwoTapsWhoseSumsStayInAByte(int inSize, int outSize) {
         PilResampleCoefficients padded = PilResampleCoefficients.compute(inSize, outSize).withEqualCounts(inSize);
         assertThat(padded.kernelSize).isLessThanOrEqualTo(2);
         assertThat(padded.sumsStayInByte).isTrue();
