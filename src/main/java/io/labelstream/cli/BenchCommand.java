@@ -182,8 +182,8 @@ final class BenchCommand {
 
         @Option(names = "--jit-directives", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "The cost and idle runs also load the compiler directives the images start labelstream "
-                        + "with (C2 only for its image and model code; see ContainerJvm); --no-jit-directives leaves "
-                        + "the JVM's own compilation policy.")
+                        + "with (C2 only for its image and model code, and the rest quickly to C1's plain code; see "
+                        + "ContainerJvm); --no-jit-directives leaves the JVM's own compilation policy.")
         boolean jitDirectives;
 
         @Option(names = "--cost", negatable = true, defaultValue = "true", fallbackValue = "true",

@@ -42,13 +42,31 @@ public final class ContainerJvm {
     public static final String DIRECTIVES_RESOURCE = "jit-directives.json";
 
     /**
-     * The options that load compiler directives from {@code file}; the unlock must come first. The JVM announces
-     * the directives it added on standard output, which commands such as {@code tail --json} keep for their own
-     * output, so the VM's messages go to standard error.
+     * The factor on the compile thresholds of every method the directives keep from C2. Such a method reaches
+     * C1's plain code (tier 1) only by way of the interpreter, then C1's profiling code (tier 3, which HotSpot puts
+     * at about 30 % slower), then a refused request for C2 at C2's thresholds: for a path that runs a few times a
+     * second, minutes in code slower than it need be. At 0.01 it is compiled at tier 3 on its second call and at
+     * tier 1 after about 50 more. With int8 ResNet-50 on a 2-vCPU host the stream thread and the Kafka clients'
+     * threads then cost 0.38 ms per image instead of 0.65–0.72, and the JIT 0.05 instead of 0.22–0.27, for 2.4–3.9 s
+     * more CPU at start-up, where every method called twice is compiled, and readiness about a second later
+     * (docs/benchmarks.md).
+     */
+    static final String LUKEWARM_THRESHOLD_SCALING = "0.01";
+
+    /**
+     * The options that load compiler directives from {@code file}, and scale the compile thresholds of the methods
+     * they keep from C2 ({@link #LUKEWARM_THRESHOLD_SCALING}); the unlock must come first. A later
+     * {@code CompileCommand} takes precedence over an earlier one that matches the same method, so the image and
+     * model packages, which C2 compiles, keep the JVM's own thresholds and their profiles. The JVM announces the
+     * directives and commands it added on standard output, which commands such as {@code tail --json} keep for
+     * their own output, so the VM's messages go to standard error.
      */
     public static List<String> jitOptions(String file) {
         return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file,
-                "-XX:+DisplayVMOutputToStderr");
+                "-XX:+DisplayVMOutputToStderr",
+                "-XX:CompileCommand=CompileThresholdScaling,*.*," + LUKEWARM_THRESHOLD_SCALING,
+                "-XX:CompileCommand=CompileThresholdScaling,io/labelstream/image/*.*,1.0",
+                "-XX:CompileCommand=CompileThresholdScaling,io/labelstream/model/*.*,1.0");
     }
 
     /** Writes {@link #DIRECTIVES_RESOURCE} into {@code dir}, for a JVM started from here, and returns its path. */

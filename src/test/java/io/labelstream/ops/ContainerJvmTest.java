@@ -29,6 +29,44 @@ class ContainerJvmTest {
         assertThat(jvm.out()).isEmpty();
     }
 
+    /**
+     * The scaled thresholds reach only the methods the directives keep from C2. With compiles made synchronous
+     * (-Xbatch), 150 calls take such a method through C1's profiling tier (3) to its plain one (1); the same
+     * calls leave a method of the image package, which C2 compiles, uncompiled, as the JVM's own thresholds
+     * (200 calls) would.
+     */
+    @Test
+    void methodsKeptFromC2ReachPlainC1CodeWithinAFewCallsAndImageCodeKeepsItsThresholds(@TempDir Path dir)
+            throws Exception {
+        Path file = ContainerJvm.writeDirectives(dir);
+        List<String> command = new ArrayList<>(ContainerJvm.jitOptions(file.toString()));
+        command.addAll(List.of("-Xbatch", "-XX:+PrintCompilation", "-cp", System.getProperty("java.class.path"),
+                CompileThresholdProbe.class.getName(), "150"));
+        Finished jvm = java(command, dir);
+        assertThat(jvm.exitValue()).as(jvm.err()).isZero();
+        List<String> compiles = jvm.err().lines().filter(l -> l.contains("::lukewarm")).toList();
+        String probe = CompileThresholdProbe.class.getName() + "::lukewarm";
+        assertThat(compiles).as(jvm.err())
+                .anySatisfy(l -> assertThat(l).containsPattern(" 3 +" + java.util.regex.Pattern.quote(probe)))
+                .anySatisfy(l -> assertThat(l).containsPattern(" 1 +" + java.util.regex.Pattern.quote(probe)))
+                .noneSatisfy(l -> assertThat(l).contains(io.labelstream.image.ImageCodeProbe.class.getName()));
+    }
+
+    /** The packages whose thresholds the options leave alone are the ones the directives give to C2. */
+    @Test
+    void theThresholdsKeptAreThoseOfThePackagesTheDirectivesGiveToC2(@TempDir Path dir) throws Exception {
+        String directives = Files.readString(ContainerJvm.writeDirectives(dir));
+        java.util.regex.Matcher c2 = java.util.regex.Pattern.compile("match: \\[([^\\]]*)\\], c2: \\{ Exclude: false")
+                .matcher(directives);
+        assertThat(c2.find()).as(directives).isTrue();
+        List<String> c2Patterns = java.util.Arrays.stream(c2.group(1).split(","))
+                .map(p -> p.strip().replace("\"", "")).toList();
+        List<String> kept = ContainerJvm.jitOptions("f").stream()
+                .filter(o -> o.startsWith("-XX:CompileCommand=CompileThresholdScaling,") && o.endsWith(",1.0"))
+                .map(o -> o.split(",")[1]).toList();
+        assertThat(kept).containsExactlyInAnyOrderElementsOf(c2Patterns);
+    }
+
     @Test
     void aMissingDirectivesFileStopsTheJvm(@TempDir Path dir) throws Exception {
         Finished jvm = javaVersion(ContainerJvm.jitOptions(dir.resolve("absent.json").toString()), dir);
@@ -39,12 +77,18 @@ class ContainerJvmTest {
     private record Finished(int exitValue, String out, String err) {
     }
 
-    /** {@code java -version} with {@code options}, its two streams in files so that a hung JVM cannot block here. */
+    /** {@code java -version} with {@code options}. */
     private static Finished javaVersion(List<String> options, Path dir) throws Exception {
+        List<String> arguments = new ArrayList<>(options);
+        arguments.add("-version");
+        return java(arguments, dir);
+    }
+
+    /** A JVM with {@code arguments}, its two streams in files so that a hung JVM cannot block here. */
+    private static Finished java(List<String> arguments, Path dir) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(options);
-        command.add("-version");
+        command.addAll(arguments);
         Path out = dir.resolve("out.txt");
         Path err = dir.resolve("err.txt");
         Process jvm = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
