@@ -1,0 +1,13 @@
+#!/bin/bash
+# One build (70a9639, `mvn -B -o -q package -DskipTests`), two sets of JVM options for `labelstream run`:
+# before = the images' options of that build (heap, serial GC, perf-data sampling, the compiler directives);
+# after = the same plus the compile-threshold scaling the images now add. Run in the order after, before, before,
+# after. Options are given with --run-jvm; --jit-directives (the default) adds the directives to both.
+BASEJVM="-Xmx1g -XX:+UseSerialGC -XX:PerfDataSamplingInterval=1000"
+SC="-XX:CompileCommand=CompileThresholdScaling,*.*,0.01 -XX:CompileCommand=CompileThresholdScaling,io/labelstream/image/*.*,1.0 -XX:CompileCommand=CompileThresholdScaling,io/labelstream/model/*.*,1.0"
+for v in after-1 before-1 before-2 after-2; do
+  o="$BASEJVM"; case $v in after*) o="$BASEJVM $SC";; esac
+  nice -n -5 java -jar labelstream-70a9639.jar bench pipeline --models resnet50-int8 --sizes 224x224 --batch-sizes 8 \
+    --rounds 3 --loads 0 --backlog 0 --no-peers --idle PT0S --pipeline-seconds 10 --run-jvm "$o" \
+    --out out/$v > $v.txt 2>&1
+done
