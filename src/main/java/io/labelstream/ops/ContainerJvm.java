@@ -35,21 +35,21 @@ public final class ContainerJvm {
      * few times a second, so they reach C2's thresholds only after minutes, and C2 then compiles each with up to
      * about 9 KB of inlined bytecode, 0.2–0.7 s of a core's time apiece on a 2-vCPU host: about 1 ms of CPU per
      * int8 ResNet-50 image through at least the first four minutes, a third of what labelstream adds to the model.
-     * With these directives that fell to 0.23 ms, and those paths cost about 0.04 ms per image more as C1 code
-     * (docs/benchmarks.md): a few seconds of CPU an hour for an instance that lives for days.
+     * With these directives that fell to 0.23 ms, and those paths cost about 0.04 ms per image more, then in C1's
+     * profiling code ({@link #LUKEWARM_THRESHOLD_SCALING} takes them on to plain C1 code; docs/benchmarks.md).
      * A missing or malformed file stops the JVM at start-up.
      */
     public static final String DIRECTIVES_RESOURCE = "jit-directives.json";
 
     /**
      * The factor on the compile thresholds of every method the directives keep from C2. Such a method reaches
-     * C1's plain code (tier 1) only by way of the interpreter, then C1's profiling code (tier 3, which HotSpot puts
-     * at about 30 % slower), then a refused request for C2 at C2's thresholds: for a path that runs a few times a
-     * second, minutes in code slower than it need be. At 0.01 it is compiled at tier 3 on its second call and at
-     * tier 1 after about 50 more. With int8 ResNet-50 on a 2-vCPU host the stream thread and the Kafka clients'
-     * threads then cost 0.38 ms per image instead of 0.65–0.72, and the JIT 0.05 instead of 0.22–0.27, for 2.4–3.9 s
-     * more CPU at start-up, where every method called twice is compiled, and readiness about a second later
-     * (docs/benchmarks.md).
+     * C1's plain code (tier 1) only by way of the interpreter, then C1's profiling code (tier 3, slower than C1's
+     * counting-only code by about 30 % in HotSpot's own reckoning), then a refused request for C2 at C2's
+     * thresholds: for a path that runs a few times a second, minutes in code slower than it need be. At 0.01 it is
+     * compiled at tier 3 on its second call and at tier 1 within about 70. In the first minute of an int8
+     * ResNet-50 backlog on a 2-vCPU host the stream thread and the Kafka clients' threads then cost 0.38 ms per
+     * image instead of 0.65–0.72, and the JIT 0.05–0.06 instead of 0.22–0.27, for 2.4–3.9 s more CPU at start-up,
+     * where every method called twice is compiled, and readiness about a second later (docs/benchmarks.md).
      */
     static final String LUKEWARM_THRESHOLD_SCALING = "0.01";
 
@@ -57,7 +57,7 @@ public final class ContainerJvm {
      * The options that load compiler directives from {@code file}, and scale the compile thresholds of the methods
      * they keep from C2 ({@link #LUKEWARM_THRESHOLD_SCALING}); the unlock must come first. A later
      * {@code CompileCommand} takes precedence over an earlier one that matches the same method, so the image and
-     * model packages, which C2 compiles, keep the JVM's own thresholds and their profiles. The JVM announces the
+     * model packages' methods, which C2 compiles, keep the JVM's own thresholds. The JVM announces the
      * directives and commands it added on standard output, which commands such as {@code tail --json} keep for
      * their own output, so the VM's messages go to standard error.
      */

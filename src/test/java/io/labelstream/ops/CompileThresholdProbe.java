@@ -8,7 +8,10 @@ import io.labelstream.image.ImageCodeProbe;
  */
 public final class CompileThresholdProbe {
 
-    /** Not trivial (a branch and arithmetic), so that HotSpot does not send it straight to tier 1. */
+    /**
+     * Not an accessor: HotSpot sends those straight to tier 1. With a branch it gathers a profile at tier 3 and
+     * waits there for C2's (scaled) thresholds, as the Kafka clients' code does.
+     */
     static int lukewarm(int i) {
         return i % 3 == 0 ? i * 7 : i + 11;
     }
