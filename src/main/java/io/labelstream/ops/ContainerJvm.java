@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -53,6 +54,9 @@ public final class ContainerJvm {
      */
     static final String LUKEWARM_THRESHOLD_SCALING = "0.01";
 
+    /** The methods {@link #DIRECTIVES_RESOURCE} gives to C2, in HotSpot's pattern syntax (a test keeps both equal). */
+    static final List<String> C2_PATTERNS = List.of("io/labelstream/image/*.*", "io/labelstream/model/*.*");
+
     /**
      * The options that load compiler directives from {@code file}, and scale the compile thresholds of the methods
      * they keep from C2 ({@link #LUKEWARM_THRESHOLD_SCALING}); the unlock must come first. A later
@@ -62,11 +66,11 @@ public final class ContainerJvm {
      * their own output, so the VM's messages go to standard error.
      */
     public static List<String> jitOptions(String file) {
-        return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file,
-                "-XX:+DisplayVMOutputToStderr",
-                "-XX:CompileCommand=CompileThresholdScaling,*.*," + LUKEWARM_THRESHOLD_SCALING,
-                "-XX:CompileCommand=CompileThresholdScaling,io/labelstream/image/*.*,1.0",
-                "-XX:CompileCommand=CompileThresholdScaling,io/labelstream/model/*.*,1.0");
+        List<String> options = new ArrayList<>(List.of("-XX:+UnlockDiagnosticVMOptions",
+                "-XX:CompilerDirectivesFile=" + file, "-XX:+DisplayVMOutputToStderr",
+                "-XX:CompileCommand=CompileThresholdScaling,*.*," + LUKEWARM_THRESHOLD_SCALING));
+        C2_PATTERNS.forEach(pattern -> options.add("-XX:CompileCommand=CompileThresholdScaling," + pattern + ",1.0"));
+        return List.copyOf(options);
     }
 
     /** Writes {@link #DIRECTIVES_RESOURCE} into {@code dir}, for a JVM started from here, and returns its path. */
